@@ -1,0 +1,127 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+)
+
+// apiError is an answer wechat_auth gives instead of passing a request on:
+// an HTTP status and a JSON body {"error": code, "message": message}.
+// Every one it can give is listed below, and in the README's table.
+type apiError struct {
+	status  int
+	code    string // stable snake_case, what a client switches on
+	message string // for a human; never holds a secret or user data
+}
+
+// The answers. Codes are public API: never rename one.
+var (
+	// request shape
+	errMethodNotAllowed = apiError{http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint takes POST only"}
+	errBodyTooLarge     = apiError{http.StatusRequestEntityTooLarge, "body_too_large", "request body is too large"}
+	errInvalidJSON      = apiError{http.StatusBadRequest, "invalid_json", "request body must be a JSON object"}
+	errMissingCode      = apiError{http.StatusBadRequest, "missing_code", `"code" must be a non-empty string`}
+
+	// login
+	errInvalidCode  = apiError{http.StatusUnauthorized, "invalid_code", "the login code is invalid or expired: call wx.login again"}
+	errCodeUsed     = apiError{http.StatusUnauthorized, "code_used", "the login code was already used: call wx.login again"}
+	errRiskyUser    = apiError{http.StatusForbidden, "risky_user", "WeChat refused this user's login (high risk)"}
+	errRateLimited  = apiError{http.StatusTooManyRequests, "rate_limited", "WeChat rate limit reached: retry later"}
+	errSessionFull  = apiError{http.StatusServiceUnavailable, "session_store_full", "no room for a new session: retry later"}
+	errStoreFailure = apiError{http.StatusServiceUnavailable, "session_store_unavailable", "the session store is unavailable: retry later"}
+
+	// authentication
+	errNoToken       = apiError{http.StatusUnauthorized, "unauthorized", "log in first: send Authorization: Bearer <token>"}
+	errInvalidToken  = apiError{http.StatusUnauthorized, "invalid_token", "the session is invalid or expired: log in again"}
+	errPhoneRequired = apiError{http.StatusForbidden, "phone_required", "bind a phone number first (POST /wx/phone)"}
+
+	// phone
+	errMissingPhoneData = apiError{http.StatusBadRequest, "missing_phone_data", `send {"code"} or {"encryptedData", "iv"}`}
+	errInvalidPhoneCode = apiError{http.StatusBadRequest, "invalid_phone_code", "the phone code is invalid, expired or already used: ask the user again"}
+	errMalformedData    = apiError{http.StatusBadRequest, "malformed_encrypted_data", "encryptedData or iv is not valid base64 of the right length"}
+	errUndecryptable    = apiError{http.StatusBadRequest, "undecryptable_data", "the data does not decrypt with this user's session: log in again and retry"}
+	errNoPhone          = apiError{http.StatusBadRequest, "no_phone_number", "the payload holds no phone number"}
+	errWatermark        = apiError{http.StatusForbidden, "watermark_mismatch", "the payload was made for another app"}
+
+	// WeChat trouble
+	errWeChatBusy        = apiError{http.StatusServiceUnavailable, "wechat_busy", "WeChat is busy: retry later"}
+	errWeChatTimeout     = apiError{http.StatusGatewayTimeout, "wechat_timeout", "WeChat did not answer in time: retry later"}
+	errWeChatUnreachable = apiError{http.StatusBadGateway, "wechat_unreachable", "WeChat could not be reached: retry later"}
+	errWeChatBadAnswer   = apiError{http.StatusBadGateway, "wechat_bad_response", "WeChat answered something unusable: retry later"}
+	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app credentials"}
+	errWeChatOther       = apiError{http.StatusBadGateway, "wechat_error", "WeChat refused the request"}
+	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
+)
+
+// write sends the error as JSON. 401s carry WWW-Authenticate: Bearer;
+// 429 and 503 say when to retry.
+func (e apiError) write(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	switch e.status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", "Bearer")
+	case http.StatusMethodNotAllowed:
+		h.Set("Allow", http.MethodPost)
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", "60")
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "1")
+	}
+	body, _ := json.Marshal(struct {
+		Error   string `json:"error"`
+		Message string `json:"message"`
+	}{e.code, e.message})
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(e.status)
+	_, _ = w.Write(body)
+}
+
+// weChatFailure maps a failed WeChat call to the answer a client gets;
+// byCode maps the errcodes the endpoint knows specially.
+func weChatFailure(err error, byCode map[int]apiError) apiError {
+	var we *wechat.Error
+	if !errors.As(err, &we) {
+		return errWeChatOther
+	}
+	switch we.Kind {
+	case wechat.KindTimeout:
+		return errWeChatTimeout
+	case wechat.KindUnreachable:
+		return errWeChatUnreachable
+	case wechat.KindBadAnswer:
+		return errWeChatBadAnswer
+	case wechat.KindCanceled:
+		return errClientGone
+	}
+	if e, ok := byCode[we.Code]; ok {
+		return e
+	}
+	switch we.Code {
+	case wechat.CodeBusy:
+		return errWeChatBusy
+	case wechat.CodeRateLimited:
+		return errRateLimited
+	case wechat.CodeInvalidAppID, wechat.CodeInvalidAppSecret:
+		return errWeChatConfig
+	}
+	return errWeChatOther
+}
+
+// storeFailure maps a session store error to an answer.
+func storeFailure(err error) apiError {
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return errInvalidToken
+	case errors.Is(err, session.ErrFull):
+		return errSessionFull
+	}
+	return errStoreFailure
+}

@@ -1,0 +1,97 @@
+package caddymodule
+
+// Fuzz targets for the request bodies of /wx/login and /wx/phone: whatever
+// the body, the answer is a JSON error of a 4xx/5xx status the contract
+// lists (or a success), never a 500 or a panic.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+)
+
+const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"
+
+// fuzzHandler is a provisioned-by-hand Handler against a fake WeChat.
+func fuzzHandler(f *testing.F) *Handler {
+	wx := fakewx.New(fakewx.Config{Apps: map[string]string{fuzzApp: fuzzSecret}})
+	srv := httptest.NewServer(wx)
+	f.Cleanup(func() { wx.Close(); srv.Close() })
+	store, err := session.NewMemory(10000)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { store.Close() })
+	client := &wechat.Client{BaseURL: srv.URL, AppID: fuzzApp, Secret: fuzzSecret, HTTPClient: srv.Client()}
+	return &Handler{
+		Require: RequireOpenID, logger: zap.NewNop(), appID: fuzzApp, store: store,
+		wx: client, tokens: &wechat.TokenSource{Client: client},
+		sessionTTL: time.Hour, timeout: 300 * time.Millisecond,
+	}
+}
+
+var allowed = map[int]bool{200: true, 400: true, 401: true, 403: true, 405: true, 413: true,
+	429: true, 502: true, 503: true, 504: true}
+
+func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if !allowed[rec.Code] {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		t.Fatalf("answer is not JSON: %q", rec.Body)
+	}
+	if rec.Code != 200 && (m["error"] == nil || m["message"] == nil) {
+		t.Fatalf("error answer without error/message: %s", rec.Body)
+	}
+}
+
+func FuzzLoginBody(f *testing.F) {
+	h := fuzzHandler(f)
+	for _, s := range []string{`{"code":"ok-alice"}`, `{"code":"bad-1"}`, `{"code":1}`, `{"code":"busy-x"}`,
+		`{"code":"ok-a\u0000"}`, `{"code":"ok-a","code":"ok-b"}`, `[]`, `{`, `null`, ``, `{"code":"html-1"} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/wx/login", bytes.NewReader(body))
+		h.serveLogin(rec, req)
+		checkAnswer(t, rec)
+	})
+}
+
+func FuzzPhoneBody(f *testing.F) {
+	h := fuzzHandler(f)
+	token := newToken()
+	key := "AAAAAAAAAAAAAAAAAAAAAA=="
+	ctx := context.Background()
+	if err := h.store.PutUserKey(ctx, "ofuzz", key, time.Hour); err != nil {
+		f.Fatal(err)
+	}
+	if err := h.store.Create(ctx, token, session.Session{OpenID: "ofuzz"}, time.Hour); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{`{"code":"phone-13800138000"}`, `{"code":"bad-1"}`,
+		`{"encryptedData":"AAAAAAAAAAAAAAAAAAAAAA==","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`,
+		`{"encryptedData":"x","iv":"y"}`, `{"encryptedData":5}`, `{"iv":""}`, `{}`, `{"code":""}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/wx/phone", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		h.servePhone(rec, req)
+		checkAnswer(t, rec)
+	})
+}

@@ -1,0 +1,504 @@
+package caddymodule_test
+
+// The black-box harness: a real Caddy, loaded in this process from a real
+// Caddyfile, in front of the fake WeChat (cmd/wxfake/fakewx) and an echo
+// upstream (cmd/echo/echoserver), spoken to over HTTP on loopback.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/wechat-auth/wechat_auth/caddymodule"
+	"github.com/wechat-auth/wechat_auth/cmd/echo/echoserver"
+	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+)
+
+// The apps the fake WeChat knows.
+const (
+	appA      = "wxtestapp0000000a"
+	secretA   = "secret-of-app-a-0123456789abcdef"
+	appB      = "wxtestapp0000000b"
+	secretB   = "secret-of-app-b-fedcba9876543210"
+	secretEnv = "WXAUTH_TEST_SECRET_A"
+	// the app of WeChat's published test vector
+	appVector    = "wx4f4bc4dec97d474b"
+	secretVector = "secret-of-the-vector-app-00000000"
+)
+
+// env is one test's world: fake WeChat, echo upstream, a running Caddy.
+type env struct {
+	t        *testing.T
+	wx       *fakewx.Server
+	wxURL    string
+	upURL    string
+	port     int    // Caddy's HTTP port
+	base     string // http://127.0.0.1:port
+	adminURL string
+	logPath  string
+	client   *http.Client
+	upHits   *atomic.Int64 // requests the upstream got
+
+	mu      sync.Mutex
+	secrets map[string]string // value -> what it is; none may appear in the log
+}
+
+// siteVars fill the Caddyfile templates.
+type siteVars struct {
+	Port      int
+	Admin     string
+	Log       string
+	WeChat    string
+	Upstream  string
+	AppA      string
+	AppB      string
+	SecretB   string
+	SecretEnv string
+}
+
+// defaultSites: the app under test on three routes (one per require mode,
+// three blocks of one app sharing a store), and app B under /b/ (its
+// prefix stripped, so /b/wx/login is app B's login).
+const defaultSites = `
+http://127.0.0.1:{{.Port}} {
+	handle /phone/* {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			require phone
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle /open/* {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			require none
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle_path /b/* {
+		wechat_auth {
+			app_id {{.AppB}}
+			app_secret {{.SecretB}}
+			api_base {{.WeChat}}
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			session_ttl 2h
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+}
+`
+
+// globalOptions: admin on a free port, DEBUG logs to a file (with the
+// filter the README recommends, which keeps reverse_proxy's DEBUG line
+// from showing the X-WX-Phone it sends upstream), underscore and dot
+// header names let through so that stripping them is our job.
+const globalOptions = `{
+	admin {{.Admin}}
+	auto_https off
+	http_port {{.Port}}
+	servers {
+		expected_underscore_headers x_wx_*
+		expected_dot_headers x.wx.*
+	}
+	log {
+		output file {{.Log}}
+		level DEBUG
+		format filter {
+			wrap json
+			fields {
+				request>headers>X-Wx-Phone delete
+			}
+		}
+	}
+}
+`
+
+// newEnv starts the fake WeChat and the upstream, and Caddy with sites
+// (a template over siteVars; defaultSites when empty).
+func newEnv(t *testing.T, sites string) *env {
+	t.Helper()
+	t.Setenv(secretEnv, secretA)
+	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appA: secretA, appB: secretB, appVector: secretVector}})
+	wxSrv := httptest.NewServer(wx)
+	t.Cleanup(func() { wx.Close(); wxSrv.Close() })
+	e0 := &upstreamCounter{next: echoserver.Handler(nil)}
+	up := httptest.NewServer(e0)
+	t.Cleanup(up.Close)
+
+	e := &env{
+		t: t, wx: wx, wxURL: wxSrv.URL, upURL: up.URL,
+		logPath: filepath.Join(t.TempDir(), "caddy.log"),
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			MaxIdleConnsPerHost: 500, MaxConnsPerHost: 0,
+		}},
+		secrets: map[string]string{secretA: "app_secret A", secretB: "app_secret B", secretVector: "app_secret"},
+		upHits:  &e0.hits,
+	}
+	t.Cleanup(e.client.CloseIdleConnections)
+	e.port = freePort(t)
+	e.base = fmt.Sprintf("http://127.0.0.1:%d", e.port)
+	admin := freePort(t)
+	e.adminURL = fmt.Sprintf("http://127.0.0.1:%d", admin)
+	if sites == "" {
+		sites = defaultSites
+	}
+	e.load(sites)
+	t.Cleanup(func() {
+		if err := caddy.Stop(); err != nil {
+			t.Errorf("stopping caddy: %v", err)
+		}
+		e.checkLogHasNoSecrets()
+	})
+	return e
+}
+
+// vars returns the template values for this env.
+func (e *env) vars() siteVars {
+	return siteVars{
+		Port: e.port, Admin: strings.TrimPrefix(e.adminURL, "http://"), Log: e.logPath,
+		WeChat: e.wxURL, Upstream: strings.TrimPrefix(e.upURL, "http://"),
+		AppA: appA, AppB: appB, SecretB: secretB, SecretEnv: secretEnv,
+	}
+}
+
+// adapt renders sites under the global options and adapts the Caddyfile
+// to JSON, as `caddy adapt` would.
+func (e *env) adapt(sites string) []byte {
+	e.t.Helper()
+	var buf bytes.Buffer
+	tpl := template.Must(template.New("caddyfile").Parse(globalOptions + sites))
+	if err := tpl.Execute(&buf, e.vars()); err != nil {
+		e.t.Fatal(err)
+	}
+	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(buf.Bytes(), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		e.t.Fatalf("adapting Caddyfile: %v\n%s", err, buf.String())
+	}
+	for _, w := range warnings {
+		e.t.Logf("caddyfile warning: %s", w.String())
+	}
+	return cfg
+}
+
+// load runs the config in this process (replacing any running one).
+func (e *env) load(sites string) {
+	e.t.Helper()
+	e.run(e.adapt(sites))
+}
+
+// loadCaddyfile runs a complete Caddyfile, global options and all.
+func (e *env) loadCaddyfile(caddyfile string) {
+	e.t.Helper()
+	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		e.t.Fatalf("adapting Caddyfile: %v", err)
+	}
+	e.run(cfg)
+}
+
+func (e *env) run(cfg []byte) {
+	e.t.Helper()
+	if err := caddy.Load(cfg, true); err != nil {
+		e.t.Fatalf("loading config: %v", err)
+	}
+	waitListening(e.t, fmt.Sprintf("127.0.0.1:%d", e.port))
+}
+
+// reloadViaAdmin posts a new config to the admin API, as `caddy reload` does.
+func (e *env) reloadViaAdmin(sites string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.adminURL+"/load", bytes.NewReader(e.adapt(sites)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cache-Control", "must-revalidate") // force a reload even if unchanged
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatalf("admin /load: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		e.t.Fatalf("admin /load: %d %s", resp.StatusCode, body)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s", addr)
+}
+
+// secret records a value that must never appear in Caddy's log.
+func (e *env) secret(value, what string) {
+	if value == "" {
+		return
+	}
+	e.mu.Lock()
+	e.secrets[value] = what
+	e.mu.Unlock()
+}
+
+// checkLogHasNoSecrets greps the whole DEBUG log for every secret seen.
+func (e *env) checkLogHasNoSecrets() {
+	e.t.Helper()
+	e.recordSessionKeys()
+	raw, err := os.ReadFile(e.logPath)
+	if err != nil {
+		e.t.Errorf("reading caddy log: %v", err)
+		return
+	}
+	if !bytes.Contains(raw, []byte(`"level":"debug"`)) {
+		e.t.Errorf("the caddy log has no DEBUG lines: the grep would prove nothing")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for value, what := range e.secrets {
+		if bytes.Contains(raw, []byte(value)) {
+			e.t.Errorf("the caddy log contains %s (%q)", what, value)
+		}
+	}
+}
+
+// logText returns the log so far.
+func (e *env) logText() string {
+	raw, _ := os.ReadFile(e.logPath)
+	return string(raw)
+}
+
+// answer is an HTTP answer, read whole.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a answer) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(a.body, &m); err != nil {
+		t.Fatalf("answer %d is not JSON: %v: %q", a.status, err, a.body)
+	}
+	return m
+}
+
+// errorCode checks the answer is a JSON error of the given status and
+// returns its "error" code.
+func (a answer) errorCode(t *testing.T, status int) string {
+	t.Helper()
+	if a.status != status {
+		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
+	}
+	if ct := a.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error answer has Content-Type %q", ct)
+	}
+	m := a.json(t)
+	code, _ := m["error"].(string)
+	msg, _ := m["message"].(string)
+	if code == "" || msg == "" {
+		t.Fatalf("error answer lacks error or message: %s", a.body)
+	}
+	return code
+}
+
+// upstream decodes an answer that came from the echo upstream.
+func (a answer) upstream(t *testing.T) echoserver.Answer {
+	t.Helper()
+	if a.status != http.StatusOK {
+		t.Fatalf("status %d, want 200 from upstream: %s", a.status, a.body)
+	}
+	var up echoserver.Answer
+	if err := json.Unmarshal(a.body, &up); err != nil || up.Method == "" {
+		t.Fatalf("answer did not come from the upstream: %s", a.body)
+	}
+	return up
+}
+
+// do sends a request to Caddy. hdr is name, value, name, value...
+func (e *env) do(method, path, body string, hdr ...string) answer {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) answer {
+	e.t.Helper()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: reading body: %v", req.Method, req.URL, err)
+	}
+	return answer{resp.StatusCode, resp.Header, body}
+}
+
+// login logs in with code at prefix (""  or "/b") and returns the token.
+func (e *env) login(prefix, code string) string {
+	e.t.Helper()
+	a := e.do("POST", prefix+"/wx/login", fmt.Sprintf(`{"code":%q}`, code))
+	if a.status != http.StatusOK {
+		e.t.Fatalf("login %q: %d %s", code, a.status, a.body)
+	}
+	m := a.json(e.t)
+	tok, _ := m["token"].(string)
+	if tok == "" {
+		e.t.Fatalf("login answer has no token: %s", a.body)
+	}
+	e.secret(tok, "a session token")
+	e.recordSessionKeys()
+	return tok
+}
+
+// recordSessionKeys adds every session_key the fake handed out so far.
+func (e *env) recordSessionKeys() {
+	for _, app := range []string{appA, appB} {
+		for _, user := range knownUsers {
+			e.recordUserKeys(app, user)
+		}
+	}
+	e.secret(e.wx.AccessToken(appA), "an access_token")
+	e.secret(e.wx.AccessToken(appB), "an access_token")
+}
+
+// knownUsers are the user names tests log in with (for the log grep).
+var knownUsers = []string{"alice", "bob", "carol", "dave", "erin"}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+// loginRaw logs in without failing the test (for use in goroutines).
+func loginRaw(e *env, code string) (token string, status int, err error) {
+	resp, err := e.client.Post(e.base+"/wx/login", "application/json", strings.NewReader(fmt.Sprintf(`{"code":%q}`, code)))
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		return "", resp.StatusCode, err
+	}
+	return m.Token, resp.StatusCode, nil
+}
+
+// decodeUpstream reads an answer that must come from the echo upstream.
+func decodeUpstream(resp *http.Response) (echoserver.Answer, error) {
+	var up echoserver.Answer
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return up, fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&up); err != nil || up.Method == "" {
+		return up, fmt.Errorf("not from the upstream: %v", err)
+	}
+	return up, nil
+}
+
+// recordUserKeys adds a user's session_keys to the secrets.
+func (e *env) recordUserKeys(app, user string) {
+	cur, prev := e.wx.SessionKeys(app, fakewx.OpenID(app, user))
+	e.secret(cur, "a session_key")
+	e.secret(prev, "a session_key")
+}
+
+// upstreamCounter counts the requests that reach the upstream.
+type upstreamCounter struct {
+	hits atomic.Int64
+	next http.Handler
+}
+
+func (u *upstreamCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.hits.Add(1)
+	u.next.ServeHTTP(w, r)
+}
+
+// raw sends a request written by hand (request target and header names
+// exactly as given, which Go's client would clean or canonicalize) and
+// reads the answer.
+func (e *env) raw(method, target string, headers [][2]string, body string) answer {
+	e.t.Helper()
+	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", e.port), 5*time.Second)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, target, e.port)
+	for _, h := range headers {
+		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	if _, err := io.WriteString(conn, b.String()); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(resp.Body)
+	return answer{resp.StatusCode, resp.Header, rb}
+}

@@ -1,0 +1,111 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+)
+
+// The identity headers the upstream reads. Only wechat_auth sets them.
+const (
+	HeaderOpenID       = "X-Wx-Openid"
+	HeaderUnionID      = "X-Wx-Unionid"
+	HeaderPhone        = "X-Wx-Phone"
+	HeaderPhoneCountry = "X-Wx-Phone-Country"
+)
+
+// stripIdentityHeaders removes every header a client sent whose name,
+// upper-cased with '_' (and '.') read as '-', starts with "X-WX-": so
+// "x-wx-openid", "X_WX_OPENID" and "X-Wx_Phone" all go. CGI-style backends
+// fold '_' and '.' into the same variable as '-', hence both.
+func stripIdentityHeaders(h http.Header) {
+	for name := range h {
+		if isIdentityHeader(name) {
+			delete(h, name)
+		}
+	}
+}
+
+func isIdentityHeader(name string) bool {
+	const prefix = "X-WX-"
+	if len(name) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '.':
+			c = '-'
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// setIdentityHeaders tells the upstream who the user is. It runs after
+// stripIdentityHeaders, so these are the only X-WX-* headers.
+func setIdentityHeaders(h http.Header, s *session.Session) {
+	h[HeaderOpenID] = []string{s.OpenID}
+	if s.UnionID != "" {
+		h[HeaderUnionID] = []string{s.UnionID}
+	}
+	if s.Phone != "" {
+		h[HeaderPhone] = []string{s.Phone}
+		if s.PhoneCountry != "" {
+			h[HeaderPhoneCountry] = []string{s.PhoneCountry}
+		}
+	}
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header; ok is false when there is no Authorization header, or more than
+// one, or another scheme. A token that is not well-formed comes back as
+// "" with ok true: a bearer credential was sent but cannot be ours.
+func bearerToken(h http.Header) (token string, present bool) {
+	vals := h["Authorization"]
+	if len(vals) == 0 {
+		return "", false
+	}
+	if len(vals) > 1 {
+		return "", true
+	}
+	v := vals[0]
+	const scheme = "bearer "
+	if len(v) <= len(scheme) || !equalFoldASCII(v[:len(scheme)], scheme) {
+		return "", false
+	}
+	t := v[len(scheme):]
+	for len(t) > 0 && t[0] == ' ' {
+		t = t[1:]
+	}
+	for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
+		t = t[:len(t)-1]
+	}
+	if !wellFormedToken(t) {
+		return "", true
+	}
+	return t, true
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

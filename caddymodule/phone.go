@@ -1,0 +1,133 @@
+package caddymodule
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+)
+
+// phoneErrors are getuserphonenumber's errcodes with a meaning of their own.
+var phoneErrors = map[int]apiError{
+	wechat.CodeInvalidCode: errInvalidPhoneCode,
+	wechat.CodeCodeUsed:    errInvalidPhoneCode,
+}
+
+// servePhone answers POST /wx/phone: with {"code"} it asks WeChat for the
+// phone behind a getPhoneNumber code; with {"encryptedData", "iv"} it
+// decrypts the legacy payload with the user's session_key. Either way the
+// phone is bound to the session.
+func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		errMethodNotAllowed.write(w)
+		return
+	}
+	token, s, e := h.authenticate(r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	var req struct {
+		Code          string `json:"code"`
+		EncryptedData string `json:"encryptedData"`
+		IV            string `json:"iv"`
+	}
+	if e := readJSON(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+
+	var phone wechat.Phone
+	var flow string
+	switch {
+	case req.Code != "":
+		flow = "code"
+		if len(req.Code) > maxCodeLen {
+			errInvalidPhoneCode.write(w)
+			return
+		}
+		phone, e = h.phoneByCode(r.Context(), req.Code)
+	case req.EncryptedData != "" && req.IV != "":
+		flow = "decrypt"
+		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
+	default:
+		e = &errMissingPhoneData
+	}
+	if e != nil {
+		e.write(w)
+		return
+	}
+
+	s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
+	if err := h.store.Update(r.Context(), token, s); err != nil {
+		if !errors.Is(err, session.ErrNotFound) {
+			h.logger.Error("phone: session not updated", zap.Error(err))
+		}
+		storeFailure(err).write(w)
+		return
+	}
+	h.logger.Info("phone bound", zap.String("openid", s.OpenID), zap.String("flow", flow),
+		zap.String("phone", phone.Masked()), zap.String("country_code", phone.CountryCode))
+	writeJSON(w, http.StatusOK, struct {
+		PhoneNumber     string `json:"phone_number"`
+		PurePhoneNumber string `json:"pure_phone_number"`
+		CountryCode     string `json:"country_code"`
+	}{phone.PhoneNumber, phone.PurePhoneNumber, phone.CountryCode})
+}
+
+// phoneByCode trades a getPhoneNumber code with WeChat, with the app's
+// shared access_token (refreshed and retried once if WeChat says it died).
+func (h *Handler) phoneByCode(ctx context.Context, code string) (wechat.Phone, *apiError) {
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	var phone wechat.Phone
+	err := h.tokens.Do(ctx, func(token string) error {
+		var err error
+		phone, err = h.wx.PhoneNumber(ctx, token, code)
+		return err
+	})
+	if err != nil {
+		e := weChatFailure(err, phoneErrors)
+		h.logWeChatFailure("phone by code failed", err, e)
+		return phone, &e
+	}
+	return phone, nil
+}
+
+// phoneByDecryption opens the legacy getPhoneNumber payload with the
+// user's newest session_key (WeChat seals with the newest), falling back
+// to the one it replaced (the client logged in again after the button).
+func (h *Handler) phoneByDecryption(ctx context.Context, openID, data, iv string) (wechat.Phone, *apiError) {
+	newest, previous, err := h.store.UserKeys(ctx, openID)
+	if err != nil {
+		if errors.Is(err, session.ErrNotFound) {
+			return wechat.Phone{}, &errUndecryptable
+		}
+		h.logger.Error("phone: session keys not read", zap.Error(err))
+		e := storeFailure(err)
+		return wechat.Phone{}, &e
+	}
+	phone, err := wechat.DecryptPhone(newest, iv, data, h.appID)
+	if errors.Is(err, wechat.ErrUndecryptable) && previous != "" {
+		phone, err = wechat.DecryptPhone(previous, iv, data, h.appID)
+	}
+	var e *apiError
+	switch {
+	case err == nil:
+		return phone, nil
+	case errors.Is(err, wechat.ErrMalformed):
+		e = &errMalformedData
+	case errors.Is(err, wechat.ErrNoPhone):
+		e = &errNoPhone
+	case errors.Is(err, wechat.ErrWatermark):
+		e = &errWatermark
+	default:
+		e = &errUndecryptable
+	}
+	h.logger.Info("phone by decryption refused", zap.String("openid", openID), zap.String("answer", e.code))
+	return phone, e
+}

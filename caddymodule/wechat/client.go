@@ -1,0 +1,211 @@
+// Package wechat is a small client for the WeChat mini program server API:
+// jscode2session (login), stable_token (access_token), getuserphonenumber
+// (phone by code) and the AES-128-CBC decryption of data sealed with a
+// user's session_key (phone by decryption).
+//
+// It knows nothing of Caddy or of HTTP servers; errors it returns are
+// *Error values that say what went wrong (WeChat's errcode, a timeout, an
+// unreachable or misbehaving endpoint), so that a caller can map them to
+// its own answers. No error text it produces ever contains the app secret,
+// an access_token or a session_key: request URLs, which carry some of
+// them, are never part of an error.
+package wechat
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is the real WeChat API.
+const DefaultBaseURL = "https://api.weixin.qq.com"
+
+// maxAnswerSize bounds how much of an answer is read: WeChat's are tiny;
+// anything larger is a gateway page or worse.
+const maxAnswerSize = 64 << 10
+
+// Client calls the WeChat API for one mini program. It is safe for
+// concurrent use. Deadlines come from the contexts passed to its methods.
+type Client struct {
+	// BaseURL is the API base, DefaultBaseURL when empty.
+	BaseURL string
+	// AppID and Secret identify the mini program.
+	AppID  string
+	Secret string
+	// HTTPClient is used for every call; http.DefaultClient when nil.
+	HTTPClient *http.Client
+}
+
+// Session is what jscode2session answers for a login code.
+type Session struct {
+	OpenID     string
+	UnionID    string // empty unless the app is bound to an open platform account
+	SessionKey string // base64 of 16 bytes, exactly as WeChat sent it
+}
+
+// Code2Session trades a wx.login code for the user's openid and session_key.
+func (c *Client) Code2Session(ctx context.Context, code string) (Session, error) {
+	q := url.Values{}
+	q.Set("appid", c.AppID)
+	q.Set("secret", c.Secret)
+	q.Set("js_code", code)
+	q.Set("grant_type", "authorization_code")
+	var ans struct {
+		apiStatus
+		OpenID     string `json:"openid"`
+		SessionKey string `json:"session_key"`
+		UnionID    string `json:"unionid"`
+	}
+	if err := c.call(ctx, EndpointCode2Session, http.MethodGet, "/sns/jscode2session?"+q.Encode(), nil, &ans); err != nil {
+		return Session{}, err
+	}
+	if ans.OpenID == "" {
+		return Session{}, &Error{Endpoint: EndpointCode2Session, Kind: KindBadAnswer, Err: errors.New("answer has no openid")}
+	}
+	if key, err := base64.StdEncoding.DecodeString(ans.SessionKey); err != nil || len(key) != 16 {
+		return Session{}, &Error{Endpoint: EndpointCode2Session, Kind: KindBadAnswer, Err: errors.New("answer has no valid session_key")}
+	}
+	return Session{OpenID: ans.OpenID, UnionID: ans.UnionID, SessionKey: ans.SessionKey}, nil
+}
+
+// AccessToken is an access_token and how long WeChat said it lives.
+type AccessToken struct {
+	Value     string
+	ExpiresIn time.Duration
+}
+
+// StableToken fetches the app's access_token from /cgi-bin/stable_token.
+// Without forceRefresh WeChat answers the token it already has while that
+// lives, so every server of an app gets the same one; forceRefresh kills
+// the current token for everyone and is rate limited by WeChat.
+func (c *Client) StableToken(ctx context.Context, forceRefresh bool) (AccessToken, error) {
+	body, _ := json.Marshal(map[string]any{
+		"grant_type":    "client_credential",
+		"appid":         c.AppID,
+		"secret":        c.Secret,
+		"force_refresh": forceRefresh,
+	})
+	var ans struct {
+		apiStatus
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := c.call(ctx, EndpointStableToken, http.MethodPost, "/cgi-bin/stable_token", body, &ans); err != nil {
+		return AccessToken{}, err
+	}
+	if ans.AccessToken == "" || ans.ExpiresIn <= 0 {
+		return AccessToken{}, &Error{Endpoint: EndpointStableToken, Kind: KindBadAnswer, Err: errors.New("answer has no access_token")}
+	}
+	return AccessToken{Value: ans.AccessToken, ExpiresIn: time.Duration(ans.ExpiresIn) * time.Second}, nil
+}
+
+// PhoneNumber trades a getPhoneNumber button code for the user's phone,
+// using the app's access_token.
+func (c *Client) PhoneNumber(ctx context.Context, accessToken, code string) (Phone, error) {
+	body, _ := json.Marshal(map[string]string{"code": code})
+	var ans struct {
+		apiStatus
+		PhoneInfo *phonePayload `json:"phone_info"`
+	}
+	path := "/wxa/business/getuserphonenumber?access_token=" + url.QueryEscape(accessToken)
+	if err := c.call(ctx, EndpointPhoneNumber, http.MethodPost, path, body, &ans); err != nil {
+		return Phone{}, err
+	}
+	if ans.PhoneInfo == nil {
+		return Phone{}, &Error{Endpoint: EndpointPhoneNumber, Kind: KindBadAnswer, Err: errors.New("answer has no phone_info")}
+	}
+	p, err := ans.PhoneInfo.phone(c.AppID)
+	if err != nil {
+		return Phone{}, &Error{Endpoint: EndpointPhoneNumber, Kind: KindBadAnswer, Err: err}
+	}
+	return p, nil
+}
+
+// apiStatus is the errcode/errmsg pair every WeChat answer may carry.
+type apiStatus struct {
+	ErrCode int    `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+func (s apiStatus) status() apiStatus { return s }
+
+type statusCarrier interface{ status() apiStatus }
+
+// call does one request and decodes the answer into out, whatever its
+// Content-Type (jscode2session answers text/plain). out must embed apiStatus.
+func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string, body []byte, out statusCarrier) error {
+	base := c.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+pathAndQuery, rd)
+	if err != nil {
+		return &Error{Endpoint: endpoint, Kind: KindUnreachable, Err: errors.New("bad api_base")}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json, text/plain, */*")
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return transportError(ctx, endpoint, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize+1))
+	if err != nil {
+		return transportError(ctx, endpoint, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode,
+			Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
+	}
+	if len(raw) > maxAnswerSize {
+		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode, Err: errors.New("answer too large")}
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, out) != nil {
+		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode,
+			Err: fmt.Errorf("answer is not a JSON object (Content-Type %q, %d bytes)", resp.Header.Get("Content-Type"), len(raw))}
+	}
+	if st := out.status(); st.ErrCode != 0 {
+		return &Error{Endpoint: endpoint, Kind: KindAPI, Code: st.ErrCode, Msg: st.ErrMsg}
+	}
+	return nil
+}
+
+// transportError turns a failed round trip into an *Error without the
+// request URL (which carries the secret or the access_token).
+func transportError(ctx context.Context, endpoint string, err error) error {
+	cause := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err
+	}
+	kind := KindUnreachable
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		kind = KindCanceled
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		kind = KindTimeout
+	}
+	return &Error{Endpoint: endpoint, Kind: kind, Err: cause}
+}

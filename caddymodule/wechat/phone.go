@@ -1,0 +1,191 @@
+package wechat
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Phone is a user's phone number as WeChat gives it.
+type Phone struct {
+	PhoneNumber     string // may carry the country code and spaces: "+1 2025550123"
+	PurePhoneNumber string // digits only: "2025550123"
+	CountryCode     string // "1", "86"
+}
+
+// Masked returns the number fit for a log line: "138****8000".
+func (p Phone) Masked() string { return MaskPhone(p.PurePhoneNumber) }
+
+// MaskPhone keeps the first three and last four digits of a number of
+// eight or more, and hides the rest; shorter numbers are hidden whole
+// but for the last two.
+func MaskPhone(n string) string {
+	switch {
+	case len(n) >= 8:
+		return n[:3] + strings.Repeat("*", len(n)-7) + n[len(n)-4:]
+	case len(n) > 2:
+		return strings.Repeat("*", len(n)-2) + n[len(n)-2:]
+	default:
+		return strings.Repeat("*", len(n))
+	}
+}
+
+// Errors of the phone flows, besides *Error.
+var (
+	// ErrMalformed: encryptedData, iv or the session_key is not base64 of
+	// the right length.
+	ErrMalformed = errors.New("encrypted data or iv malformed")
+	// ErrUndecryptable: the data does not decrypt to JSON under this key
+	// (bad padding, or bytes that are not JSON): a wrong key, iv or data.
+	ErrUndecryptable = errors.New("data does not decrypt with the session key")
+	// ErrNoPhone: the payload decrypted but holds no phone number (such as
+	// wx.getUserInfo data).
+	ErrNoPhone = errors.New("payload has no phone number")
+	// ErrWatermark: the payload was made for another app.
+	ErrWatermark = errors.New("watermark is of another app")
+)
+
+// phonePayload is the phone JSON in both flows: phone_info of
+// getuserphonenumber and the decrypted getPhoneNumber data.
+type phonePayload struct {
+	PhoneNumber     string     `json:"phoneNumber"`
+	PurePhoneNumber string     `json:"purePhoneNumber"`
+	CountryCode     flexString `json:"countryCode"`
+	Watermark       *watermark `json:"watermark"`
+}
+
+type watermark struct {
+	AppID     string `json:"appid"`
+	Timestamp int64  `json:"timestamp"`
+}
+
+// flexString accepts a JSON string or number: WeChat's countryCode comes
+// as "86" in most answers and as 86 in the documentation's example.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(n.String(), 10, 32); err != nil {
+		return errors.New("countryCode is not a whole number")
+	}
+	*f = flexString(n.String())
+	return nil
+}
+
+// phone checks the payload and returns its phone. A payload without a
+// watermark is accepted only from the code flow's answer, which WeChat
+// gives over TLS; requireWatermark says whether one must be present.
+func (p *phonePayload) phoneChecked(appID string, requireWatermark bool) (Phone, error) {
+	pure := strings.TrimSpace(p.PurePhoneNumber)
+	if pure == "" || !isDigits(pure) {
+		return Phone{}, ErrNoPhone
+	}
+	if p.Watermark == nil {
+		if requireWatermark {
+			return Phone{}, ErrWatermark
+		}
+	} else if p.Watermark.AppID != appID {
+		return Phone{}, ErrWatermark
+	}
+	cc := strings.TrimPrefix(strings.TrimSpace(string(p.CountryCode)), "+")
+	if cc != "" && !isDigits(cc) {
+		return Phone{}, ErrNoPhone
+	}
+	num := p.PhoneNumber
+	if num == "" {
+		num = pure
+	}
+	return Phone{PhoneNumber: num, PurePhoneNumber: pure, CountryCode: cc}, nil
+}
+
+func (p *phonePayload) phone(appID string) (Phone, error) { return p.phoneChecked(appID, false) }
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// maxEncryptedSize bounds encryptedData: a phone payload is about 200
+// bytes, a user-info payload under 1 KiB.
+const maxEncryptedSize = 16 << 10
+
+// Decrypt opens data sealed by WeChat with a user's session_key:
+// AES-128-CBC with the given iv, PKCS#7 padding checked and removed. All
+// three arguments are standard base64 as WeChat hands them out.
+func Decrypt(sessionKey, iv, encryptedData string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(sessionKey)
+	if err != nil || len(key) != 16 {
+		return nil, ErrMalformed
+	}
+	ivb, err := base64.StdEncoding.DecodeString(iv)
+	if err != nil || len(ivb) != aes.BlockSize {
+		return nil, ErrMalformed
+	}
+	if len(encryptedData) > maxEncryptedSize*4/3+4 {
+		return nil, ErrMalformed
+	}
+	data, err := base64.StdEncoding.DecodeString(encryptedData)
+	if err != nil || len(data) == 0 || len(data)%aes.BlockSize != 0 {
+		return nil, ErrMalformed
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, ErrMalformed
+	}
+	plain := make([]byte, len(data))
+	cipher.NewCBCDecrypter(block, ivb).CryptBlocks(plain, data)
+	n := int(plain[len(plain)-1])
+	if n < 1 || n > aes.BlockSize {
+		return nil, ErrUndecryptable
+	}
+	for _, b := range plain[len(plain)-n:] {
+		if int(b) != n {
+			return nil, ErrUndecryptable
+		}
+	}
+	plain = plain[:len(plain)-n]
+	if !json.Valid(plain) {
+		return nil, ErrUndecryptable
+	}
+	return plain, nil
+}
+
+// DecryptPhone opens getPhoneNumber data and returns the phone in it. It
+// fails with ErrMalformed, ErrUndecryptable, ErrNoPhone or ErrWatermark
+// (watermark.appid must be appID). Errors never carry decrypted bytes.
+func DecryptPhone(sessionKey, iv, encryptedData, appID string) (Phone, error) {
+	plain, err := Decrypt(sessionKey, iv, encryptedData)
+	if err != nil {
+		return Phone{}, err
+	}
+	var p phonePayload
+	if err := json.Unmarshal(plain, &p); err != nil {
+		// valid JSON, but not an object of the expected shape
+		return Phone{}, ErrNoPhone
+	}
+	return p.phoneChecked(appID, true)
+}

@@ -1,0 +1,223 @@
+// Package fakewx is a fake of the WeChat mini program server API
+// (api.weixin.qq.com) for demos and black-box tests of an auth proxy.
+//
+// It serves the real paths (jscode2session, stable_token, the old
+// /cgi-bin/token, getuserphonenumber) with the real quirks: errors come with
+// HTTP 200 and an errcode, jscode2session answers text/plain, codes are
+// single use, a login replaces the user's session_key. The codes a test sends
+// steer the outcome, e.g. "ok-alice.1" logs user alice in, "busy-1" answers
+// -1, "hang-1" never answers; the comments on the (unexported) handlers
+// jscode2session and phoneNumber give the full grammar.
+//
+// Helper endpoints under /fake/ let a client in another language drive it:
+// POST /fake/encrypt, GET /fake/stats, POST /fake/expire_token?appid=,
+// POST /fake/reset_counts.
+package fakewx
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Endpoint names, as used by Count.
+const (
+	EndpointJSCode2Session   = "jscode2session"
+	EndpointStableToken      = "stable_token"
+	EndpointStableTokenForce = "stable_token_force"
+	EndpointToken            = "token"
+	EndpointPhoneNumber      = "getuserphonenumber"
+)
+
+var endpoints = []string{
+	EndpointJSCode2Session, EndpointStableToken, EndpointStableTokenForce,
+	EndpointToken, EndpointPhoneNumber,
+}
+
+// Bounds of the bookkeeping maps: a fake, but one that does not grow forever.
+const (
+	maxUsedCodes = 1 << 17
+	maxTokens    = 1 << 14
+)
+
+// Config configures a Server.
+type Config struct {
+	// Apps maps appid to secret.
+	Apps map[string]string
+	// TokenTTL is the access_token lifetime; 0 means 7200s.
+	TokenTTL time.Duration
+}
+
+// Server is the fake WeChat API, an http.Handler. It is safe for
+// concurrent use.
+type Server struct {
+	apps      map[string]string // immutable after New
+	ttl       time.Duration
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu        sync.Mutex
+	counts    map[string]int
+	keys      map[userRef]*sessionKeys
+	nextKeys  map[userRef]string // keys set with SetNextSessionKey
+	usedLogin *fifoMap[struct{}] // appid "\x00" js_code
+	usedPhone *fifoMap[struct{}] // appid "\x00" phone code
+	tokens    *fifoMap[*token]   // every token issued (bounded)
+	stable    map[string]*token  // appid -> current stable_token token
+	legacy    map[string]*token  // appid -> current /cgi-bin/token token
+}
+
+// userRef names a user of an app.
+type userRef struct{ appid, openid string }
+
+// sessionKeys are a user's session_keys as WeChat holds them.
+type sessionKeys struct{ current, previous string }
+
+// New returns a fake WeChat serving the apps of cfg.
+func New(cfg Config) *Server {
+	apps := make(map[string]string, len(cfg.Apps))
+	for id, secret := range cfg.Apps {
+		apps[id] = secret
+	}
+	ttl := cfg.TokenTTL
+	if ttl <= 0 {
+		ttl = 7200 * time.Second
+	}
+	return &Server{
+		apps:      apps,
+		ttl:       ttl,
+		closed:    make(chan struct{}),
+		counts:    make(map[string]int),
+		keys:      make(map[userRef]*sessionKeys),
+		nextKeys:  make(map[userRef]string),
+		usedLogin: newFIFOMap[struct{}](maxUsedCodes),
+		usedPhone: newFIFOMap[struct{}](maxUsedCodes),
+		tokens:    newFIFOMap[*token](maxTokens),
+		stable:    make(map[string]*token),
+		legacy:    make(map[string]*token),
+	}
+}
+
+// ServeHTTP routes a request to the fake endpoint of its path.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/sns/jscode2session":
+		s.jscode2session(w, r)
+	case "/cgi-bin/stable_token":
+		s.stableToken(w, r)
+	case "/cgi-bin/token":
+		s.legacyToken(w, r)
+	case "/wxa/business/getuserphonenumber":
+		s.phoneNumber(w, r)
+	case "/fake/encrypt":
+		s.fakeEncrypt(w, r)
+	case "/fake/stats":
+		s.fakeStats(w, r)
+	case "/fake/expire_token":
+		s.fakeExpireToken(w, r)
+	case "/fake/reset_counts":
+		s.fakeResetCounts(w, r)
+	default:
+		writeRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
+	}
+}
+
+// Close releases every request held by a hang- or slow- code at once (they
+// answer a 503 gateway page); later ones answer at once too. It is
+// idempotent.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+}
+
+// Count returns how many requests an endpoint got since New or ResetCounts.
+// Names: "jscode2session", "stable_token", "stable_token_force" (the
+// stable_token calls with force_refresh true, counted in "stable_token"
+// too), "token" (the old /cgi-bin/token), "getuserphonenumber".
+func (s *Server) Count(endpoint string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.counts[endpoint]
+}
+
+// ResetCounts sets every counter back to zero.
+func (s *Server) ResetCounts() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.counts)
+}
+
+// countsSnapshot returns a snapshot of every counter, zeros included.
+func (s *Server) countsSnapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(endpoints))
+	for _, e := range endpoints {
+		out[e] = s.counts[e]
+	}
+	return out
+}
+
+func (s *Server) count(endpoint string) {
+	s.mu.Lock()
+	s.counts[endpoint]++
+	s.mu.Unlock()
+}
+
+// SessionKeys returns the user's current session_key (base64 of 16 bytes)
+// and the one before it, as WeChat holds them; "" where there is none.
+func (s *Server) SessionKeys(appid, openid string) (current, previous string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.keys[userRef{appid, openid}]; k != nil {
+		return k.current, k.previous
+	}
+	return "", ""
+}
+
+// SetNextSessionKey makes the user's next successful login hand out key
+// (base64 of 16 bytes) instead of a random one: for replaying a payload
+// sealed with a known key, such as WeChat's published test vector.
+func (s *Server) SetNextSessionKey(appid, openid, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextKeys[userRef{appid, openid}] = key
+}
+
+// takeSessionKey returns the key the user's login hands out: the one set
+// with SetNextSessionKey (once), else a new random one.
+func (s *Server) takeSessionKey(appid, openid string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := userRef{appid, openid}
+	if k, ok := s.nextKeys[ref]; ok {
+		delete(s.nextKeys, ref)
+		return k
+	}
+	return newSessionKey()
+}
+
+// rotateSessionKey makes key the user's current session_key.
+func (s *Server) rotateSessionKey(appid, openid, key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := userRef{appid, openid}
+	k := s.keys[ref]
+	if k == nil {
+		k = &sessionKeys{}
+		s.keys[ref] = k
+	}
+	k.previous, k.current = k.current, key
+}
+
+// consume marks code used for appid in set; it reports false if it was used
+// already.
+func (s *Server) consume(set *fifoMap[struct{}], appid, code string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := appid + "\x00" + code
+	if _, used := set.get(k); used {
+		return false
+	}
+	set.put(k, struct{}{})
+	return true
+}

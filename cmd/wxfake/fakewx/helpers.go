@@ -1,0 +1,112 @@
+package fakewx
+
+import (
+	"errors"
+	"net/http"
+)
+
+// fakeError is the error answer of the /fake/ endpoints.
+type fakeError struct {
+	Error string `json:"error"`
+}
+
+func writeFakeError(w http.ResponseWriter, status int, msg string) {
+	writeJSONStatus(w, status, "application/json", fakeError{msg})
+}
+
+// allowMethod answers 405 unless r uses method.
+func allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	writeFakeError(w, http.StatusMethodNotAllowed, "use "+method)
+	return false
+}
+
+// fakeEncrypt serves POST /fake/encrypt: {"appid", "openid" or "user",
+// "pure_phone_number", "country_code" ("86" by default), "watermark_appid"
+// (appid by default)} -> {"encryptedData", "iv"}, sealed by EncryptPhone.
+// appid may be left out when the fake serves a single app. A user with no
+// session_key gets 404.
+func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return
+	}
+	var req struct {
+		AppID          string `json:"appid"`
+		OpenID         string `json:"openid"`
+		User           string `json:"user"`
+		Pure           string `json:"pure_phone_number"`
+		CountryCode    string `json:"country_code"`
+		WatermarkAppID string `json:"watermark_appid"`
+	}
+	if !readJSON(r, &req) {
+		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
+		return
+	}
+	if req.AppID == "" && len(s.apps) == 1 {
+		for id := range s.apps {
+			req.AppID = id
+		}
+	}
+	if req.OpenID == "" && req.User != "" {
+		req.OpenID = OpenID(req.AppID, req.User)
+	}
+	switch {
+	case req.AppID == "":
+		writeFakeError(w, http.StatusBadRequest, "appid missing")
+		return
+	case req.OpenID == "":
+		writeFakeError(w, http.StatusBadRequest, "openid or user missing")
+		return
+	case req.Pure == "":
+		writeFakeError(w, http.StatusBadRequest, "pure_phone_number missing")
+		return
+	}
+	if req.CountryCode == "" {
+		req.CountryCode = "86"
+	}
+	if req.WatermarkAppID == "" {
+		req.WatermarkAppID = req.AppID
+	}
+	data, iv, err := s.EncryptPhone(req.AppID, req.OpenID, req.Pure, req.CountryCode, req.WatermarkAppID)
+	switch {
+	case errors.Is(err, ErrNoSessionKey):
+		writeFakeError(w, http.StatusNotFound, "no session_key for this user: log in first")
+		return
+	case err != nil:
+		writeFakeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
+}
+
+// fakeStats serves GET /fake/stats: every counter of Count, by name.
+func (s *Server) fakeStats(w http.ResponseWriter, r *http.Request) {
+	if allowMethod(w, r, http.MethodGet) {
+		writeJSONStatus(w, http.StatusOK, "application/json", s.countsSnapshot())
+	}
+}
+
+// fakeExpireToken serves POST /fake/expire_token?appid=: ExpireToken, 204.
+func (s *Server) fakeExpireToken(w http.ResponseWriter, r *http.Request) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return
+	}
+	appid := r.URL.Query().Get("appid")
+	if _, known := s.apps[appid]; !known {
+		writeFakeError(w, http.StatusNotFound, "unknown appid")
+		return
+	}
+	s.ExpireToken(appid)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// fakeResetCounts serves POST /fake/reset_counts: ResetCounts, 204.
+func (s *Server) fakeResetCounts(w http.ResponseWriter, r *http.Request) {
+	if allowMethod(w, r, http.MethodPost) {
+		s.ResetCounts()
+		w.WriteHeader(http.StatusNoContent)
+	}
+}

@@ -1,0 +1,116 @@
+package fakewx
+
+import (
+	"net/http"
+	"strings"
+)
+
+// loginAnswer is jscode2session's success answer.
+type loginAnswer struct {
+	SessionKey string `json:"session_key,omitempty"`
+	OpenID     string `json:"openid"`
+	UnionID    string `json:"unionid,omitempty"`
+}
+
+// jscode2session serves GET /sns/jscode2session. Every answer is HTTP 200
+// text/plain unless the code says otherwise. The js_code steers the outcome
+// ("<outcome>-<args>", a user name may carry a ".nonce"):
+//
+//	ok-<user>[.n]         success, a new session_key, no unionid
+//	union-<user>[.n]      success with a unionid
+//	nokey-<user>[.n]      an openid but no session_key (a broken answer)
+//	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
+//	bad-…                 40029 invalid code
+//	risky-…               40226 high risk user
+//	limit-…               45011 minute quota
+//	busy-…                -1 system error
+//	hang-…                no answer until the client leaves or Close
+//	http500-…             HTTP 500 HTML page
+//	html-…                HTTP 200 HTML gateway page
+//	empty-…               HTTP 200, empty body
+//	trunc-…               HTTP 200, cut JSON
+//	anything else         40029
+//
+// Every code is single use per appid (40163 the second time), except when
+// the request itself is refused (40013, 40125, 41008, 40002).
+func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
+	s.count(EndpointJSCode2Session)
+	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
+
+	if r.Method != http.MethodGet {
+		fail(43001, "require GET method")
+		return
+	}
+	q := r.URL.Query()
+	appid, code := q.Get("appid"), q.Get("js_code")
+	secret, known := s.apps[appid]
+	switch {
+	case !known:
+		fail(40013, "invalid appid")
+		return
+	case q.Get("secret") != secret:
+		fail(40125, "invalid appsecret")
+		return
+	case code == "":
+		fail(41008, "missing code")
+		return
+	case q.Get("grant_type") != "authorization_code":
+		fail(40002, "invalid grant_type")
+		return
+	}
+	if !s.consume(s.usedLogin, appid, code) {
+		fail(40163, "code been used")
+		return
+	}
+
+	outcome, arg, _ := strings.Cut(code, "-")
+	switch outcome {
+	case "ok", "union", "nokey":
+		s.login(w, appid, arg, outcome)
+	case "slow":
+		d, rest, ok := parseSlow(arg)
+		if !ok {
+			fail(40029, "invalid code")
+			return
+		}
+		if s.delay(w, r, d) {
+			s.login(w, appid, rest, "ok")
+		}
+	case "bad":
+		fail(40029, "invalid code")
+	case "risky":
+		fail(40226, "high risk user")
+	case "limit":
+		fail(45011, "api minute-quota reach limit")
+	case "busy":
+		fail(-1, "system error")
+	case "empty":
+		writeRaw(w, http.StatusOK, typeText, "")
+	case "trunc":
+		writeRaw(w, http.StatusOK, typeText, `{"openid": "o`)
+	default:
+		if !s.misbehave(w, r, outcome) {
+			fail(40029, "invalid code")
+		}
+	}
+}
+
+// login answers a successful login of userSpec ("<user>[.nonce]"): kind ok
+// or union rotate the user's session_key; nokey answers without one.
+func (s *Server) login(w http.ResponseWriter, appid, userSpec, kind string) {
+	user := stripNonce(userSpec)
+	if !validUser(user) {
+		writeJSON(w, typeText, newError(40029, "invalid code"))
+		return
+	}
+	ans := loginAnswer{OpenID: OpenID(appid, user)}
+	switch kind {
+	case "union":
+		ans.UnionID = UnionID(user)
+		fallthrough
+	case "ok":
+		ans.SessionKey = s.takeSessionKey(appid, ans.OpenID)
+		s.rotateSessionKey(appid, ans.OpenID, ans.SessionKey)
+	}
+	writeJSON(w, typeText, ans)
+}

@@ -1,0 +1,120 @@
+package fakewx
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// phoneInfo is the phone payload, in getuserphonenumber's phone_info and in
+// the sealed getPhoneNumber data alike. CountryCode is a string or a number.
+type phoneInfo struct {
+	PhoneNumber     string    `json:"phoneNumber"`
+	PurePhoneNumber string    `json:"purePhoneNumber"`
+	CountryCode     any       `json:"countryCode"`
+	Watermark       watermark `json:"watermark"`
+}
+
+type watermark struct {
+	Timestamp int64  `json:"timestamp"`
+	AppID     string `json:"appid"`
+}
+
+// phoneAnswer is getuserphonenumber's success answer.
+type phoneAnswer struct {
+	Errcode   int       `json:"errcode"`
+	Errmsg    string    `json:"errmsg"`
+	PhoneInfo phoneInfo `json:"phone_info"`
+}
+
+// phoneNumber serves POST /wxa/business/getuserphonenumber?access_token=T
+// with {"code": "..."}. The token is checked first (40001, 42001; the code
+// is then not consumed), then the code, which is single use (40029 the
+// second time) and steers the outcome:
+//
+//	phone-<pure>[-<cc>][.n]        success, countryCode a string ("86" by default)
+//	phonenum-<pure>[-<cc>][.n]     success, countryCode a number
+//	slow-<ms>-<pure>[-<cc>][.n]    wait ms milliseconds, then as phone-
+//	bad-…                          40029
+//	busy-…                         -1
+//	limit-…                        45011
+//	hang-…, http500-…, html-…      as for jscode2session
+//	anything else                  40029
+//
+// phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
+// the watermark names the app the token belongs to.
+func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
+	s.count(EndpointPhoneNumber)
+	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
+
+	if r.Method != http.MethodPost {
+		fail(43002, "require POST method")
+		return
+	}
+	appid, errcode, errmsg := s.checkToken(r.URL.Query().Get("access_token"))
+	if errcode != 0 {
+		fail(errcode, errmsg)
+		return
+	}
+	var req struct {
+		Code string `json:"code"`
+	}
+	if !readJSON(r, &req) {
+		fail(47001, "data format error")
+		return
+	}
+	if req.Code == "" || !s.consume(s.usedPhone, appid, req.Code) {
+		fail(40029, "invalid code")
+		return
+	}
+
+	outcome, arg, _ := strings.Cut(req.Code, "-")
+	switch outcome {
+	case "phone", "phonenum":
+		s.answerPhone(w, appid, arg, outcome == "phonenum")
+	case "slow":
+		d, rest, ok := parseSlow(arg)
+		if !ok {
+			fail(40029, "invalid code")
+			return
+		}
+		if s.delay(w, r, d) {
+			s.answerPhone(w, appid, rest, false)
+		}
+	case "busy":
+		fail(-1, "system error")
+	case "limit":
+		fail(45011, "api minute-quota reach limit")
+	default:
+		if !s.misbehave(w, r, outcome) {
+			fail(40029, "invalid code")
+		}
+	}
+}
+
+// answerPhone answers the phone of spec ("<pure>[-<cc>][.nonce]").
+func (s *Server) answerPhone(w http.ResponseWriter, appid, spec string, numericCC bool) {
+	pure, cc, hasCC := strings.Cut(stripNonce(spec), "-")
+	if !hasCC {
+		cc = "86"
+	}
+	ccNum, err := strconv.Atoi(cc)
+	if !allDigits(pure) || !allDigits(cc) || err != nil {
+		writeJSON(w, typeJSON, newError(40029, "invalid code"))
+		return
+	}
+	info := phoneInfo{
+		PhoneNumber:     pure,
+		PurePhoneNumber: pure,
+		CountryCode:     cc,
+		Watermark:       watermark{Timestamp: time.Now().Unix(), AppID: appid},
+	}
+	if cc != "86" {
+		info.PhoneNumber = "+" + cc + " " + pure
+	}
+	if numericCC {
+		info.CountryCode = ccNum
+	}
+	writeJSON(w, typeJSON, phoneAnswer{Errmsg: "ok", PhoneInfo: info})
+}

@@ -24,14 +24,19 @@ const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"
 
 // fuzzHandler is a provisioned-by-hand Handler against a fake WeChat.
 func fuzzHandler(f *testing.F) *Handler {
-	wx := fakewx.New(fakewx.Config{Apps: map[string]string{fuzzApp: fuzzSecret}})
-	srv := httptest.NewServer(wx)
-	f.Cleanup(func() { wx.Close(); srv.Close() })
 	store, err := session.NewMemory(10000)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { store.Close() })
+	return testHandler(f, store)
+}
+
+// testHandler is a Handler wired by hand to store and a fake WeChat.
+func testHandler(f testing.TB, store session.Store) *Handler {
+	wx := fakewx.New(fakewx.Config{Apps: map[string]string{fuzzApp: fuzzSecret}})
+	srv := httptest.NewServer(wx)
+	f.Cleanup(func() { wx.Close(); srv.Close() })
 	client := &wechat.Client{BaseURL: srv.URL, AppID: fuzzApp, Secret: fuzzSecret, HTTPClient: srv.Client()}
 	return &Handler{
 		Require: RequireOpenID, logger: zap.NewNop(), appID: fuzzApp, store: store,

@@ -98,6 +98,15 @@ type Handler struct {
 	// 1000000.
 	MaxSessions int64 `json:"max_sessions,omitempty"`
 
+	// A Redis URL (redis://[:password@]host:port/db, or rediss:// for
+	// TLS) to keep the sessions in, shared by every Caddy that uses it,
+	// instead of this process's memory. Placeholders are replaced.
+	Redis string `json:"redis,omitempty"`
+
+	// How long one Redis operation may take before the client gets 503.
+	// Default 1s.
+	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
+
 	logger     *zap.Logger
 	appID      string
 	storeKey   string
@@ -143,13 +152,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 
+	redisURL := repl.ReplaceKnown(h.Redis, "")
 	maxSessions := h.MaxSessions
 	if maxSessions <= 0 {
 		maxSessions = session.DefaultMaxSessions
 	}
-	sk := storeKey(h.appID, "", maxSessions)
+	sk := storeKey(h.appID, maxSessions, redisURL, secret)
 	val, _, err := apps.LoadOrNew(sk, func() (caddy.Destructor, error) {
-		st, err := session.NewMemory(maxSessions)
+		var st session.Store
+		var err error
+		if redisURL != "" {
+			st, err = session.NewRedis(redisURL, h.appID, secret, time.Duration(h.RedisTimeout))
+		} else {
+			st, err = session.NewMemory(maxSessions)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -191,6 +207,9 @@ func (h *Handler) check(secret, apiBase string) error {
 	}
 	if h.timeout < 0 {
 		return fmt.Errorf("timeout must be positive, got %v", h.timeout)
+	}
+	if h.RedisTimeout < 0 {
+		return fmt.Errorf("redis_timeout must be positive")
 	}
 	if h.MaxSessions < 0 {
 		return fmt.Errorf("max_sessions must be positive, got %d", h.MaxSessions)
@@ -278,6 +297,8 @@ func endpoint(p string) string {
 //	    session_ttl  <duration>
 //	    timeout      <duration>
 //	    max_sessions <n>
+//	    redis        <url>
+//	    redis_timeout <duration>
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -300,6 +321,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.AppSecret = val
 		case "api_base":
 			h.APIBase = val
+		case "redis":
+			h.Redis = val
 		case "require":
 			switch val {
 			case RequireOpenID, RequirePhone, RequireNone:
@@ -307,7 +330,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			default:
 				return d.Errf("require must be openid, phone or none, got %q", val)
 			}
-		case "session_ttl", "timeout":
+		case "session_ttl", "timeout", "redis_timeout":
 			dur, err := caddy.ParseDuration(val)
 			if err != nil {
 				return d.Errf("%s: %v", name, err)
@@ -315,10 +338,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if dur <= 0 {
 				return d.Errf("%s must be positive", name)
 			}
-			if name == "session_ttl" {
+			switch name {
+			case "session_ttl":
 				h.SessionTTL = caddy.Duration(dur)
-			} else {
+			case "timeout":
 				h.Timeout = caddy.Duration(dur)
+			default:
+				h.RedisTimeout = caddy.Duration(dur)
 			}
 		case "max_sessions":
 			n, err := strconv.ParseInt(val, 10, 64)

@@ -22,16 +22,25 @@ import (
 // one, so the state is never dropped in between.
 var apps = caddy.NewUsagePool()
 
-// storeKey names a session store: one per app and store settings.
-func storeKey(appID, redisURL string, maxSessions int64) string {
-	return fmt.Sprintf("store\x00%s\x00%s\x00%d", appID, redisURL, maxSessions)
+// storeKey names a session store: one per app and store settings. A Redis
+// store's session_key encryption is derived from the secret, so the
+// secret is part of its name (hashed).
+func storeKey(appID string, maxSessions int64, redisURL, secret string) string {
+	if redisURL == "" {
+		return fmt.Sprintf("store\x00%s\x00memory\x00%d", appID, maxSessions)
+	}
+	return "store\x00" + appID + "\x00redis\x00" + redisURL + "\x00" + secretHash(secret)
 }
 
 // clientKey names a WeChat client and its access_token: one per app and
 // credentials (a changed secret makes a new client, not new sessions).
 func clientKey(appID, apiBase, secret string) string {
+	return "client\x00" + appID + "\x00" + apiBase + "\x00" + secretHash(secret)
+}
+
+func secretHash(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
-	return "client\x00" + appID + "\x00" + apiBase + "\x00" + hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:])
 }
 
 type storeEntry struct{ session.Store }

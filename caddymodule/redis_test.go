@@ -1,0 +1,279 @@
+package caddymodule_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/wechat-auth/wechat_auth/caddymodule/internal/testredis"
+	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+)
+
+// redisSites: app A with its sessions in Redis, on three routes.
+const redisSites = `
+http://127.0.0.1:{{.Port}} {
+	handle /phone/* {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			require phone
+			redis REDIS_URL
+			redis_timeout 300ms
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle /open/* {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			require none
+			redis REDIS_URL
+			redis_timeout 300ms
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			redis REDIS_URL
+			redis_timeout 300ms
+		}
+		reverse_proxy {{.Upstream}}
+	}
+}`
+
+func TestRedisStoreThroughCaddy(t *testing.T) {
+	rd := testredis.Start(t)
+	e := newEnv(t, strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL()))
+	e.secret("13800138000", "a full phone number")
+	tok := e.login("", "ok-alice")
+	up := e.do("GET", "/api", "", bearer(tok)...).upstream(t)
+	if up.Headers.Get("X-WX-OpenID") != fakewx.OpenID(appA, "alice") {
+		t.Fatalf("identity through Redis: %v", up.Headers)
+	}
+	// the legacy phone flow reads the user's keys back from Redis
+	data, iv, err := e.wx.EncryptPhone(appA, fakewx.OpenID(appA, "alice"), "13800138000", "86", appA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phoneAnswer(t, e.do("POST", "/wx/phone", fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, data, iv), bearer(tok)...),
+		"+86 13800138000", "13800138000", "86")
+	if up := e.do("GET", "/phone/x", "", bearer(tok)...).upstream(t); up.Headers.Get("X-WX-Phone") != "13800138000" {
+		t.Errorf("phone through Redis: %v", up.Headers)
+	}
+	e.reloadViaAdmin(strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL()))
+	if up := e.do("GET", "/phone/x", "", bearer(tok)...).upstream(t); up.Headers.Get("X-WX-Phone") != "13800138000" {
+		t.Errorf("phone lost in a reload: %v", up.Headers)
+	}
+	if a := e.do("POST", "/wx/logout", "", bearer(tok)...); a.status != 204 {
+		t.Fatalf("logout: %d %s", a.status, a.body)
+	}
+	if got := e.do("GET", "/api", "", bearer(tok)...).errorCode(t, 401); got != "invalid_token" {
+		t.Errorf("after logout: %q", got)
+	}
+}
+
+// Redis paused (hung) or stopped: bounded 503s, never a request let
+// through unchecked, and back to normal by itself when Redis returns.
+func TestRedisDownAnswers503AndRecovers(t *testing.T) {
+	rd := testredis.Start(t)
+	e := newEnv(t, strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL()))
+	tok := e.login("", "ok-alice")
+
+	expect503 := func(when string) {
+		t.Helper()
+		before := e.upHits.Load()
+		for _, req := range []struct{ method, path, body string }{
+			{"GET", "/api/x", ""},
+			{"GET", "/open/x", ""}, // require none, but a token was sent: it must be checked
+			{"GET", "/phone/x", ""},
+			{"POST", "/wx/logout", ""},
+			{"POST", "/wx/phone", `{"code":"phone-13800138000"}`},
+		} {
+			start := time.Now()
+			a := e.do(req.method, req.path, req.body, bearer(tok)...)
+			if got := a.errorCode(t, http.StatusServiceUnavailable); got != "session_store_unavailable" {
+				t.Errorf("%s: %s %s: %q", when, req.method, req.path, got)
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%s: %s %s took %v", when, req.method, req.path, d)
+			}
+		}
+		if got := e.do("POST", "/wx/login", `{"code":"ok-bob.`+strings.ReplaceAll(when, " ", "_")+`"}`).errorCode(t, 503); got != "session_store_unavailable" {
+			t.Errorf("%s: login: %q", when, got)
+		}
+		if e.upHits.Load() != before {
+			t.Errorf("%s: a request reached the upstream without a checked session", when)
+		}
+		// anonymous requests on a require-none route need no store
+		e.do("GET", "/open/x", "").upstream(t)
+	}
+
+	rd.Pause()
+	expect503("redis paused")
+	rd.Resume()
+	e.do("GET", "/api/x", "", bearer(tok)...).upstream(t) // the same session, back
+
+	rd.Stop()
+	expect503("redis stopped")
+	rd.Restart() // empty: old sessions are gone, new logins work
+	if got := e.do("GET", "/api/x", "", bearer(tok)...).errorCode(t, 401); got != "invalid_token" {
+		t.Errorf("old token on an emptied Redis: %q", got)
+	}
+	tok2 := e.login("", "ok-alice.again")
+	e.do("GET", "/api/x", "", bearer(tok2)...).upstream(t)
+	if !strings.Contains(e.logText(), "session store failed") {
+		t.Errorf("the store failures were not logged")
+	}
+}
+
+// caddyBinary builds ./cmd/caddy once per test run (with -race when the
+// tests run with it, so the build reuses their compiled packages).
+var caddyBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "wechat_auth_caddy")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "caddy")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "../cmd/caddy")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// caddyProcess runs the built Caddy with a Caddyfile as a child process.
+type caddyProcess struct {
+	base    string
+	logPath string
+}
+
+func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
+	t.Helper()
+	bin, err := caddyBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: filepath.Join(dir, "caddy.log")}
+	v := e.vars()
+	v.Port, v.Admin, v.Log = port, "off", p.logPath
+	var buf bytes.Buffer
+	if err := template.Must(template.New("").Parse(globalOptions+caddyfile)).Execute(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	cfPath := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfPath, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), secretEnv+"="+secretA)
+	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		out.Close()
+		// the same grep as for the in-process Caddy
+		logText, _ := os.ReadFile(p.logPath)
+		stdout, _ := os.ReadFile(out.Name())
+		e.recordSessionKeys()
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for value, what := range e.secrets {
+			if bytes.Contains(logText, []byte(value)) || bytes.Contains(stdout, []byte(value)) {
+				t.Errorf("the log of the Caddy process contains %s", what)
+			}
+		}
+	})
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+	return p
+}
+
+// Two Caddy processes with their own config files on one Redis: a session
+// made on one works on the other, a phone bound on one shows on the
+// other, a logout on either is immediate on both.
+func TestTwoCaddyProcessesShareSessionsThroughRedis(t *testing.T) {
+	rd := testredis.Start(t)
+	e := newEnv(t, "") // the fake WeChat, the upstream, and the secrets grep
+	e.secret("13800138000", "a full phone number")
+	sites := strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL())
+	one := startCaddyProcess(t, e, sites)
+	two := startCaddyProcess(t, e, sites)
+
+	at := func(p *caddyProcess, method, path, body string, hdr ...string) answer {
+		t.Helper()
+		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		return e.send(req)
+	}
+	a := at(one, "POST", "/wx/login", `{"code":"ok-alice"}`)
+	tok, _ := a.json(t)["token"].(string)
+	if a.status != 200 || tok == "" {
+		t.Fatalf("login on one: %d %s", a.status, a.body)
+	}
+	e.secret(tok, "a session token")
+	up := at(two, "GET", "/api/x", "", bearer(tok)...).upstream(t)
+	if up.Headers.Get("X-WX-OpenID") != fakewx.OpenID(appA, "alice") {
+		t.Errorf("two does not know one's session: %v", up.Headers)
+	}
+
+	// the phone by code on two; both instances share WeChat's stable token
+	phoneAnswer(t, at(two, "POST", "/wx/phone", `{"code":"phone-13800138000"}`, bearer(tok)...),
+		"13800138000", "13800138000", "86")
+	if up := at(one, "GET", "/phone/x", "", bearer(tok)...).upstream(t); up.Headers.Get("X-WX-Phone") != "13800138000" {
+		t.Errorf("one does not see the phone bound on two: %v", up.Headers)
+	}
+	// a dead access_token seen on one does not kill the one two holds
+	e.wx.ExpireToken(appA)
+	phoneAnswer(t, at(one, "POST", "/wx/phone", `{"code":"phone-13800138001"}`, bearer(tok)...),
+		"13800138001", "13800138001", "86")
+	phoneAnswer(t, at(two, "POST", "/wx/phone", `{"code":"phone-13800138002"}`, bearer(tok)...),
+		"13800138002", "13800138002", "86")
+	e.secret("13800138001", "a full phone number")
+	e.secret("13800138002", "a full phone number")
+	if n := e.wx.Count(fakewx.EndpointStableTokenForce); n != 0 {
+		t.Errorf("%d force refreshes", n)
+	}
+	if n := e.wx.Count(fakewx.EndpointToken); n != 0 {
+		t.Errorf("%d calls of the old /cgi-bin/token", n)
+	}
+
+	// logout on two: dead on one at once
+	if a := at(two, "POST", "/wx/logout", "", bearer(tok)...); a.status != 204 {
+		t.Fatalf("logout on two: %d %s", a.status, a.body)
+	}
+	if got := at(one, "GET", "/api/x", "", bearer(tok)...).errorCode(t, 401); got != "invalid_token" {
+		t.Errorf("one after logout on two: %q", got)
+	}
+}

@@ -2,6 +2,9 @@ package session
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,14 +23,38 @@ const DefaultMaxSessions = 1_000_000
 // the ones it would evict; a refused new session is reported as ErrFull,
 // and an evicted one simply reads as ErrNotFound.
 type Memory struct {
-	sessions *ristretto.Cache[string, Session]
+	sessions *ristretto.Cache[string, packed]
 	keys     *ristretto.Cache[string, userKeys]
 	// mu orders the writes that read before they write (Update,
 	// PutUserKey) against Delete, so that a logout is never undone.
 	mu sync.Mutex
 }
 
-type userKeys struct{ newest, previous string }
+// packed is a Session in one string, "openid\x00unionid\x00phone\x00cc":
+// one allocation and a 16-byte header instead of four, since memory per
+// session is what bounds how many users one Caddy holds. Get slices it
+// back without allocating.
+type packed string
+
+func pack(s Session) packed {
+	return packed(s.OpenID + "\x00" + s.UnionID + "\x00" + s.Phone + "\x00" + s.PhoneCountry)
+}
+
+func (p packed) unpack() Session {
+	var s Session
+	rest := string(p)
+	s.OpenID, rest, _ = strings.Cut(rest, "\x00")
+	s.UnionID, rest, _ = strings.Cut(rest, "\x00")
+	s.Phone, s.PhoneCountry, _ = strings.Cut(rest, "\x00")
+	return s
+}
+
+// userKeys are a user's newest and previous session_keys, raw (16 bytes
+// each, kept inline: no allocation).
+type userKeys struct {
+	newest, previous [16]byte
+	hasPrevious      bool
+}
 
 // NewMemory returns a Memory store for at most maxSessions sessions
 // (DefaultMaxSessions if maxSessions <= 0).
@@ -35,7 +62,7 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 	if maxSessions <= 0 {
 		maxSessions = DefaultMaxSessions
 	}
-	sessions, err := ristretto.NewCache(&ristretto.Config[string, Session]{
+	sessions, err := ristretto.NewCache(&ristretto.Config[string, packed]{
 		NumCounters:        10 * maxSessions, // ristretto's advice: 10x the item count
 		MaxCost:            maxSessions,
 		BufferItems:        64,
@@ -59,8 +86,7 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 
 // Create implements Store.
 func (m *Memory) Create(_ context.Context, token string, s Session, ttl time.Duration) error {
-	s.Expires = time.Now().Add(ttl).Unix()
-	if !m.sessions.SetWithTTL(token, s, 1, ttl) {
+	if !m.sessions.SetWithTTL(token, pack(s), 1, ttl) {
 		return ErrFull
 	}
 	// ristretto applies new entries asynchronously; the token must work
@@ -74,10 +100,11 @@ func (m *Memory) Create(_ context.Context, token string, s Session, ttl time.Dur
 
 // Get implements Store.
 func (m *Memory) Get(_ context.Context, token string) (Session, error) {
-	s, ok := m.sessions.Get(token)
+	p, ok := m.sessions.Get(token)
 	if !ok {
 		return Session{}, ErrNotFound
 	}
+	s := p.unpack()
 	return s, nil
 }
 
@@ -85,17 +112,13 @@ func (m *Memory) Get(_ context.Context, token string) (Session, error) {
 func (m *Memory) Update(_ context.Context, token string, s Session) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.sessions.Get(token)
-	if !ok {
+	ttl, ok := m.sessions.GetTTL(token)
+	if !ok || ttl <= 0 {
 		return ErrNotFound
 	}
-	s.Expires = cur.Expires
-	ttl := time.Until(time.Unix(cur.Expires, 0))
-	if ttl <= 0 {
-		return ErrNotFound
-	}
-	// The key exists, so ristretto updates it in place, synchronously.
-	m.sessions.SetWithTTL(token, s, 1, ttl)
+	// The key exists, so ristretto updates it in place, synchronously,
+	// and the expiry stays where it was (to the second).
+	m.sessions.SetWithTTL(token, pack(s), 1, ttl)
 	return nil
 }
 
@@ -109,13 +132,18 @@ func (m *Memory) Delete(_ context.Context, token string) error {
 
 // PutUserKey implements Store.
 func (m *Memory) PutUserKey(_ context.Context, openID, key string, ttl time.Duration) error {
+	var raw [16]byte
+	if n, err := base64.StdEncoding.Decode(raw[:], []byte(key)); err != nil || n != 16 {
+		return errors.New("session_key is not base64 of 16 bytes")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, _ := m.keys.Get(openID)
-	if cur.newest == key {
+	cur, found := m.keys.Get(openID)
+	if found && cur.newest == raw {
 		return nil
 	}
-	if !m.keys.SetWithTTL(openID, userKeys{newest: key, previous: cur.newest}, 1, ttl) {
+	next := userKeys{newest: raw, previous: cur.newest, hasPrevious: found}
+	if !m.keys.SetWithTTL(openID, next, 1, ttl) {
 		return ErrFull
 	}
 	m.keys.Wait()
@@ -128,7 +156,11 @@ func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, err
 	if !ok {
 		return "", "", ErrNotFound
 	}
-	return k.newest, k.previous, nil
+	newest := base64.StdEncoding.EncodeToString(k.newest[:])
+	if !k.hasPrevious {
+		return newest, "", nil
+	}
+	return newest, base64.StdEncoding.EncodeToString(k.previous[:]), nil
 }
 
 // Close implements Store.

@@ -92,7 +92,6 @@ func (r *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // Create implements Store.
 func (r *Redis) Create(ctx context.Context, token string, s Session, ttl time.Duration) error {
-	s.Expires = time.Now().Add(ttl).Unix()
 	val, _ := json.Marshal(s)
 	ctx, cancel := r.ctx(ctx)
 	defer cancel()

@@ -15,9 +15,6 @@ type Session struct {
 	UnionID      string // empty when WeChat gave none
 	Phone        string // purePhoneNumber, once bound
 	PhoneCountry string // countryCode, once bound
-	// Expires is when the session ends (Unix seconds); stores keep it to
-	// carry the TTL over when a session is updated.
-	Expires int64
 }
 
 // Errors a Store returns.
@@ -39,9 +36,8 @@ type Store interface {
 	Create(ctx context.Context, token string, s Session, ttl time.Duration) error
 	// Get returns the live session of token, or ErrNotFound.
 	Get(ctx context.Context, token string) (Session, error)
-	// Update replaces the session of token, keeping its expiry
-	// (s.Expires); ErrNotFound if it is gone. It never brings a deleted
-	// session back.
+	// Update replaces the session of token, keeping its expiry;
+	// ErrNotFound if it is gone. It never brings a deleted session back.
 	Update(ctx context.Context, token string, s Session) error
 	// Delete ends the session of token; deleting a missing one is no error.
 	Delete(ctx context.Context, token string) error

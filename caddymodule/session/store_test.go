@@ -37,7 +37,7 @@ func TestStoreLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			s, err := st.Get(ctx, "tok")
-			if err != nil || s.OpenID != "o1" || s.UnionID != "u1" || s.Expires == 0 {
+			if err != nil || s.OpenID != "o1" || s.UnionID != "u1" {
 				t.Fatalf("Get = %+v, %v", s, err)
 			}
 			s.Phone, s.PhoneCountry = "13800138000", "86"
@@ -93,6 +93,13 @@ func TestStoreTTL(t *testing.T) {
 	}
 }
 
+// session_keys as WeChat hands them out: base64 of 16 bytes.
+const (
+	k1 = "MTExMTExMTExMTExMTExMQ=="
+	k2 = "MjIyMjIyMjIyMjIyMjIyMg=="
+	k3 = "MzMzMzMzMzMzMzMzMzMzMw=="
+)
+
 func TestStoreUserKeysRotate(t *testing.T) {
 	ctx := context.Background()
 	for name, st := range stores(t) {
@@ -100,19 +107,19 @@ func TestStoreUserKeysRotate(t *testing.T) {
 			if _, _, err := st.UserKeys(ctx, "o1"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("unknown user: %v", err)
 			}
-			if err := st.PutUserKey(ctx, "o1", "k1", time.Hour); err != nil {
+			if err := st.PutUserKey(ctx, "o1", k1, time.Hour); err != nil {
 				t.Fatal(err)
 			}
-			if n, p, _ := st.UserKeys(ctx, "o1"); n != "k1" || p != "" {
+			if n, p, _ := st.UserKeys(ctx, "o1"); n != k1 || p != "" {
 				t.Errorf("after one key: %q %q", n, p)
 			}
-			for _, k := range []string{"k2", "k3"} {
+			for _, k := range []string{k2, k3} {
 				if err := st.PutUserKey(ctx, "o1", k, time.Hour); err != nil {
 					t.Fatal(err)
 				}
 			}
 			newest, prev, err := st.UserKeys(ctx, "o1")
-			if err != nil || newest != "k3" || prev != "k2" {
+			if err != nil || newest != k3 || prev != k2 {
 				t.Errorf("UserKeys = %q, %q, %v; want k3, k2", newest, prev, err)
 			}
 		})

@@ -58,6 +58,17 @@ var (
 	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
 )
 
+// allErrors is every answer above, for the test that keeps the README's
+// table complete.
+var allErrors = []apiError{
+	errMethodNotAllowed, errBodyTooLarge, errInvalidJSON, errMissingCode,
+	errInvalidCode, errCodeUsed, errRiskyUser, errRateLimited, errSessionFull, errStoreFailure,
+	errNoToken, errInvalidToken, errPhoneRequired,
+	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark,
+	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
+	errClientGone,
+}
+
 // write sends the error as JSON. 401s carry WWW-Authenticate: Bearer;
 // 429 and 503 say when to retry.
 func (e apiError) write(w http.ResponseWriter) {

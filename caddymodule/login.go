@@ -74,13 +74,8 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 // serveLogout answers POST /wx/logout: the token dies in the shared store,
 // so on every block and every Caddy that uses it.
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		errMethodNotAllowed.write(w)
-		return
-	}
-	token, s, e := h.authenticate(r)
-	if e != nil {
-		e.write(w)
+	token, s, ok := h.sessionPOST(w, r)
+	if !ok {
 		return
 	}
 	if err := h.store.Delete(r.Context(), token); err != nil {
@@ -91,6 +86,21 @@ func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
 	h.logger.Info("logout", zap.String("openid", s.OpenID))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// sessionPOST admits a POST that carries a live session; otherwise it
+// answers the request itself and returns false.
+func (h *Handler) sessionPOST(w http.ResponseWriter, r *http.Request) (string, session.Session, bool) {
+	if r.Method != http.MethodPost {
+		errMethodNotAllowed.write(w)
+		return "", session.Session{}, false
+	}
+	token, s, e := h.authenticate(r)
+	if e != nil {
+		e.write(w)
+		return "", session.Session{}, false
+	}
+	return token, s, true
 }
 
 // authenticate returns the session of the request's bearer token, or the

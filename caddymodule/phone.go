@@ -22,13 +22,8 @@ var phoneErrors = map[int]apiError{
 // decrypts the legacy payload with the user's session_key. Either way the
 // phone is bound to the session.
 func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		errMethodNotAllowed.write(w)
-		return
-	}
-	token, s, e := h.authenticate(r)
-	if e != nil {
-		e.write(w)
+	token, s, ok := h.sessionPOST(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -43,6 +38,7 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 
 	var phone wechat.Phone
 	var flow string
+	var e *apiError
 	switch {
 	case req.Code != "":
 		flow = "code"

@@ -151,6 +151,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.check(secret, apiBase); err != nil {
 		return err
 	}
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("metrics: %v", err)
+	}
 
 	redisURL := repl.ReplaceKnown(h.Redis, "")
 	maxSessions := h.MaxSessions
@@ -169,7 +172,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		return storeEntry{st}, nil
+		return storeEntry{st, h.appID}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("session store: %v", err)

@@ -30,17 +30,29 @@ var loginErrors = map[int]apiError{
 // serveLogin answers POST /wx/login {"code"}: it trades the code with
 // WeChat, stores the session server side and answers a fresh token.
 func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
+	token, e := h.login(w, r)
+	metrics.logins.WithLabelValues(h.appID, result(e)).Inc()
+	if e != nil {
+		e.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Token     string `json:"token"`
+		ExpiresIn int64  `json:"expires_in"`
+	}{token, int64(h.sessionTTL.Seconds())})
+}
+
+// login does the work of serveLogin: a new token, or the error to answer.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) (string, *apiError) {
 	var req struct {
 		Code any `json:"code"`
 	}
 	if e := readJSON(w, r, &req); e != nil {
-		e.write(w)
-		return
+		return "", e
 	}
 	code, ok := req.Code.(string)
 	if !ok || code == "" || len(code) > maxCodeLen {
-		errMissingCode.write(w)
-		return
+		return "", &errMissingCode
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
@@ -49,8 +61,7 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		e := weChatFailure(err, loginErrors)
 		h.logWeChatFailure("login failed", err, e)
-		e.write(w)
-		return
+		return "", &e
 	}
 
 	token := newToken()
@@ -61,14 +72,11 @@ func (h *Handler) serveLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		h.logger.Error("login: session not stored", zap.String("openid", ws.OpenID), zap.Error(err))
-		storeFailure(err).write(w)
-		return
+		e := storeFailure(err)
+		return "", &e
 	}
 	h.logger.Info("login", zap.String("openid", ws.OpenID), zap.Bool("unionid", ws.UnionID != ""))
-	writeJSON(w, http.StatusOK, struct {
-		Token     string `json:"token"`
-		ExpiresIn int64  `json:"expires_in"`
-	}{token, int64(h.sessionTTL.Seconds())})
+	return token, nil
 }
 
 // serveLogout answers POST /wx/logout: the token dies in the shared store,

@@ -51,19 +51,22 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 		flow = "decrypt"
 		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
 	default:
+		flow = "none"
 		e = &errMissingPhoneData
 	}
+	if e == nil {
+		s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
+		if err := h.store.Update(r.Context(), token, s); err != nil {
+			if !errors.Is(err, session.ErrNotFound) {
+				h.logger.Error("phone: session not updated", zap.Error(err))
+			}
+			f := storeFailure(err)
+			e = &f
+		}
+	}
+	metrics.phones.WithLabelValues(h.appID, flow, result(e)).Inc()
 	if e != nil {
 		e.write(w)
-		return
-	}
-
-	s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
-	if err := h.store.Update(r.Context(), token, s); err != nil {
-		if !errors.Is(err, session.ErrNotFound) {
-			h.logger.Error("phone: session not updated", zap.Error(err))
-		}
-		storeFailure(err).write(w)
 		return
 	}
 	h.logger.Info("phone bound", zap.String("openid", s.OpenID), zap.String("flow", flow),

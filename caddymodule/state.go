@@ -43,7 +43,10 @@ func secretHash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type storeEntry struct{ session.Store }
+type storeEntry struct {
+	session.Store
+	appID string
+}
 
 func (e storeEntry) Destruct() error { return e.Close() }
 
@@ -79,5 +82,6 @@ func newClientEntry(appID, apiBase, secret string) clientEntry {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}
+	client.Observe = observeWeChat(appID)
 	return clientEntry{client: client, tokens: &wechat.TokenSource{Client: client}}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/ristretto/v2"
@@ -28,6 +29,9 @@ type Memory struct {
 	// mu orders the writes that read before they write (Update,
 	// PutUserKey) against Delete, so that a logout is never undone.
 	mu sync.Mutex
+	// live counts the sessions held: created, less deleted, evicted and
+	// expired (as ristretto's cleanup finds them, every few seconds).
+	live atomic.Int64
 }
 
 // packed is a Session in one string, "openid\x00unionid\x00phone\x00cc":
@@ -62,11 +66,13 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 	if maxSessions <= 0 {
 		maxSessions = DefaultMaxSessions
 	}
+	m := &Memory{}
 	sessions, err := ristretto.NewCache(&ristretto.Config[string, packed]{
 		NumCounters:        10 * maxSessions, // ristretto's advice: 10x the item count
 		MaxCost:            maxSessions,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
+		OnEvict:            func(*ristretto.Item[packed]) { m.live.Add(-1) },
 	})
 	if err != nil {
 		return nil, err
@@ -81,7 +87,8 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 		sessions.Close()
 		return nil, err
 	}
-	return &Memory{sessions: sessions, keys: keys}, nil
+	m.sessions, m.keys = sessions, keys
+	return m, nil
 }
 
 // Create implements Store.
@@ -95,8 +102,12 @@ func (m *Memory) Create(_ context.Context, token string, s Session, ttl time.Dur
 	if _, ok := m.sessions.Get(token); !ok {
 		return ErrFull
 	}
+	m.live.Add(1)
 	return nil
 }
+
+// Len returns how many sessions the store holds.
+func (m *Memory) Len() int64 { return max(m.live.Load(), 0) }
 
 // Get implements Store.
 func (m *Memory) Get(_ context.Context, token string) (Session, error) {
@@ -126,6 +137,9 @@ func (m *Memory) Update(_ context.Context, token string, s Session) error {
 func (m *Memory) Delete(_ context.Context, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.sessions.Get(token); ok {
+		m.live.Add(-1)
+	}
 	m.sessions.Del(token) // immediate in ristretto
 	return nil
 }

@@ -40,6 +40,9 @@ func TestStoreLifecycle(t *testing.T) {
 			if err != nil || s.OpenID != "o1" || s.UnionID != "u1" {
 				t.Fatalf("Get = %+v, %v", s, err)
 			}
+			if m, ok := st.(*Memory); ok && m.Len() != 1 {
+				t.Errorf("Len = %d after one Create", m.Len())
+			}
 			s.Phone, s.PhoneCountry = "13800138000", "86"
 			if err := st.Update(ctx, "tok", s); err != nil {
 				t.Fatal(err)
@@ -55,6 +58,9 @@ func TestStoreLifecycle(t *testing.T) {
 			}
 			if _, err := st.Get(ctx, "tok"); !errors.Is(err, ErrNotFound) {
 				t.Errorf("Get after Delete: %v", err)
+			}
+			if m, ok := st.(*Memory); ok && m.Len() != 0 {
+				t.Errorf("Len = %d after Delete", m.Len())
 			}
 			// an update racing a logout must not bring the session back
 			if err := st.Update(ctx, "tok", s); !errors.Is(err, ErrNotFound) {

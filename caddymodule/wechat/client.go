@@ -43,6 +43,9 @@ type Client struct {
 	Secret string
 	// HTTPClient is used for every call; http.DefaultClient when nil.
 	HTTPClient *http.Client
+	// Observe, when set, is told of every call: the endpoint, how long it
+	// took and its error (nil on success). For metrics.
+	Observe func(endpoint string, took time.Duration, err error)
 }
 
 // Session is what jscode2session answers for a login code.
@@ -142,7 +145,11 @@ type statusCarrier interface{ status() apiStatus }
 
 // call does one request and decodes the answer into out, whatever its
 // Content-Type (jscode2session answers text/plain). out must embed apiStatus.
-func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string, body []byte, out statusCarrier) error {
+func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string, body []byte, out statusCarrier) (err error) {
+	if c.Observe != nil {
+		start := time.Now()
+		defer func() { c.Observe(endpoint, time.Since(start), err) }()
+	}
 	base := c.BaseURL
 	if base == "" {
 		base = DefaultBaseURL

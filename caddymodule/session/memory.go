@@ -16,18 +16,19 @@ import (
 // bound is given.
 const DefaultMaxSessions = 1_000_000
 
-// Memory is a Store in this process's memory: two ristretto caches, one of
-// sessions by token and one of session_keys by openid, each bounded to
-// MaxSessions entries (cost 1 per entry) with per-entry TTLs.
+// Memory is a Store in this process's memory: a ristretto cache of
+// sessions by token, bounded to maxSessions entries (cost 1 each) with
+// per-entry TTLs, and a keyring of each user's session_keys (as many
+// users at most).
 //
 // When full, ristretto's admission policy decides between a new entry and
 // the ones it would evict; a refused new session is reported as ErrFull,
 // and an evicted one simply reads as ErrNotFound.
 type Memory struct {
 	sessions *ristretto.Cache[string, packed]
-	keys     *ristretto.Cache[string, userKeys]
-	// mu orders the writes that read before they write (Update,
-	// PutUserKey) against Delete, so that a logout is never undone.
+	keys     *keyring
+	// mu orders Update, which reads before it writes, against Delete, so
+	// that a logout is never undone.
 	mu sync.Mutex
 	// live counts the sessions held: created, less deleted, evicted and
 	// expired (as ristretto's cleanup finds them, every few seconds).
@@ -53,13 +54,6 @@ func (p packed) unpack() Session {
 	return s
 }
 
-// userKeys are a user's newest and previous session_keys, raw (16 bytes
-// each, kept inline: no allocation).
-type userKeys struct {
-	newest, previous [16]byte
-	hasPrevious      bool
-}
-
 // NewMemory returns a Memory store for at most maxSessions sessions
 // (DefaultMaxSessions if maxSessions <= 0).
 func NewMemory(maxSessions int64) (*Memory, error) {
@@ -68,7 +62,7 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 	}
 	m := &Memory{}
 	sessions, err := ristretto.NewCache(&ristretto.Config[string, packed]{
-		NumCounters:        10 * maxSessions, // ristretto's advice: 10x the item count
+		NumCounters:        4 * maxSessions, // see the README: 4-bit counters for admission when full
 		MaxCost:            maxSessions,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
@@ -77,16 +71,7 @@ func NewMemory(maxSessions int64) (*Memory, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := ristretto.NewCache(&ristretto.Config[string, userKeys]{
-		NumCounters:        10 * maxSessions,
-		MaxCost:            maxSessions,
-		BufferItems:        64,
-		IgnoreInternalCost: true,
-	})
-	if err != nil {
-		sessions.Close()
-		return nil, err
-	}
+	keys := newKeyring(maxSessions, time.Minute)
 	m.sessions, m.keys = sessions, keys
 	return m, nil
 }
@@ -150,23 +135,13 @@ func (m *Memory) PutUserKey(_ context.Context, openID, key string, ttl time.Dura
 	if n, err := base64.StdEncoding.Decode(raw[:], []byte(key)); err != nil || n != 16 {
 		return errors.New("session_key is not base64 of 16 bytes")
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur, found := m.keys.Get(openID)
-	if found && cur.newest == raw {
-		return nil
-	}
-	next := userKeys{newest: raw, previous: cur.newest, hasPrevious: found}
-	if !m.keys.SetWithTTL(openID, next, 1, ttl) {
-		return ErrFull
-	}
-	m.keys.Wait()
+	m.keys.put(openID, raw, ttl)
 	return nil
 }
 
 // UserKeys implements Store.
 func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, error) {
-	k, ok := m.keys.Get(openID)
+	k, ok := m.keys.get(openID)
 	if !ok {
 		return "", "", ErrNotFound
 	}
@@ -180,7 +155,7 @@ func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, err
 // Close implements Store.
 func (m *Memory) Close() error {
 	m.sessions.Close()
-	m.keys.Close()
+	m.keys.close()
 	return nil
 }
 

@@ -15,8 +15,11 @@ import (
 )
 
 // BenchmarkMemoryPerSession fills a Memory store with a million logins
-// (a session and a session_key record each, as /wx/login makes) and
-// reports the growth of the process's RSS per session. Run it alone:
+// and reports the growth of the process's RSS per session: "login" is
+// what /wx/login stores (a session with openid and unionid, and the
+// user's session_key record), "no_unionid" the same for an app without
+// an open platform account, "session_only" the session cache alone.
+// Run it alone:
 //
 //	go test -run '^$' -bench MemoryPerSession -benchtime 1x ./caddymodule/session
 //
@@ -26,7 +29,6 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SESSIONS")); err == nil && v > 0 {
 		n = v
 	}
-	ctx := context.Background()
 	// the tokens are made up front, outside the measurement
 	tokens := make([]string, n)
 	raw := make([]byte, 32)
@@ -34,6 +36,17 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 		_, _ = rand.Read(raw)
 		tokens[i] = base64.RawURLEncoding.EncodeToString(raw)
 	}
+	for _, c := range []struct {
+		name          string
+		unionID, keys bool
+	}{{"login", true, true}, {"no_unionid", false, true}, {"session_only", true, false}} {
+		b.Run(c.name, func(b *testing.B) { fill(b, tokens, c.unionID, c.keys) })
+	}
+}
+
+func fill(b *testing.B, tokens []string, withUnionID, withKeys bool) {
+	ctx := context.Background()
+	n := len(tokens)
 	for i := 0; i < b.N; i++ {
 		before := rss(b)
 		m, err := NewMemory(int64(n))
@@ -44,11 +57,17 @@ func BenchmarkMemoryPerSession(b *testing.B) {
 		key := make([]byte, 16)
 		for j, tok := range tokens {
 			openid := fmt.Sprintf("o%027d", j)
-			_, _ = rand.Read(key)
-			if err := m.PutUserKey(ctx, openid, base64.StdEncoding.EncodeToString(key), time.Hour); err != nil {
-				b.Fatal(err)
+			if withKeys {
+				_, _ = rand.Read(key)
+				if err := m.PutUserKey(ctx, openid, base64.StdEncoding.EncodeToString(key), time.Hour); err != nil {
+					b.Fatal(err)
+				}
 			}
-			if err := m.Create(ctx, tok, Session{OpenID: openid, UnionID: fmt.Sprintf("u%027d", j)}, time.Hour); err != nil {
+			s := Session{OpenID: openid}
+			if withUnionID {
+				s.UnionID = fmt.Sprintf("u%027d", j)
+			}
+			if err := m.Create(ctx, tok, s, time.Hour); err != nil {
 				b.Fatalf("session %d: %v", j, err)
 			}
 		}

@@ -63,3 +63,63 @@ func BenchmarkAuthenticated(b *testing.B) {
 type nextFunc func(http.ResponseWriter, *http.Request) error
 
 func (f nextFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) error { return f(w, r) }
+
+// BenchmarkBearerToken: parsing and shape-checking the Authorization header.
+func BenchmarkBearerToken(b *testing.B) {
+	h := http.Header{"Authorization": {"Bearer " + newToken()}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if t, ok := bearerToken(h); !ok || t == "" {
+			b.Fatal("no token")
+		}
+	}
+}
+
+// BenchmarkTokenValidation: the token check against the in-memory store
+// (parse, ristretto lookup, unpack).
+func BenchmarkTokenValidation(b *testing.B) {
+	m, err := session.NewMemory(1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	token := newToken()
+	if err := m.Create(context.Background(), token, session.Session{OpenID: "oBenchUser0000000000000000000"}, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	h := http.Header{"Authorization": {"Bearer " + token}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t, _ := bearerToken(h)
+		if _, err := m.Get(ctx, t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHeaderInjection: stripping a client's X-WX-* headers among
+// ordinary ones and setting the four identity headers.
+func BenchmarkHeaderInjection(b *testing.B) {
+	s := session.Session{OpenID: "oBenchUser0000000000000000000", UnionID: "uBenchUnion000000000000000000", Phone: "13800138000", PhoneCountry: "86"}
+	base := http.Header{
+		"Accept": {"*/*"}, "User-Agent": {"bench"}, "Content-Type": {"application/json"},
+		"X-Forwarded-For": {"10.0.0.1"}, "Referer": {"https://servicewechat.com/wx/1/page-frame.html"},
+	}
+	spoof := []string{"x"}
+	h := http.Header{}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		clear(h)
+		for k, v := range base {
+			h[k] = v
+		}
+		h["X-Wx-Openid"] = spoof
+		stripIdentityHeaders(h)
+		setIdentityHeaders(h, &s)
+	}
+	if h.Get(HeaderPhone) != "13800138000" || h.Get(HeaderOpenID) != s.OpenID {
+		b.Fatalf("headers %v", h)
+	}
+}

@@ -47,16 +47,24 @@ func isIdentityHeader(name string) bool {
 }
 
 // setIdentityHeaders tells the upstream who the user is. It runs after
-// stripIdentityHeaders, so these are the only X-WX-* headers.
+// stripIdentityHeaders, so these are the only X-WX-* headers. The values
+// share one backing array (each capped to its own element, so an append
+// elsewhere cannot spill into the next): one allocation per request.
 func setIdentityHeaders(h http.Header, s *session.Session) {
-	h[HeaderOpenID] = []string{s.OpenID}
+	vals := make([]string, 0, 4)
+	add := func(name, v string) {
+		i := len(vals)
+		vals = append(vals, v)
+		h[name] = vals[i : i+1 : i+1]
+	}
+	add(HeaderOpenID, s.OpenID)
 	if s.UnionID != "" {
-		h[HeaderUnionID] = []string{s.UnionID}
+		add(HeaderUnionID, s.UnionID)
 	}
 	if s.Phone != "" {
-		h[HeaderPhone] = []string{s.Phone}
+		add(HeaderPhone, s.Phone)
 		if s.PhoneCountry != "" {
-			h[HeaderPhoneCountry] = []string{s.PhoneCountry}
+			add(HeaderPhoneCountry, s.PhoneCountry)
 		}
 	}
 }

@@ -69,21 +69,22 @@ var allErrors = []apiError{
 	errClientGone,
 }
 
-// write sends the error as JSON. 401s carry WWW-Authenticate: Bearer;
-// 429 and 503 say when to retry.
+// write sends the error as JSON. A missing or bad token's 401 carries
+// WWW-Authenticate: Bearer (a refused login code's 401 does not: it is no
+// token challenge); 429 and 503 say when to retry.
 func (e apiError) write(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	switch e.status {
-	case http.StatusUnauthorized:
+	switch {
+	case e == errNoToken || e == errInvalidToken:
 		h.Set("WWW-Authenticate", "Bearer")
-	case http.StatusMethodNotAllowed:
+	case e.status == http.StatusMethodNotAllowed:
 		h.Set("Allow", http.MethodPost)
-	case http.StatusTooManyRequests:
+	case e.status == http.StatusTooManyRequests:
 		h.Set("Retry-After", "60")
-	case http.StatusServiceUnavailable:
+	case e.status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	}
 	body, _ := json.Marshal(struct {

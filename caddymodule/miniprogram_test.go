@@ -1,0 +1,109 @@
+package caddymodule_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMiniProgramHelper runs the tests of the mini program helper
+// (examples/miniprogram/wxauth.js, with Node's built-in runner) against
+// this package's test world: the fake WeChat, the echo upstream and a real
+// Caddy with defaultSites. The JS stubs only wx: its wx.request does real
+// HTTP to Caddy. The JS logs in as knownUsers, so the harness's log grep
+// also covers the session_keys of those logins.
+func TestMiniProgramHelper(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("node is not on the PATH (%v): Node 20 or later is needed to test examples/miniprogram", err)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test files are named one by one: `node --test <dir>` searches the
+	// directory on Node 20 only (from 21 on, arguments are globs and a
+	// directory fails with MODULE_NOT_FOUND), and `dir/**` is not expanded
+	// by Node 20.
+	testDir := filepath.Join("examples", "miniprogram", "test")
+	files, err := filepath.Glob(filepath.Join(root, testDir, "*.test.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no mini program tests in %s (%v)", filepath.Join(root, testDir), err)
+	}
+	args := []string{"--test"}
+	for _, f := range files {
+		rel, err := filepath.Rel(root, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, rel)
+	}
+	// go test caches a passing result, knowing only the files this process
+	// opens: read every JS file so that editing one reruns the test.
+	if err := readJSFiles(filepath.Join(root, "examples", "miniprogram")); err != nil {
+		t.Fatal(err)
+	}
+
+	e := newEnv(t, "")
+	tokensFile := filepath.Join(t.TempDir(), "tokens")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"WXAUTH_BASE_URL="+e.base,
+		"WXFAKE_URL="+e.wxURL,
+		"WXAUTH_APP_ID="+appA,
+		"WXAUTH_TOKENS_FILE="+tokensFile,
+		"NODE_OPTIONS=", // none of the caller's preloads or flags
+	)
+	cmd.WaitDelay = 5 * time.Second // don't hang on pipes held by a killed child
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("node --test %s timed out after 2 minutes:\n%s", testDir, out)
+	}
+	if err != nil {
+		t.Fatalf("node --test %s: %v\n%s", testDir, err, out)
+	}
+	t.Logf("node --test %s:\n%s", testDir, out)
+
+	// The tokens the JS got join the secrets the harness's cleanup looks
+	// for in Caddy's log.
+	tokens, err := os.ReadFile(tokensFile)
+	if err != nil {
+		t.Fatalf("the JS tests recorded no tokens: %v", err)
+	}
+	n := 0
+	for _, tok := range strings.Fields(string(tokens)) {
+		e.secret(tok, "a session token (from the mini program tests)")
+		n++
+	}
+	if n == 0 {
+		t.Fatal("the JS tests recorded no tokens")
+	}
+
+	// The phones the JS bound (see wxauth.test.js) are never logged whole.
+	log := e.logText()
+	for _, phone := range []string{"13800138000", "13900139000", "13700137000"} {
+		if strings.Contains(log, phone) {
+			t.Errorf("the caddy log contains the phone number %s", phone)
+		}
+	}
+}
+
+// readJSFiles reads every .js file under dir (for go test's cache).
+func readJSFiles(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".js" {
+			return err
+		}
+		_, err = os.ReadFile(path)
+		return err
+	})
+}

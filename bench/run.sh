@@ -1,0 +1,406 @@
+#!/usr/bin/env bash
+# bench/run.sh: load benchmark of wechat_auth against a plain reverse_proxy
+# and against the usual alternative (forward_auth to a small session
+# service). See bench/README.md.
+#
+#   bench/run.sh                          # 5 rounds x 10 s per target, wrk -t2 -c64
+#   ROUNDS=2 DURATION=3 bench/run.sh      # a quick run
+#
+# Knobs (environment): ROUNDS (5), DURATION (10, seconds per target and
+# round), CONNS (64), THREADS (2), WARMUP (2, seconds per target before
+# round 1, 0 for none), LOGIN_DURATION (10, seconds), BASE_PORT (19100),
+# KEEP=1 (keep the temp dir with the binaries, logs and raw wrk output).
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-2}
+LOGIN_DURATION=${LOGIN_DURATION:-10}
+BASE_PORT=${BASE_PORT:-19100}
+KEEP=${KEEP:-0}
+
+APP_ID=wxbench000000001
+APP_SECRET=benchsecret
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench: FAILED: $*"; exit 1; }
+
+for v in ROUNDS DURATION CONNS THREADS WARMUP LOGIN_DURATION BASE_PORT; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (seconds for durations), got '${!v}'"
+done
+((ROUNDS >= 1)) || die "ROUNDS must be at least 1"
+((DURATION >= 1 && LOGIN_DURATION >= 1)) || die "DURATION and LOGIN_DURATION must be at least 1"
+((CONNS >= THREADS && THREADS >= 1)) || die "need CONNS >= THREADS >= 1"
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# ---------------------------------------------------------------- cleanup
+PIDS=()
+WORK=""
+WRK_PID=""
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	local pid i
+	if [[ -n $WRK_PID ]]; then kill -TERM "$WRK_PID" 2>/dev/null || true; fi
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+		wait "$pid" 2>/dev/null || true
+	done
+	if [[ -n $WORK && -d $WORK ]]; then
+		if [[ $KEEP == 1 ]] || ((rc != 0 && rc != 130 && rc != 143)); then
+			say "bench: binaries, logs and raw wrk output kept in $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null 2>&1; then
+	say "bench: installing wrk (apt-get)"
+	if ((EUID == 0)); then
+		apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "apt-get install wrk failed"
+	else
+		sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null || die "apt-get install wrk failed"
+	fi
+fi
+if ! command -v curl >/dev/null 2>&1; then
+	say "bench: installing curl (apt-get)"
+	if ((EUID == 0)); then
+		apt-get update -qq && apt-get install -y -qq curl >/dev/null || die "apt-get install curl failed"
+	else
+		sudo apt-get update -qq && sudo apt-get install -y -qq curl >/dev/null || die "apt-get install curl failed"
+	fi
+fi
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+	PATH=/usr/local/go/bin:$PATH
+fi
+command -v go >/dev/null 2>&1 || die "go not found (install Go 1.26, see README.md)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/wxauth-bench.XXXXXX")
+BIN=$WORK/bin
+LOGS=$WORK/logs
+RAW=$WORK/wrk
+mkdir -p "$BIN" "$LOGS" "$RAW"
+
+# ---------------------------------------------------------------- build
+for pkg in ./cmd/caddy ./cmd/wxfake ./cmd/echo ./bench/sessiond; do
+	name=$(basename "$pkg")
+	say "bench: go build $pkg"
+	go build -o "$BIN/$name" "$pkg" >"$LOGS/build-$name.log" 2>&1 || {
+		cat "$LOGS/build-$name.log" >&2
+		die "go build $pkg failed"
+	}
+done
+
+# ---------------------------------------------------------------- ports
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+NPORTS=7 # wxfake, upstream, sessiond, A, B, B-phone, C
+base=""
+for ((try = 0; try < 10; try++)); do
+	cand=$((BASE_PORT + try * 20))
+	busy=0
+	for ((i = 0; i < NPORTS; i++)); do
+		if port_in_use $((cand + i)); then busy=1 && break; fi
+	done
+	if ((busy == 0)); then base=$cand && break; fi
+done
+[[ -n $base ]] || die "no free block of $NPORTS ports from $BASE_PORT on (set BASE_PORT)"
+P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
+P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
+
+# wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
+wait_port() {
+	local name=$1 pid=$2 port=$3 i
+	for ((i = 0; i < 200; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 30 "$LOGS/$name.log" >&2 || true
+			die "$name exited before listening on 127.0.0.1:$port"
+		fi
+		port_in_use "$port" && return 0
+		sleep 0.05
+	done
+	tail -n 30 "$LOGS/$name.log" >&2 || true
+	die "$name does not listen on 127.0.0.1:$port after 10 s"
+}
+
+# start NAME CMD...: start a process in the background, log to $LOGS/NAME.log.
+start() {
+	local name=$1
+	shift
+	"$@" >"$LOGS/$name.log" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+}
+
+# ---------------------------------------------------------------- start
+start wxfake "$BIN/wxfake" -listen "127.0.0.1:$P_WX" -app "$APP_ID:$APP_SECRET"
+wait_port wxfake "$LAST_PID" "$P_WX"
+start upstream "$BIN/echo" -tiny -listen "127.0.0.1:$P_UP"
+wait_port upstream "$LAST_PID" "$P_UP"
+start sessiond "$BIN/sessiond" -listen "127.0.0.1:$P_SESS"
+wait_port sessiond "$LAST_PID" "$P_SESS"
+
+CADDYFILE=$WORK/Caddyfile
+cat >"$CADDYFILE" <<EOF
+{
+	admin off
+	auto_https off
+	log {
+		level ERROR
+	}
+}
+
+# A: plain reverse_proxy
+http://127.0.0.1:$P_A {
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
+# B: wechat_auth (require openid) + reverse_proxy
+http://127.0.0.1:$P_B {
+	wechat_auth {
+		app_id $APP_ID
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
+# B-phone: wechat_auth require phone (same app: same sessions as B)
+http://127.0.0.1:$P_BP {
+	wechat_auth {
+		app_id $APP_ID
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		require phone
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
+# C: forward_auth to a separate session service, then reverse_proxy
+http://127.0.0.1:$P_C {
+	forward_auth 127.0.0.1:$P_SESS {
+		uri /check
+		copy_headers X-WX-OpenID X-WX-UnionID
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+EOF
+start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
+CADDY_PID=$LAST_PID
+for p in "$P_A" "$P_B" "$P_BP" "$P_C"; do wait_port caddy "$CADDY_PID" "$p"; done
+
+# ---------------------------------------------------------------- tokens
+# login PORT CODE: prints the token of a successful /wx/login.
+login() {
+	local resp tok
+	resp=$(curl -sS -X POST -H 'Content-Type: application/json' \
+		-d "{\"code\":\"$2\"}" "http://127.0.0.1:$1/wx/login") || die "POST /wx/login on :$1 failed"
+	tok=$(printf '%s' "$resp" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[[ -n $tok ]] || die "POST /wx/login $2 gave no token: $resp"
+	printf '%s' "$tok"
+}
+TOKEN_B=$(login "$P_B" ok-bench)
+TOKEN_BP=$(login "$P_B" ok-benchphone)
+resp=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_BP" -H 'Content-Type: application/json' \
+	-d '{"code":"phone-13800138000"}' "http://127.0.0.1:$P_BP/wx/phone") || die "POST /wx/phone failed"
+[[ ${resp##*$'\n'} == 200 ]] || die "POST /wx/phone: ${resp//$'\n'/ }"
+TOKEN_C=$(curl -sS -X POST "http://127.0.0.1:$P_SESS/issue?openid=obench_sessiond_user_00000001") || die "sessiond /issue failed"
+TOKEN_C=${TOKEN_C%$'\n'}
+[[ -n $TOKEN_C ]] || die "sessiond /issue gave no token"
+
+# ---------------------------------------------------------------- sanity
+PATH_Q=/api/hello
+# expect CODE PORT [TOKEN]: the status of GET PATH_Q must be CODE.
+expect() {
+	local want=$1 port=$2 tok=${3:-} got
+	local args=(-sS -o /dev/null -w '%{http_code}')
+	[[ -n $tok ]] && args+=(-H "Authorization: Bearer $tok")
+	got=$(curl "${args[@]}" "http://127.0.0.1:$port$PATH_Q") || die "GET :$port$PATH_Q failed"
+	[[ $got == "$want" ]] || die "GET :$port$PATH_Q ${tok:+with a token }gave $got, want $want"
+}
+expect 200 "$P_A" "$TOKEN_B"
+expect 200 "$P_B" "$TOKEN_B"
+expect 401 "$P_B"
+expect 401 "$P_B" "$TOKEN_C"
+expect 200 "$P_BP" "$TOKEN_BP"
+expect 403 "$P_BP" "$TOKEN_B"
+expect 200 "$P_C" "$TOKEN_C"
+expect 401 "$P_C"
+expect 401 "$P_C" "$TOKEN_B"
+[[ $(curl -sS "http://127.0.0.1:$P_A$PATH_Q") == ok ]] || die "the tiny upstream does not answer ok"
+
+# ---------------------------------------------------------------- wrk
+TARGETS=(A B BP C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BP]=$P_BP [C]=$P_C)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C)
+declare -A LABEL=(
+	[A]="A  reverse_proxy only"
+	[B]="B  wechat_auth + reverse_proxy"
+	[BP]="BP wechat_auth require phone"
+	[C]="C  forward_auth->sessiond + r_p"
+)
+declare -A RPS P50 P99
+
+# to_ms "1.23ms": a wrk latency in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000; else if (u == "h") n *= 3600000
+		printf "%.3f", n }'
+}
+# field FILE: pieces of a wrk output.
+wrk_rps() { awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$1"; }
+wrk_pct() { awk -v p="$2" '$1 == p { print $2; exit }' "$1"; }
+wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF; f = 1 } END { if (!f) print 0 }' "$1"; }
+wrk_total() { awk '/ requests in / { print $1; exit }' "$1"; }
+wrk_errors() { awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); print; exit }' "$1"; }
+
+# wrk_to OUTFILE ARGS...: run wrk, output to OUTFILE. In the background with
+# a wait, so that Ctrl-C or a TERM stops the script at once (wrk itself
+# catches SIGINT and exits 0, which bash would take as handled).
+wrk_to() {
+	local out=$1 rc=0
+	shift
+	wrk "$@" >"$out" 2>&1 &
+	WRK_PID=$!
+	wait "$WRK_PID" || rc=$?
+	WRK_PID=""
+	return "$rc"
+}
+
+# run_wrk TARGET SECONDS OUTFILE
+run_wrk() {
+	local t=$1 d=$2 out=$3
+	wrk_to "$out" -t"$THREADS" -c"$CONNS" -d"${d}s" --latency \
+		-H "Authorization: Bearer ${TOK[$t]}" "http://127.0.0.1:${PORT[$t]}$PATH_Q" ||
+		{ cat "$out" >&2; die "wrk on target $t failed"; }
+	local bad errs
+	bad=$(wrk_non2xx "$out")
+	errs=$(wrk_errors "$out")
+	if [[ $bad != 0 ]]; then say "bench: WARNING: target $t answered $bad non-2xx responses (see $out)"; fi
+	if [[ -n $errs ]]; then say "bench: WARNING: target $t socket errors: $errs"; fi
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+say "bench: Caddy on 127.0.0.1:$P_A (A) :$P_B (B) :$P_BP (B-phone) :$P_C (C); fake WeChat :$P_WX, upstream :$P_UP, sessiond :$P_SESS"
+say "bench: $ROUNDS rounds x ${DURATION}s per target, wrk -t$THREADS -c$CONNS, order ${TARGETS[*]}; load average $LOAD_BEFORE"
+if ((WARMUP > 0)); then
+	say "bench: warm-up, ${WARMUP}s per target"
+	for t in "${TARGETS[@]}"; do run_wrk "$t" "$WARMUP" "$RAW/warmup-$t.txt"; done
+fi
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	line=""
+	for t in "${TARGETS[@]}"; do
+		out=$RAW/round$r-$t.txt
+		run_wrk "$t" "$DURATION" "$out"
+		rps=$(wrk_rps "$out")
+		[[ -n $rps ]] || { cat "$out" >&2; die "no Requests/sec in wrk output for $t"; }
+		RPS[$t]+="$rps "
+		P50[$t]+="$(to_ms "$(wrk_pct "$out" 50%)") "
+		P99[$t]+="$(to_ms "$(wrk_pct "$out" 99%)") "
+		line+=$(printf '  %s %7s' "$t" "$rps")
+	done
+	say "$(printf 'round %d/%d req/s:%s' "$r" "$ROUNDS" "$line")"
+done
+
+# ---------------------------------------------------------------- login
+say "bench: login path, ${LOGIN_DURATION}s: POST /wx/login, a new code per request"
+LOGIN_OUT=$RAW/login.txt
+wrk_to "$LOGIN_OUT" -t"$THREADS" -c"$CONNS" -d"${LOGIN_DURATION}s" --latency -s "$ROOT/bench/login.lua" \
+	"http://127.0.0.1:$P_B/wx/login" || { cat "$LOGIN_OUT" >&2; die "wrk login run failed"; }
+LOGIN_RPS=$(wrk_rps "$LOGIN_OUT")
+LOGIN_TOTAL=$(wrk_total "$LOGIN_OUT")
+LOGIN_BAD=$(wrk_non2xx "$LOGIN_OUT")
+LOGIN_STATUSES=$(sed -n 's/^login statuses: //p' "$LOGIN_OUT")
+LOGIN_ERRS=$(wrk_errors "$LOGIN_OUT")
+LOGIN_P50=$(to_ms "$(wrk_pct "$LOGIN_OUT" 50%)")
+LOGIN_P99=$(to_ms "$(wrk_pct "$LOGIN_OUT" 99%)")
+[[ -n $LOGIN_RPS && -n $LOGIN_TOTAL ]] || { cat "$LOGIN_OUT" >&2; die "cannot read the login wrk output"; }
+LOGIN_SHARE=$(awk -v b="$LOGIN_BAD" -v n="$LOGIN_TOTAL" 'BEGIN { printf "%.2f", n ? 100 * b / n : 0 }')
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+kill -0 "$CADDY_PID" 2>/dev/null || die "caddy died during the benchmark (see $LOGS/caddy.log)"
+
+# ---------------------------------------------------------------- summary
+# stats LIST: "median min max"
+stats() {
+	tr ' ' '\n' <<<"$1" | awk 'NF' | sort -g | awk '{ a[NR] = $1 } END {
+		m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		print m, a[1], a[NR] }'
+}
+med() { stats "$1" | awk '{ print $1 }'; }
+# ratios LIST_NUM LIST_DEN: the per-round ratios.
+ratios() {
+	paste <(tr ' ' '\n' <<<"$1" | awk 'NF') <(tr ' ' '\n' <<<"$2" | awk 'NF') |
+		awk '{ printf "%.4f ", ($2 > 0) ? $1 / $2 : 0 }'
+}
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+
+declare -A MED
+NOISY=()
+for t in "${TARGETS[@]}"; do
+	read -r m lo hi < <(stats "${RPS[$t]}")
+	MED[$t]=$m
+	spread=$(awk -v m="$m" -v lo="$lo" -v hi="$hi" 'BEGIN { printf "%.0f", (m > 0) ? 100 * (hi - lo) / m : 0 }')
+	if ((spread > 10)); then NOISY+=("$t ±${spread}%"); fi
+done
+
+ratio_line() { # NUM DEN
+	local rm rr
+	rm=$(div "${MED[$1]}" "${MED[$2]}")
+	read -r rr rlo rhi < <(stats "$(ratios "${RPS[$1]}" "${RPS[$2]}")")
+	printf '%-5s %s   (per-round ratios: median %.2f, range %.2f..%.2f)' "$1/$2" "$rm" "$rr" "$rlo" "$rhi"
+}
+
+CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+[[ -n $CPU ]] || CPU=unknown
+REV=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
+
+{
+	echo
+	echo "==================== wechat_auth load benchmark (bench/run.sh) ===================="
+	echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')   commit $REV"
+	echo "machine:  $(nproc) cores, $CPU, $(uname -sr)"
+	echo "tools:    $(go env GOVERSION), wrk $WRKV; Caddy, wrk and the helpers share the machine"
+	echo "load:     loadavg $LOAD_BEFORE before, $LOAD_AFTER after"
+	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved A B BP C, wrk -t$THREADS -c$CONNS,"
+	echo "          GET $PATH_Q with Authorization: Bearer (all targets), upstream answers \"ok\""
+	echo
+	printf '%-33s %9s %17s %9s %9s\n' "target" "req/s" "min..max" "p50 ms" "p99 ms"
+	for t in "${TARGETS[@]}"; do
+		read -r m lo hi < <(stats "${RPS[$t]}")
+		printf '%-33s %9.0f %8.0f..%-8.0f %9.2f %9.2f\n' "${LABEL[$t]}" "$m" "$lo" "$hi" \
+			"$(med "${P50[$t]}")" "$(med "${P99[$t]}")"
+	done
+	echo "(req/s: median of the rounds; p50/p99: median of the rounds' wrk percentiles)"
+	echo
+	echo "ratios of the medians:"
+	echo "  $(ratio_line B A)"
+	echo "  $(ratio_line B C)"
+	echo "  $(ratio_line BP A)"
+	echo
+	echo "login:    POST /wx/login, new code each (wechat_auth -> fake WeChat), ${LOGIN_DURATION}s, wrk -t$THREADS -c$CONNS"
+	echo "          $LOGIN_RPS req/s, p50 $(printf %.2f "$LOGIN_P50") ms, p99 $(printf %.2f "$LOGIN_P99") ms, non-2xx $LOGIN_BAD of $LOGIN_TOTAL ($LOGIN_SHARE%)"
+	echo "          statuses: ${LOGIN_STATUSES:-?}${LOGIN_ERRS:+; socket errors: $LOGIN_ERRS}"
+	if ((${#NOISY[@]} > 0)); then
+		echo
+		echo "note:     rounds vary more than 10% for: ${NOISY[*]} (shared or busy machine?)"
+	fi
+	echo "===================================================================================="
+}

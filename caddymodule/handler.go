@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -284,8 +285,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // "/WX/login" or "/wx/login/../api" are not, and need a token like any
 // other path.
 func endpoint(p string) string {
-	if len(p) < 3 {
-		return p
+	// A path that cleans to /wx/... holds the element "wx" after a slash;
+	// most requests do not, and skip the cleaning.
+	if !strings.Contains(p, "/wx") {
+		return ""
 	}
 	return path.Clean(p)
 }

@@ -140,9 +140,24 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	}
 }
 
+// TestMain removes the Caddy binary a test built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtCaddy { // so asking again only returns its path
+		if bin, err := caddyBinary(); err == nil {
+			_ = os.RemoveAll(filepath.Dir(bin))
+		}
+	}
+	os.Exit(code)
+}
+
+// builtCaddy says whether caddyBinary has run.
+var builtCaddy bool
+
 // caddyBinary builds ./cmd/caddy once per test run (with -race when the
 // tests run with it, so the build reuses their compiled packages).
 var caddyBinary = sync.OnceValues(func() (string, error) {
+	builtCaddy = true
 	dir, err := os.MkdirTemp("", "wechat_auth_caddy")
 	if err != nil {
 		return "", err

@@ -100,12 +100,19 @@ type counter interface{ Len() int64 }
 func (c *sessionsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c *sessionsCollector) Collect(ch chan<- prometheus.Metric) {
+	// Blocks of one app with different store settings have a store each:
+	// one sample per app, their sum (two samples with one label set would
+	// fail the scrape).
+	perApp := map[string]int64{}
 	apps.Range(func(_, v any) bool {
 		if e, ok := v.(storeEntry); ok {
 			if n, ok := e.Store.(counter); ok {
-				ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n.Len()), e.appID)
+				perApp[e.appID] += n.Len()
 			}
 		}
 		return true
 	})
+	for app, n := range perApp {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), app)
+	}
 }

@@ -37,6 +37,17 @@ http://127.0.0.1:{{.Port}} {
 	handle /metrics {
 		metrics
 	}
+	# the same app with other store settings: a second store, still one
+	# sessions sample for the app
+	handle /small/* {
+		wechat_auth {
+			app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}
+			max_sessions 50
+		}
+		reverse_proxy {{.Upstream}}
+	}
 	handle {
 		wechat_auth {
 			app_id {{.AppA}}

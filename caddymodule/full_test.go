@@ -12,9 +12,7 @@ func TestFullStoreRefusesOrEvictsCleanly(t *testing.T) {
 	e := newEnv(t, `
 http://127.0.0.1:{{.Port}} {
 	wechat_auth {
-		app_id {{.AppA}}
-		app_secret {env.{{.SecretEnv}}}
-		api_base {{.WeChat}}
+		{{template "appA" .}}
 		max_sessions 20
 	}
 	reverse_proxy {{.Upstream}}

@@ -81,9 +81,7 @@ const defaultSites = `
 http://127.0.0.1:{{.Port}} {
 	handle /phone/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require phone
 			timeout 1s
 		}
@@ -91,9 +89,7 @@ http://127.0.0.1:{{.Port}} {
 	}
 	handle /open/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require none
 			timeout 1s
 		}
@@ -110,9 +106,7 @@ http://127.0.0.1:{{.Port}} {
 	}
 	handle {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			session_ttl 2h
 			timeout 1s
 		}
@@ -125,7 +119,12 @@ http://127.0.0.1:{{.Port}} {
 // filter the README recommends, which keeps reverse_proxy's DEBUG line
 // from showing the X-WX-Phone it sends upstream), underscore and dot
 // header names let through so that stripping them is our job.
-const globalOptions = `{
+//
+// It also defines the template "appA": the three lines that make a
+// wechat_auth block app A's against the fake WeChat.
+const globalOptions = `{{define "appA"}}app_id {{.AppA}}
+			app_secret {env.{{.SecretEnv}}}
+			api_base {{.WeChat}}{{end}}{
 	admin {{.Admin}}
 	auto_https off
 	http_port {{.Port}}

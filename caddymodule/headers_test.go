@@ -42,27 +42,21 @@ func TestClientIdentityHeadersAreStrippedInEveryMode(t *testing.T) {
 http://127.0.0.1:{{.Port}} {
 	handle /phone/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require phone
 		}
 		reverse_proxy {{.Upstream}}
 	}
 	handle /open/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require none
 		}
 		reverse_proxy {{.Upstream}}
 	}
 	handle {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 		}
 		reverse_proxy {{.Upstream}}
 	}

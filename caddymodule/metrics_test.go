@@ -41,18 +41,14 @@ http://127.0.0.1:{{.Port}} {
 	# sessions sample for the app
 	handle /small/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			max_sessions 50
 		}
 		reverse_proxy {{.Upstream}}
 	}
 	handle {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 		}
 		reverse_proxy {{.Upstream}}
 	}

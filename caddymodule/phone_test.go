@@ -179,9 +179,7 @@ http://127.0.0.1:{{.Port}} {
 	}
 	handle {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 		}
 		reverse_proxy {{.Upstream}}
 	}

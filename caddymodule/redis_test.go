@@ -23,9 +23,7 @@ const redisSites = `
 http://127.0.0.1:{{.Port}} {
 	handle /phone/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require phone
 			redis REDIS_URL
 			redis_timeout 300ms
@@ -34,9 +32,7 @@ http://127.0.0.1:{{.Port}} {
 	}
 	handle /open/* {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			require none
 			redis REDIS_URL
 			redis_timeout 300ms
@@ -45,9 +41,7 @@ http://127.0.0.1:{{.Port}} {
 	}
 	handle {
 		wechat_auth {
-			app_id {{.AppA}}
-			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			{{template "appA" .}}
 			redis REDIS_URL
 			redis_timeout 300ms
 		}

@@ -55,9 +55,7 @@ func TestSharedStateIsReleasedWithTheLastBlock(t *testing.T) {
 	e.load(`
 http://127.0.0.1:{{.Port}} {
 	wechat_auth {
-		app_id {{.AppA}}
-		app_secret {env.{{.SecretEnv}}}
-		api_base {{.WeChat}}
+		{{template "appA" .}}
 	}
 	reverse_proxy {{.Upstream}}
 }`)

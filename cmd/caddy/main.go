@@ -10,7 +10,7 @@ import (
 	// plug in Caddy modules here
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/wechat-auth/wechat_auth/caddymodule"
+	_ "github.com/wechat-auth/wechat_auth"
 )
 
 func main() {

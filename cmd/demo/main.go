@@ -22,9 +22,9 @@ import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/wechat-auth/wechat_auth/caddymodule"
-	"github.com/wechat-auth/wechat_auth/cmd/echo/echoserver"
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	_ "github.com/wechat-auth/wechat_auth"
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/cmd/echo/echoserver"
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 )
 
 var okBody = []byte("ok\n")

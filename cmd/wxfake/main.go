@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // apps is the repeatable -app flag.

@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // apiError is an answer wechat_auth gives instead of passing a request on:

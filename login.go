@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // maxCodeLen bounds a wx.login or getPhoneNumber code (real ones are 32

@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"crypto/sha256"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // apps holds the state that every wechat_auth block of one app shares and

@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"os"
@@ -11,7 +11,7 @@ import (
 // Every error code is unique, snake_case, and in the README's table with
 // its status.
 func TestErrorCodesAreDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

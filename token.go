@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"crypto/rand"

@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"context"
@@ -22,7 +22,7 @@ func TestMiniProgramHelper(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node is not on the PATH (%v): Node 20 or later is needed to test examples/miniprogram", err)
 	}
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"encoding/json"
@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wechat-auth/wechat_auth/cmd/echo/echoserver"
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // spoofed are identity headers a client might send, in every spelling:

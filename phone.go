@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // phoneErrors are getuserphonenumber's errcodes with a meaning of their own.

@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 // Fuzz targets for the request bodies of /wx/login and /wx/phone: whatever
 // the body, the answer is a JSON error of a 4xx/5xx status the contract
@@ -15,9 +15,9 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"

@@ -1,10 +1,10 @@
-package caddymodule
+package wechatauth
 
 import (
 	"net/http"
 	"testing"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
 // The identity headers share one backing array: an append to one (as a

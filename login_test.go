@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 func TestLoginThenUpstreamGetsIdentity(t *testing.T) {

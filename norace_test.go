@@ -1,5 +1,5 @@
 //go:build !race
 
-package caddymodule_test
+package wechatauth_test
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 // SharedStates counts the per-app states (session stores and WeChat
 // clients) alive in the process, for the tests of sharing and cleanup.

@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"encoding/base64"
@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // phoneAnswer checks a 200 from /wx/phone.

@@ -1,9 +1,9 @@
-package caddymodule
+package wechatauth
 
 import (
 	"net/http"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
 // The identity headers the upstream reads. Only wechat_auth sets them.

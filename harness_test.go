@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 // The black-box harness: a real Caddy, loaded in this process from a real
 // Caddyfile, in front of the fake WeChat (cmd/wxfake/fakewx) and an echo
@@ -27,9 +27,9 @@ import (
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	_ "github.com/wechat-auth/wechat_auth/caddymodule"
-	"github.com/wechat-auth/wechat_auth/cmd/echo/echoserver"
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	_ "github.com/wechat-auth/wechat_auth"
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // The apps the fake WeChat knows.

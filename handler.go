@@ -1,11 +1,4 @@
-// Package caddymodule is the wechat_auth Caddy module: WeChat mini program
-// login in front of any backend.
-//
-// The handler answers POST /wx/login, /wx/phone and /wx/logout itself, and
-// passes every other request on only with a valid session token, adding
-// X-WX-OpenID, X-WX-UnionID, X-WX-Phone and X-WX-Phone-Country after
-// removing whatever a client sent under such names.
-package caddymodule
+package wechatauth
 
 import (
 	"errors"
@@ -23,8 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 func init() {

@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/internal/testredis"
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // redisSites: app A with its sessions in Redis, on three routes.
@@ -161,7 +161,7 @@ var caddyBinary = sync.OnceValues(func() (string, error) {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "../cmd/caddy")...)
+	cmd := exec.Command("go", append(args, "./cmd/caddy")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
 	}

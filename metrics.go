@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/wechat"
+	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // Prometheus metrics, in Caddy's metrics registry (what the `metrics`

@@ -21,7 +21,7 @@ import (
 // an open platform account, "session_only" the session cache alone.
 // Run it alone:
 //
-//	go test -run '^$' -bench MemoryPerSession -benchtime 1x ./caddymodule/session
+//	go test -run '^$' -bench MemoryPerSession -benchtime 1x ./internal/session
 //
 // SESSIONS=n changes the count.
 func BenchmarkMemoryPerSession(b *testing.B) {

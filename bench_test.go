@@ -1,4 +1,4 @@
-package caddymodule
+package wechatauth
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/internal/testredis"
-	"github.com/wechat-auth/wechat_auth/caddymodule/session"
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
+	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
 // BenchmarkAuthenticated measures the hot path of every proxied request:
 // strip client X-WX-* headers, check the bearer token in the store, set
 // the identity headers, call the next handler. One sub-benchmark per
-// store. go test -run '^$' -bench Authenticated -benchmem ./caddymodule
+// store. go test -run '^$' -bench Authenticated -benchmem .
 func BenchmarkAuthenticated(b *testing.B) {
 	mem, err := session.NewMemory(100000)
 	if err != nil {

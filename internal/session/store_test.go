@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule/internal/testredis"
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
 // stores returns one of each Store kind, fresh.

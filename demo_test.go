@@ -1,18 +1,18 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"fmt"
 	"os"
 	"testing"
 
-	"github.com/wechat-auth/wechat_auth/cmd/wxfake/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // The repository's Caddyfile (what `go run ./cmd/demo` runs) works as the
 // README says: log in, call the app, see the identity headers.
 func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	e := newEnv(t, "")
-	raw, err := os.ReadFile("../Caddyfile")
+	raw, err := os.ReadFile("Caddyfile")
 	if err != nil {
 		t.Fatal(err)
 	}

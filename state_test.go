@@ -1,4 +1,4 @@
-package caddymodule_test
+package wechatauth_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
-	"github.com/wechat-auth/wechat_auth/caddymodule"
+	wechatauth "github.com/wechat-auth/wechat_auth"
 )
 
 // A reload through the admin API (what `caddy reload` does) keeps every
@@ -49,7 +49,7 @@ func TestReloadKeepsSessionsAndPhones(t *testing.T) {
 func TestSharedStateIsReleasedWithTheLastBlock(t *testing.T) {
 	e := newEnv(t, "")
 	// apps A (three blocks) and B: a store and a client each
-	if n := caddymodule.SharedStates(); n != 4 {
+	if n := wechatauth.SharedStates(); n != 4 {
 		t.Errorf("%d shared states with apps A and B, want 4", n)
 	}
 	e.load(`
@@ -59,21 +59,21 @@ http://127.0.0.1:{{.Port}} {
 	}
 	reverse_proxy {{.Upstream}}
 }`)
-	if n := caddymodule.SharedStates(); n != 2 {
+	if n := wechatauth.SharedStates(); n != 2 {
 		t.Errorf("%d shared states with app A only, want 2", n)
 	}
 	e.load(`
 http://127.0.0.1:{{.Port}} {
 	respond "no wechat_auth"
 }`)
-	if n := caddymodule.SharedStates(); n != 0 {
+	if n := wechatauth.SharedStates(); n != 0 {
 		t.Errorf("%d shared states left without any wechat_auth block", n)
 	}
 	e.load("") // the default again, for the cleanup's log check
 	if err := caddy.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if n := caddymodule.SharedStates(); n != 0 {
+	if n := wechatauth.SharedStates(); n != 0 {
 		t.Errorf("%d shared states left after Caddy stopped", n)
 	}
 	e.load("") // the cleanup stops it again

@@ -1,0 +1,26 @@
+// Package wechatauth is wechat_auth: WeChat mini program login in front of
+// any backend, as Caddy v2 modules.
+//
+// Build a Caddy with it:
+//
+//	xcaddy build --with github.com/wechat-auth/wechat_auth
+//
+// or, from a checkout, `go build ./cmd/caddy` (see xcaddy.toml for the
+// pinned recipe). Importing this package registers its modules:
+//
+//   - http.handlers.wechat_auth (directive wechat_auth): answers POST
+//     /wx/login, /wx/phone and /wx/logout itself (it trades wx.login codes
+//     with WeChat's jscode2session, keeps the session_key on the server and
+//     hands the client an opaque token), and passes every other request on
+//     only with a valid "Authorization: Bearer <token>", adding X-WX-OpenID,
+//     X-WX-UnionID, X-WX-AppID, X-WX-Phone and X-WX-Phone-Country after
+//     removing every X-WX-* header a client sent.
+//
+// Every wechat_auth block of one app_id in a Caddy shares one session store
+// (in memory, or in Redis shared by every Caddy) and one access_token, and
+// keeps them across config reloads.
+//
+// The README (https://github.com/wechat-auth/wechat_auth) walks through a
+// first run against the fake WeChat (go run ./cmd/demo) and documents every
+// option, endpoint, error code and metric.
+package wechatauth

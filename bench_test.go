@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/internal/testredis"
 	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
 // BenchmarkAuthenticated measures the hot path of every proxied request:

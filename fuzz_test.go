@@ -15,9 +15,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
-	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"

@@ -14,8 +14,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/wechat-auth/wechat_auth/internal/testredis"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
 // redisSites: app A with its sessions in Redis, on three routes.

@@ -6,18 +6,23 @@ import (
 	"net/http"
 	"strconv"
 
+	"go.uber.org/zap"
+
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // apiError is an answer wechat_auth gives instead of passing a request on:
 // an HTTP status and a JSON body {"error": code, "message": message}.
-// Every one it can give is listed below, and in the README's table.
+// Every one it can give is listed below, and in the README's table. The
+// endpoints return them; answer writes and counts them, in one place.
 type apiError struct {
 	status  int
 	code    string // stable snake_case, what a client switches on
 	message string // for a human; never holds a secret or user data
 }
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
 
 // The answers. Codes are public API: never rename one.
 var (
@@ -72,13 +77,13 @@ var allErrors = []apiError{
 // write sends the error as JSON. A missing or bad token's 401 carries
 // WWW-Authenticate: Bearer (a refused login code's 401 does not: it is no
 // token challenge); 429 and 503 say when to retry.
-func (e apiError) write(w http.ResponseWriter) {
+func (e *apiError) write(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	switch {
-	case e == errNoToken || e == errInvalidToken:
+	case e == &errNoToken || e == &errInvalidToken:
 		h.Set("WWW-Authenticate", "Bearer")
 	case e.status == http.StatusMethodNotAllowed:
 		h.Set("Allow", http.MethodPost)
@@ -96,44 +101,82 @@ func (e apiError) write(w http.ResponseWriter) {
 	_, _ = w.Write(body)
 }
 
+// answer counts the answer of one of the handler's endpoints ("login",
+// "phone", "logout", or "auth" for a request that was not let through),
+// and writes e when it is an error: the one place where they are written.
+func (h *Handler) answer(w http.ResponseWriter, endpoint string, e *apiError) {
+	metrics.requests.WithLabelValues(h.appID, endpoint, result(e)).Inc()
+	if e != nil {
+		e.write(w)
+	}
+}
+
 // weChatFailure maps a failed WeChat call to the answer a client gets;
 // byCode maps the errcodes the endpoint knows specially.
-func weChatFailure(err error, byCode map[int]apiError) apiError {
+func weChatFailure(err error, byCode map[int]*apiError) *apiError {
 	var we *wechat.Error
 	if !errors.As(err, &we) {
-		return errWeChatOther
+		return &errWeChatOther
 	}
 	switch we.Kind {
 	case wechat.KindTimeout:
-		return errWeChatTimeout
+		return &errWeChatTimeout
 	case wechat.KindUnreachable:
-		return errWeChatUnreachable
+		return &errWeChatUnreachable
 	case wechat.KindBadAnswer:
-		return errWeChatBadAnswer
+		return &errWeChatBadAnswer
 	case wechat.KindCanceled:
-		return errClientGone
+		return &errClientGone
 	}
 	if e, ok := byCode[we.Code]; ok {
 		return e
 	}
 	switch we.Code {
 	case wechat.CodeBusy:
-		return errWeChatBusy
+		return &errWeChatBusy
 	case wechat.CodeRateLimited:
-		return errRateLimited
+		return &errRateLimited
 	case wechat.CodeInvalidAppID, wechat.CodeInvalidAppSecret:
-		return errWeChatConfig
+		return &errWeChatConfig
 	}
-	return errWeChatOther
+	return &errWeChatOther
 }
 
 // storeFailure maps a session store error to an answer.
-func storeFailure(err error) apiError {
+func storeFailure(err error) *apiError {
 	switch {
 	case errors.Is(err, session.ErrNotFound):
-		return errInvalidToken
+		return &errInvalidToken
 	case errors.Is(err, session.ErrFull):
-		return errSessionFull
+		return &errSessionFull
 	}
-	return errStoreFailure
+	return &errStoreFailure
+}
+
+// logWeChatFailure logs a failed WeChat call: WeChat's own refusals of a
+// user's code at INFO, trouble with WeChat or with the app's credentials
+// at WARN or ERROR. Never the request URL, which holds the secret.
+func (h *Handler) logWeChatFailure(msg string, err error, answer *apiError) {
+	fields := []zap.Field{zap.String("app_id", h.appID), zap.String("answer", answer.code)}
+	var we *wechat.Error
+	if errors.As(err, &we) {
+		fields = append(fields, zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String()))
+		if we.Kind == wechat.KindAPI {
+			fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
+		}
+		if we.HTTPStatus != 0 {
+			fields = append(fields, zap.Int("http_status", we.HTTPStatus))
+		}
+		if we.Err != nil {
+			fields = append(fields, zap.String("cause", we.Err.Error()))
+		}
+	}
+	switch {
+	case answer == &errWeChatConfig:
+		h.logger.Error(msg+": WeChat refused the app_id or app_secret", fields...)
+	case answer.status >= 500:
+		h.logger.Warn(msg, fields...)
+	default:
+		h.logger.Info(msg, fields...)
+	}
 }

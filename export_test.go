@@ -4,6 +4,7 @@ package wechatauth
 // clients) alive in the process, for the tests of sharing and cleanup.
 func SharedStates() int {
 	n := 0
-	apps.Range(func(_, _ any) bool { n++; return true })
+	stores.Range(func(_, _ any) bool { n++; return true })
+	clients.Range(func(_, _ any) bool { n++; return true })
 	return n
 }

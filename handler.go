@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -35,7 +34,7 @@ const (
 
 // Defaults.
 const (
-	DefaultSessionTTL = 720 * time.Hour
+	DefaultSessionTTL = session.DefaultSessionTTL
 	DefaultTimeout    = 5 * time.Second
 	// maxBodySize bounds the JSON bodies of /wx/login, /wx/phone and
 	// /wx/logout; the largest, a getPhoneNumber payload, is about 1 KiB.
@@ -61,10 +60,13 @@ const (
 // {http.auth.user.id} holds the openid of an authenticated request.
 //
 // Every wechat_auth handler of the same app_id in one Caddy shares one
-// session store and one access_token, across config reloads.
+// session store and one access_token, across config reloads. The store
+// settings (redis, max_sessions, session_ttl, idle_timeout, phone_ttl)
+// are the app's: every block of the app must give them the same values.
 type Handler struct {
-	// The mini program's AppID. Required. Placeholders such as
-	// {env.WX_APP_ID} are replaced at provisioning.
+	// The mini program's AppID ("wx" and letters or digits, such as
+	// wx4f4bc4dec97d474b). Required. Placeholders such as {env.WX_APP_ID}
+	// are replaced at provisioning.
 	AppID string `json:"app_id,omitempty"`
 
 	// The mini program's AppSecret. Required. Use a placeholder such as
@@ -81,7 +83,7 @@ type Handler struct {
 	Require string `json:"require,omitempty"`
 
 	// How long a session lives after login. Default 720h (30 days);
-	// /wx/login reports it as expires_in.
+	// /wx/login reports it as expires_in. The app's store setting.
 	SessionTTL caddy.Duration `json:"session_ttl,omitempty"`
 
 	// How long a call to WeChat may take before the client gets 504.
@@ -89,12 +91,13 @@ type Handler struct {
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
 	// How many sessions the in-memory store holds at most. Default
-	// 1000000.
+	// 1000000. The app's store setting.
 	MaxSessions int64 `json:"max_sessions,omitempty"`
 
-	// A Redis URL (redis://[:password@]host:port/db, or rediss:// for
-	// TLS) to keep the sessions in, shared by every Caddy that uses it,
-	// instead of this process's memory. Placeholders are replaced.
+	// A Redis URL (redis://[user:password@]host:port/db, rediss:// for
+	// TLS, or unix:///path) to keep the sessions in, shared by every Caddy
+	// that uses it, instead of this process's memory. Placeholders are
+	// replaced. The app's store setting.
 	Redis string `json:"redis,omitempty"`
 
 	// How long one Redis operation may take before the client gets 503.
@@ -103,6 +106,9 @@ type Handler struct {
 
 	logger     *zap.Logger
 	appID      string
+	secret     string
+	apiBase    string
+	redisURL   string
 	storeKey   string
 	clientKey  string
 	store      session.Store
@@ -121,16 +127,18 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves placeholders and defaults, and takes a reference to
-// the app's shared state (created by the first block of the app).
+// the app's shared state: its session store and its WeChat client (made
+// by the first block of the app, kept across reloads).
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
 	h.appID = repl.ReplaceKnown(h.AppID, "")
-	secret := repl.ReplaceKnown(h.AppSecret, "")
-	apiBase := repl.ReplaceKnown(h.APIBase, "")
-	if apiBase == "" {
-		apiBase = wechat.DefaultBaseURL
+	h.secret = repl.ReplaceKnown(h.AppSecret, "")
+	h.apiBase = repl.ReplaceKnown(h.APIBase, "")
+	if h.apiBase == "" {
+		h.apiBase = wechat.DefaultBaseURL
 	}
+	h.redisURL = repl.ReplaceKnown(h.Redis, "")
 	if h.Require == "" {
 		h.Require = RequireOpenID
 	}
@@ -142,95 +150,118 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.timeout == 0 {
 		h.timeout = DefaultTimeout
 	}
-	if err := h.check(secret, apiBase); err != nil {
+	// What the shared state is made from must be sound before it is
+	// made; Validate checks the rest.
+	if h.appID == "" {
+		return errors.New("wechat_auth: app_id is required")
+	}
+	if err := checkSecret(h.AppSecret, h.secret); err != nil {
+		return err
+	}
+	if err := checkRedisURL(h.redisURL); err != nil {
 		return err
 	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
-		return fmt.Errorf("metrics: %v", err)
+		return fmt.Errorf("wechat_auth: metrics: %v", err)
 	}
-
-	redisURL := repl.ReplaceKnown(h.Redis, "")
-	maxSessions := h.MaxSessions
-	if maxSessions <= 0 {
-		maxSessions = session.DefaultMaxSessions
+	settings := h.storeSettings()
+	if err := claimStoreSettings(ctx, h.appID, settings); err != nil {
+		return err
 	}
-	sk := storeKey(h.appID, maxSessions, redisURL, secret)
-	val, _, err := apps.LoadOrNew(sk, func() (caddy.Destructor, error) {
-		var st session.Store
-		var err error
-		if redisURL != "" {
-			st, err = session.NewRedis(redisURL, h.appID, secret, time.Duration(h.RedisTimeout))
-		} else {
-			st, err = session.NewMemory(maxSessions)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return storeEntry{st, h.appID}, nil
-	})
+	var err error
+	h.storeKey, h.store, err = acquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
 	if err != nil {
-		return fmt.Errorf("session store: %v", err)
+		return fmt.Errorf("wechat_auth: app %s: session store: %v", h.appID, err)
 	}
-	h.storeKey, h.store = sk, val.(storeEntry).Store
-
-	ck := clientKey(h.appID, apiBase, secret)
-	val, _, _ = apps.LoadOrNew(ck, func() (caddy.Destructor, error) {
-		return newClientEntry(h.appID, apiBase, secret), nil
-	})
-	ce := val.(clientEntry)
-	h.clientKey, h.wx, h.tokens = ck, ce.client, ce.tokens
+	var ce *clientEntry
+	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
+	h.wx, h.tokens = ce.client, ce.tokens
 	return nil
 }
 
-// check validates the resolved configuration.
-func (h *Handler) check(secret, apiBase string) error {
-	if h.appID == "" {
-		return errors.New("app_id is required")
+// storeSettings are the block's store settings, defaults applied, so that
+// an omitted setting compares equal to its default.
+func (h *Handler) storeSettings() storeSettings {
+	l := session.Limits{
+		MaxSessions: h.MaxSessions,
+		SessionTTL:  h.sessionTTL,
+	}.WithDefaults()
+	return storeSettings{Redis: h.redisURL, Limits: l}
+}
+
+// appIDPattern is the shape of a mini program AppID: "wx" and 16 hex
+// digits in practice; any letters or digits are accepted, for test apps.
+var appIDPattern = regexp.MustCompile(`^wx[0-9A-Za-z]{4,32}$`)
+
+// Validate checks the provisioned configuration.
+func (h *Handler) Validate() error {
+	if !appIDPattern.MatchString(h.appID) {
+		return fmt.Errorf("wechat_auth: app_id %q is not a mini program AppID: want \"wx\" followed by letters or digits, such as wx4f4bc4dec97d474b", h.appID)
 	}
-	if secret == "" {
-		return errors.New("app_secret is required (and must not be an empty placeholder)")
-	}
-	u, err := url.Parse(apiBase)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("api_base must be an http(s) URL, got %q", apiBase)
+	if u, err := url.Parse(h.apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host (default %s)", h.apiBase, wechat.DefaultBaseURL)
 	}
 	switch h.Require {
 	case RequireOpenID, RequirePhone, RequireNone:
 	default:
-		return fmt.Errorf("require must be openid, phone or none, got %q", h.Require)
+		return fmt.Errorf("wechat_auth: require %q: want openid, phone or none", h.Require)
 	}
 	if h.sessionTTL < time.Second {
-		return fmt.Errorf("session_ttl must be at least 1s, got %v", h.sessionTTL)
+		return fmt.Errorf("wechat_auth: session_ttl %v: want at least 1s", h.sessionTTL)
 	}
-	if h.timeout < 0 {
-		return fmt.Errorf("timeout must be positive, got %v", h.timeout)
+	if h.timeout <= 0 {
+		return fmt.Errorf("wechat_auth: timeout %v: want a positive duration", h.timeout)
 	}
 	if h.RedisTimeout < 0 {
-		return fmt.Errorf("redis_timeout must be positive")
+		return fmt.Errorf("wechat_auth: redis_timeout %v: want a positive duration", time.Duration(h.RedisTimeout))
 	}
 	if h.MaxSessions < 0 {
-		return fmt.Errorf("max_sessions must be positive, got %d", h.MaxSessions)
+		return fmt.Errorf("wechat_auth: max_sessions %d: want a positive whole number", h.MaxSessions)
 	}
 	return nil
 }
 
-// Validate checks the configuration. Provision already refused a bad
-// one; this catches a handler used without Provision.
-func (h *Handler) Validate() error {
-	if h.store == nil || h.wx == nil {
-		return errors.New("not provisioned")
+// checkSecret refuses an empty app_secret, naming the placeholder that
+// resolved to nothing.
+func checkSecret(configured, resolved string) error {
+	if resolved != "" {
+		return nil
 	}
-	return nil
+	if configured == "" {
+		return errors.New("wechat_auth: app_secret is required (use a placeholder such as {env.WX_APP_SECRET})")
+	}
+	if strings.HasPrefix(configured, "{env.") && strings.HasSuffix(configured, "}") {
+		name := strings.TrimSuffix(strings.TrimPrefix(configured, "{env."), "}")
+		return fmt.Errorf("wechat_auth: app_secret %s is empty: set the environment variable %s", configured, name)
+	}
+	return fmt.Errorf("wechat_auth: app_secret %s resolves to an empty value", configured)
 }
 
-// Cleanup gives back this block's reference to the app's shared state.
+// checkRedisURL refuses a redis setting that is not a Redis URL, without
+// echoing a password it may hold.
+func checkRedisURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("wechat_auth: redis: not a URL: want redis://[user:password@]host:port[/db], rediss://... (TLS) or unix:///path/to/redis.sock")
+	}
+	switch u.Scheme {
+	case "redis", "rediss", "unix":
+		return nil
+	}
+	return fmt.Errorf("wechat_auth: redis %s: scheme %q: want redis://, rediss:// (TLS) or unix://", u.Redacted(), u.Scheme)
+}
+
+// Cleanup gives back this block's references to the app's shared state.
 func (h *Handler) Cleanup() error {
 	if h.storeKey != "" {
-		_, _ = apps.Delete(h.storeKey)
+		_, _ = stores.Delete(h.storeKey)
 		h.storeKey = ""
 	}
 	if h.clientKey != "" {
-		_, _ = apps.Delete(h.clientKey)
+		_, _ = clients.Delete(h.clientKey)
 		h.clientKey = ""
 	}
 	return nil
@@ -242,13 +273,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":
-		h.serveLogin(w, r)
+		h.answer(w, "login", h.login(w, r))
 		return nil
 	case "/wx/phone":
-		h.servePhone(w, r)
+		h.answer(w, "phone", h.phone(w, r))
 		return nil
 	case "/wx/logout":
-		h.serveLogout(w, r)
+		h.answer(w, "logout", h.logout(w, r))
 		return nil
 	}
 
@@ -259,11 +290,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		if h.Require == RequireNone && failure.status == http.StatusUnauthorized {
 			return next.ServeHTTP(w, r)
 		}
-		failure.write(w)
+		h.answer(w, "auth", failure)
 		return nil
 	}
 	if h.Require == RequirePhone && s.Phone == "" {
-		errPhoneRequired.write(w)
+		h.answer(w, "auth", &errPhoneRequired)
 		return nil
 	}
 	setIdentityHeaders(r.Header, &s)
@@ -286,90 +317,10 @@ func endpoint(p string) string {
 	return path.Clean(p)
 }
 
-// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
-//
-//	wechat_auth [<matcher>] {
-//	    app_id       <appid>
-//	    app_secret   <secret>
-//	    api_base     <url>
-//	    require      openid|phone|none
-//	    session_ttl  <duration>
-//	    timeout      <duration>
-//	    max_sessions <n>
-//	    redis        <url>
-//	    redis_timeout <duration>
-//	}
-func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // directive name
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	for d.NextBlock(0) {
-		name := d.Val()
-		var val string
-		if !d.Args(&val) {
-			return d.ArgErr()
-		}
-		if d.NextArg() {
-			return d.Errf("%s takes one value", name)
-		}
-		switch name {
-		case "app_id":
-			h.AppID = val
-		case "app_secret":
-			h.AppSecret = val
-		case "api_base":
-			h.APIBase = val
-		case "redis":
-			h.Redis = val
-		case "require":
-			switch val {
-			case RequireOpenID, RequirePhone, RequireNone:
-				h.Require = val
-			default:
-				return d.Errf("require must be openid, phone or none, got %q", val)
-			}
-		case "session_ttl", "timeout", "redis_timeout":
-			dur, err := caddy.ParseDuration(val)
-			if err != nil {
-				return d.Errf("%s: %v", name, err)
-			}
-			if dur <= 0 {
-				return d.Errf("%s must be positive", name)
-			}
-			switch name {
-			case "session_ttl":
-				h.SessionTTL = caddy.Duration(dur)
-			case "timeout":
-				h.Timeout = caddy.Duration(dur)
-			default:
-				h.RedisTimeout = caddy.Duration(dur)
-			}
-		case "max_sessions":
-			n, err := strconv.ParseInt(val, 10, 64)
-			if err != nil || n <= 0 {
-				return d.Errf("max_sessions must be a positive whole number, got %q", val)
-			}
-			h.MaxSessions = n
-		default:
-			return d.Errf("unknown wechat_auth option %q", name)
-		}
-	}
-	return nil
-}
-
-// parseCaddyfile unmarshals tokens from h into a new Handler.
-func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var m Handler
-	err := m.UnmarshalCaddyfile(h.Dispenser)
-	return &m, err
-}
-
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
-	_ caddyfile.Unmarshaler       = (*Handler)(nil)
 )

@@ -107,7 +107,6 @@ http://127.0.0.1:{{.Port}} {
 	handle {
 		wechat_auth {
 			{{template "appA" .}}
-			session_ttl 2h
 			timeout 1s
 		}
 		reverse_proxy {{.Upstream}}
@@ -120,11 +119,13 @@ http://127.0.0.1:{{.Port}} {
 // from showing the X-WX-Phone it sends upstream), underscore and dot
 // header names let through so that stripping them is our job.
 //
-// It also defines the template "appA": the three lines that make a
-// wechat_auth block app A's against the fake WeChat.
+// It also defines the template "appA": the lines that make a wechat_auth
+// block app A's against the fake WeChat, store settings included (every
+// block of an app must give the same).
 const globalOptions = `{{define "appA"}}app_id {{.AppA}}
 			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}{{end}}{
+			api_base {{.WeChat}}
+			session_ttl 2h{{end}}{
 	admin {{.Admin}}
 	auto_https off
 	http_port {{.Port}}

@@ -14,7 +14,7 @@ import (
 // result (an error code from errors.go, or "ok"), the flow or the WeChat
 // endpoint: never an openid, a token or a phone.
 var metrics = struct {
-	logins        *prometheus.CounterVec
+	requests      *prometheus.CounterVec
 	phones        *prometheus.CounterVec
 	wechatLatency *prometheus.HistogramVec
 	tokenFetches  *prometheus.CounterVec
@@ -23,14 +23,14 @@ var metrics = struct {
 
 func init() {
 	const ns, sub = "caddy", "wechat_auth"
-	metrics.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "logins_total",
-		Help: "Answers to POST /wx/login, by app and result (ok or the error code).",
-	}, []string{"app_id", "result"})
+	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "requests_total",
+		Help: "Answers of the endpoints (login, phone, logout) and requests refused (auth), by app, endpoint and result (ok or the error code).",
+	}, []string{"app_id", "endpoint", "result"})
 	metrics.phones = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "phone_bindings_total",
-		Help: "Answers to POST /wx/phone, by app, flow (code or decrypt) and result (ok or the error code).",
-	}, []string{"app_id", "flow", "result"})
+		Help: "Phones bound, by app and flow (code: a paid getPhoneNumber call, or decrypt).",
+	}, []string{"app_id", "flow"})
 	metrics.wechatLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: ns, Subsystem: sub, Name: "wechat_request_duration_seconds",
 		Help:    "Calls to the WeChat API, by app, endpoint and outcome (ok, api_error, timeout, unreachable, bad_answer, canceled).",
@@ -40,7 +40,7 @@ func init() {
 		Namespace: ns, Subsystem: sub, Name: "access_token_fetches_total",
 		Help: "access_token fetches from stable_token, by app and outcome.",
 	}, []string{"app_id", "outcome"})
-	metrics.sessions = &sessionsCollector{desc: prometheus.NewDesc(
+	metrics.sessions = &sessionsCollector{sizes: storeSizes, desc: prometheus.NewDesc(
 		prometheus.BuildFQName(ns, sub, "sessions"),
 		"Live sessions in the in-memory store, by app (a Redis store does not count them).",
 		[]string{"app_id"}, nil)}
@@ -52,7 +52,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range []prometheus.Collector{metrics.logins, metrics.phones, metrics.wechatLatency,
+	for _, c := range []prometheus.Collector{metrics.requests, metrics.phones, metrics.wechatLatency,
 		metrics.tokenFetches, metrics.sessions} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
@@ -90,29 +90,17 @@ func result(e *apiError) string {
 	return e.code
 }
 
-// sessionsCollector reports, at scrape time, the size of every in-memory
-// session store alive in the process.
-type sessionsCollector struct{ desc *prometheus.Desc }
-
-// counter is a store that knows how many sessions it holds.
-type counter interface{ Len() int64 }
+// sessionsCollector reports, at scrape time, how many sessions the
+// in-memory stores hold, by app.
+type sessionsCollector struct {
+	desc  *prometheus.Desc
+	sizes func() map[string]int64
+}
 
 func (c *sessionsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 
 func (c *sessionsCollector) Collect(ch chan<- prometheus.Metric) {
-	// Blocks of one app with different store settings have a store each:
-	// one sample per app, their sum (two samples with one label set would
-	// fail the scrape).
-	perApp := map[string]int64{}
-	apps.Range(func(_, v any) bool {
-		if e, ok := v.(storeEntry); ok {
-			if n, ok := e.Store.(counter); ok {
-				perApp[e.appID] += n.Len()
-			}
-		}
-		return true
-	})
-	for app, n := range perApp {
+	for app, n := range c.sizes() {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n), app)
 	}
 }

@@ -37,12 +37,10 @@ http://127.0.0.1:{{.Port}} {
 	handle /metrics {
 		metrics
 	}
-	# the same app with other store settings: a second store, still one
-	# sessions sample for the app
-	handle /small/* {
+	# a second block of the app: one store, one sessions sample
+	handle /second/* {
 		wechat_auth {
 			{{template "appA" .}}
-			max_sessions 50
 		}
 		reverse_proxy {{.Upstream}}
 	}
@@ -61,7 +59,7 @@ http://127.0.0.1:{{.Port}} {
 		}
 		return string(a.body)
 	}
-	const logins, phones = "caddy_wechat_auth_logins_total", "caddy_wechat_auth_phone_bindings_total"
+	const requests, phones = "caddy_wechat_auth_requests_total", "caddy_wechat_auth_phone_bindings_total"
 	const latency, fetches = "caddy_wechat_auth_wechat_request_duration_seconds_count", "caddy_wechat_auth_access_token_fetches_total"
 	before := scrape()
 
@@ -71,6 +69,9 @@ http://127.0.0.1:{{.Port}} {
 	e.do("POST", "/wx/phone", `{"code":"phone-13800138000"}`, bearer(tok)...)
 	e.do("POST", "/wx/phone", `{"encryptedData":"AAAA","iv":"AAAA"}`, bearer(tok)...)
 	e.secret("13800138000", "a full phone number")
+	e.do("GET", "/second/api", "")
+	e.do("GET", "/api", "", "Authorization", "Bearer "+strings.Repeat("x", 43))
+	e.do("POST", "/wx/phone", `{"code":"phone-1"}`, "Authorization", "Bearer "+strings.Repeat("x", 43))
 	e.do("POST", "/wx/logout", "", bearer(tok)...)
 	after := scrape()
 
@@ -82,10 +83,15 @@ http://127.0.0.1:{{.Port}} {
 		labels []string
 		want   float64
 	}{
-		{logins, []string{"app_id", appA, "result", "ok"}, 2},
-		{logins, []string{"app_id", appA, "result", "invalid_code"}, 1},
-		{phones, []string{"app_id", appA, "flow", "code", "result", "ok"}, 1},
-		{phones, []string{"app_id", appA, "flow", "decrypt", "result", "malformed_encrypted_data"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "login", "result", "ok"}, 2},
+		{requests, []string{"app_id", appA, "endpoint", "login", "result", "invalid_code"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "phone", "result", "ok"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "phone", "result", "malformed_encrypted_data"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "phone", "result", "invalid_token"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "logout", "result", "ok"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "auth", "result", "unauthorized"}, 1},
+		{requests, []string{"app_id", appA, "endpoint", "auth", "result", "invalid_token"}, 1},
+		{phones, []string{"app_id", appA, "flow", "code"}, 1},
 		{latency, []string{"app_id", appA, "endpoint", "jscode2session", "outcome", "ok"}, 2},
 		{latency, []string{"app_id", appA, "endpoint", "jscode2session", "outcome", "api_error"}, 1},
 		{latency, []string{"app_id", appA, "endpoint", "getuserphonenumber", "outcome", "ok"}, 1},

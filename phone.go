@@ -12,19 +12,19 @@ import (
 )
 
 // phoneErrors are getuserphonenumber's errcodes with a meaning of their own.
-var phoneErrors = map[int]apiError{
-	wechat.CodeInvalidCode: errInvalidPhoneCode,
-	wechat.CodeCodeUsed:    errInvalidPhoneCode,
+var phoneErrors = map[int]*apiError{
+	wechat.CodeInvalidCode: &errInvalidPhoneCode,
+	wechat.CodeCodeUsed:    &errInvalidPhoneCode,
 }
 
-// servePhone answers POST /wx/phone: with {"code"} it asks WeChat for the
+// phone answers POST /wx/phone: with {"code"} it asks WeChat for the
 // phone behind a getPhoneNumber code; with {"encryptedData", "iv"} it
 // decrypts the legacy payload with the user's session_key. Either way the
 // phone is bound to the session.
-func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
-	token, s, ok := h.sessionPOST(w, r)
-	if !ok {
-		return
+func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *apiError {
+	token, s, e := h.sessionPOST(r)
+	if e != nil {
+		return e
 	}
 	var req struct {
 		Code          string `json:"code"`
@@ -32,43 +32,35 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 		IV            string `json:"iv"`
 	}
 	if e := readJSON(w, r, &req); e != nil {
-		e.write(w)
-		return
+		return e
 	}
 
 	var phone wechat.Phone
 	var flow string
-	var e *apiError
 	switch {
 	case req.Code != "":
 		flow = "code"
 		if len(req.Code) > maxCodeLen {
-			errInvalidPhoneCode.write(w)
-			return
+			return &errInvalidPhoneCode
 		}
 		phone, e = h.phoneByCode(r.Context(), req.Code)
 	case req.EncryptedData != "" && req.IV != "":
 		flow = "decrypt"
 		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
 	default:
-		flow = "none"
-		e = &errMissingPhoneData
+		return &errMissingPhoneData
 	}
-	if e == nil {
-		s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
-		if err := h.store.Update(r.Context(), token, s); err != nil {
-			if !errors.Is(err, session.ErrNotFound) {
-				h.logger.Error("phone: session not updated", zap.Error(err))
-			}
-			f := storeFailure(err)
-			e = &f
-		}
-	}
-	metrics.phones.WithLabelValues(h.appID, flow, result(e)).Inc()
 	if e != nil {
-		e.write(w)
-		return
+		return e
 	}
+	s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
+	if err := h.store.Update(r.Context(), token, s); err != nil {
+		if !errors.Is(err, session.ErrNotFound) {
+			h.logger.Error("phone: session not updated", zap.Error(err))
+		}
+		return storeFailure(err)
+	}
+	metrics.phones.WithLabelValues(h.appID, flow).Inc()
 	h.logger.Info("phone bound", zap.String("openid", s.OpenID), zap.String("flow", flow),
 		zap.String("phone", phone.Masked()), zap.String("country_code", phone.CountryCode))
 	writeJSON(w, http.StatusOK, struct {
@@ -76,6 +68,7 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 		PurePhoneNumber string `json:"pure_phone_number"`
 		CountryCode     string `json:"country_code"`
 	}{phone.PhoneNumber, phone.PurePhoneNumber, phone.CountryCode})
+	return nil
 }
 
 // phoneByCode trades a getPhoneNumber code with WeChat, with the app's
@@ -92,7 +85,7 @@ func (h *Handler) phoneByCode(ctx context.Context, code string) (wechat.Phone, *
 	if err != nil {
 		e := weChatFailure(err, phoneErrors)
 		h.logWeChatFailure("phone by code failed", err, e)
-		return phone, &e
+		return phone, e
 	}
 	return phone, nil
 }
@@ -107,8 +100,7 @@ func (h *Handler) phoneByDecryption(ctx context.Context, openID, data, iv string
 			return wechat.Phone{}, &errUndecryptable
 		}
 		h.logger.Error("phone: session keys not read", zap.Error(err))
-		e := storeFailure(err)
-		return wechat.Phone{}, &e
+		return wechat.Phone{}, storeFailure(err)
 	}
 	phone, err := wechat.DecryptPhone(newest, iv, data, h.appID)
 	if errors.Is(err, wechat.ErrUndecryptable) && previous != "" {

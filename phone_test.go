@@ -174,6 +174,7 @@ http://127.0.0.1:{{.Port}} {
 			app_id {{.AppA}}
 			app_secret `+wrong+`
 			api_base {{.WeChat}}
+			session_ttl 2h
 		}
 		reverse_proxy {{.Upstream}}
 	}

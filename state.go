@@ -1,11 +1,15 @@
 package wechatauth
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -14,28 +18,141 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
-// apps holds the state that every wechat_auth block of one app shares and
-// that must outlive a config reload: the session store, and the WeChat
-// client with its access_token. Blocks take a reference in Provision and
+// The state every block of one app shares, and that must outlive a config
+// reload, lives in two pools: the app's session store, and its WeChat
+// client with the access_token. Blocks take a reference in Provision and
 // give it back in Cleanup; the state goes when the last block of the app
 // does. A reload provisions the new config before cleaning up the old
 // one, so the state is never dropped in between.
-var apps = caddy.NewUsagePool()
+var (
+	// stores holds one session store per app and backend (memory, or one
+	// Redis URL): a reload that changes only the limits keeps the store.
+	stores = caddy.NewUsagePool()
+	// clients holds one WeChat client and access_token source per app and
+	// credentials (a changed secret makes a new client, not new sessions).
+	clients = caddy.NewUsagePool()
+)
 
-// storeKey names a session store: one per app and store settings. A Redis
-// store's session_key encryption is derived from the secret, so the
-// secret is part of its name (hashed).
-func storeKey(appID string, maxSessions int64, redisURL, secret string) string {
-	if redisURL == "" {
-		return fmt.Sprintf("store\x00%s\x00memory\x00%d", appID, maxSessions)
-	}
-	return "store\x00" + appID + "\x00redis\x00" + redisURL + "\x00" + secretHash(secret)
+// storeSettings are what describe an app's store: every block of the app
+// in a config must give the same.
+type storeSettings struct {
+	Redis string
+	session.Limits
 }
 
-// clientKey names a WeChat client and its access_token: one per app and
-// credentials (a changed secret makes a new client, not new sessions).
-func clientKey(appID, apiBase, secret string) string {
-	return "client\x00" + appID + "\x00" + apiBase + "\x00" + secretHash(secret)
+// differences names the settings where a and b disagree, with both values.
+func (a storeSettings) differences(b storeSettings) []string {
+	var d []string
+	if a.Redis != b.Redis {
+		d = append(d, fmt.Sprintf("redis: %s in one block, %s in another", redactedURL(a.Redis), redactedURL(b.Redis)))
+	}
+	if a.MaxSessions != b.MaxSessions {
+		d = append(d, fmt.Sprintf("max_sessions: %d in one block, %d in another", a.MaxSessions, b.MaxSessions))
+	}
+	if a.SessionTTL != b.SessionTTL {
+		d = append(d, fmt.Sprintf("session_ttl: %v in one block, %v in another", a.SessionTTL, b.SessionTTL))
+	}
+	if a.IdleTimeout != b.IdleTimeout {
+		d = append(d, fmt.Sprintf("idle_timeout: %v in one block, %v in another", a.IdleTimeout, b.IdleTimeout))
+	}
+	if a.PhoneTTL != b.PhoneTTL {
+		d = append(d, fmt.Sprintf("phone_ttl: %v in one block, %v in another", a.PhoneTTL, b.PhoneTTL))
+	}
+	return d
+}
+
+// redactedURL shows a Redis URL without its password; "none" for none.
+func redactedURL(raw string) string {
+	if raw == "" {
+		return "none (in memory)"
+	}
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
+}
+
+// configApps records, per config being loaded, the store settings of each
+// app's first block, so that a block that disagrees is refused. A config
+// is told by its context (every module of one config is provisioned with
+// the same one); its record goes when that context ends.
+var configApps = struct {
+	sync.Mutex
+	m map[context.Context]map[string]storeSettings
+}{m: map[context.Context]map[string]storeSettings{}}
+
+func claimStoreSettings(ctx caddy.Context, appID string, s storeSettings) error {
+	key := ctx.Context
+	configApps.Lock()
+	defer configApps.Unlock()
+	apps, ok := configApps.m[key]
+	if !ok {
+		apps = map[string]storeSettings{}
+		configApps.m[key] = apps
+		context.AfterFunc(key, func() {
+			configApps.Lock()
+			delete(configApps.m, key)
+			configApps.Unlock()
+		})
+	}
+	first, ok := apps[appID]
+	if !ok {
+		apps[appID] = s
+		return nil
+	}
+	if d := first.differences(s); len(d) > 0 {
+		return fmt.Errorf("wechat_auth: app %s: blocks disagree on %s: redis, max_sessions, session_ttl, idle_timeout and phone_ttl describe the app's one store, so every wechat_auth block of the app must give the same (an omitted setting counts as its default)", appID, strings.Join(d, "; "))
+	}
+	return nil
+}
+
+// storeEntry is a pooled session store.
+type storeEntry struct {
+	session.Store
+	appID string
+}
+
+func (e *storeEntry) Destruct() error { return e.Close() }
+
+// acquireStore takes a reference to the app's store for these settings,
+// making it if it is the first; a store that exists takes the new limits.
+func acquireStore(appID, secret string, s storeSettings, redisTimeout time.Duration) (string, session.Store, error) {
+	key := "store\x00" + appID + "\x00memory"
+	if s.Redis != "" {
+		// A Redis store's session_key encryption is derived from the
+		// secret, so the secret is part of its name (hashed).
+		key = "store\x00" + appID + "\x00redis\x00" + s.Redis + "\x00" + secretHash(secret)
+	}
+	val, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
+		var st session.Store
+		var err error
+		if s.Redis != "" {
+			st, err = session.NewRedis(s.Redis, appID, secret, redisTimeout)
+		} else {
+			st, err = session.NewMemory(s.MaxSessions)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &storeEntry{st, appID}, nil
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return key, val.(*storeEntry).Store, nil
+}
+
+// storeSizes sums the live sessions of the stores that count them, by app.
+func storeSizes() map[string]int64 {
+	perApp := map[string]int64{}
+	stores.Range(func(_, v any) bool {
+		e := v.(*storeEntry)
+		if c, ok := e.Store.(interface{ Len() int64 }); ok {
+			perApp[e.appID] += c.Len()
+		}
+		return true
+	})
+	return perApp
 }
 
 func secretHash(secret string) string {
@@ -43,24 +160,27 @@ func secretHash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-type storeEntry struct {
-	session.Store
-	appID string
-}
-
-func (e storeEntry) Destruct() error { return e.Close() }
-
+// clientEntry is a pooled WeChat client with its access_token source.
 type clientEntry struct {
 	client *wechat.Client
 	tokens *wechat.TokenSource
 }
 
-func (e clientEntry) Destruct() error {
+func (e *clientEntry) Destruct() error {
 	e.client.HTTPClient.CloseIdleConnections()
 	return nil
 }
 
-func newClientEntry(appID, apiBase, secret string) clientEntry {
+// acquireClient takes a reference to the app's WeChat client.
+func acquireClient(appID, apiBase, secret string) (string, *clientEntry) {
+	key := "client\x00" + appID + "\x00" + apiBase + "\x00" + secretHash(secret)
+	val, _, _ := clients.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newClientEntry(appID, apiBase, secret), nil
+	})
+	return key, val.(*clientEntry)
+}
+
+func newClientEntry(appID, apiBase, secret string) *clientEntry {
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -83,5 +203,5 @@ func newClientEntry(appID, apiBase, secret string) clientEntry {
 		},
 	}
 	client.Observe = observeWeChat(appID)
-	return clientEntry{client: client, tokens: &wechat.TokenSource{Client: client}}
+	return &clientEntry{client: client, tokens: &wechat.TokenSource{Client: client}}
 }

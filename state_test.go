@@ -30,7 +30,9 @@ func TestReloadKeepsSessionsAndPhones(t *testing.T) {
 	e.reloadViaAdmin(defaultSites) // the same config, forced
 	check("after a reload of the same config")
 
-	changed := strings.Replace(defaultSites, "session_ttl 2h", "session_ttl 3h", 1)
+	// the app's store settings change in every block of the app
+	changed := strings.ReplaceAll(defaultSites, `{{template "appA" .}}`,
+		"{{template \"appA\" .}}\n\t\t\tsession_ttl 3h\n\t\t\tmax_sessions 500000")
 	changed = strings.Replace(changed, "handle /open/* {", "handle /new/* {\n\t\trespond \"new\"\n\t}\n\thandle /open/* {", 1)
 	e.reloadViaAdmin(changed)
 	check("after a reload of a changed config")

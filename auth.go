@@ -1,7 +1,12 @@
 package wechatauth
 
+// Authentication: the bearer token, its session, and the identity headers
+// that tell the upstream who the user is.
+
 import (
 	"net/http"
+
+	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/session"
 )
@@ -116,4 +121,36 @@ func equalFoldASCII(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// authenticate returns the session of the request's bearer token, or the
+// error to answer. It removes a bearer Authorization header: the token is
+// wechat_auth's, and goes no further.
+func (h *Handler) authenticate(r *http.Request) (string, session.Session, *apiError) {
+	token, present := bearerToken(r.Header)
+	if !present {
+		return "", session.Session{}, &errNoToken
+	}
+	r.Header.Del("Authorization")
+	if token == "" {
+		return "", session.Session{}, &errInvalidToken
+	}
+	s, err := h.store.Get(r.Context(), token)
+	if err != nil {
+		e := storeFailure(err)
+		if e != &errInvalidToken {
+			h.logger.Error("session store failed", zap.Error(err))
+		}
+		return "", session.Session{}, e
+	}
+	return token, s, nil
+}
+
+// sessionPOST admits a POST that carries a live session; otherwise it
+// returns the error to answer.
+func (h *Handler) sessionPOST(r *http.Request) (string, session.Session, *apiError) {
+	if r.Method != http.MethodPost {
+		return "", session.Session{}, &errMethodNotAllowed
+	}
+	return h.authenticate(r)
 }

@@ -1,0 +1,49 @@
+package wechatauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// readJSON reads a POST's JSON object body, at most maxBodySize bytes,
+// into dst; on failure it returns the error to answer.
+func readJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
+	if r.Method != http.MethodPost {
+		return &errMethodNotAllowed
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &errBodyTooLarge
+		}
+		return &errInvalidJSON
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return &errInvalidJSON
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(dst); err != nil {
+		return &errInvalidJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &errInvalidJSON // trailing data after the object
+	}
+	return nil
+}
+
+// writeJSON answers v as JSON, never cached (it holds tokens or phones).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,110 @@
+package wechatauth
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// caddyfileOptions are the options of a wechat_auth block, in the order
+// the reference lists them.
+var caddyfileOptions = []string{
+	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
+	"max_sessions", "redis", "redis_timeout",
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	wechat_auth [<matcher>] {
+//		app_id        <appid>
+//		app_secret    <secret>
+//		api_base      <url>
+//		require       openid|phone|none
+//		session_ttl   <duration>
+//		timeout       <duration>
+//		max_sessions  <n>
+//		redis         <url>
+//		redis_timeout <duration>
+//	}
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.Errf("wechat_auth takes no arguments on its line, got %q: its options go in a block", d.Val())
+	}
+	for d.NextBlock(0) {
+		name := d.Val()
+		var val string
+		if !d.Args(&val) {
+			return d.Errf("%s needs a value", name)
+		}
+		if d.NextArg() {
+			return d.Errf("%s takes one value, got another: %q", name, d.Val())
+		}
+		switch name {
+		case "app_id":
+			h.AppID = val
+		case "app_secret":
+			h.AppSecret = val
+		case "api_base":
+			h.APIBase = val
+		case "redis":
+			h.Redis = val
+		case "require":
+			switch val {
+			case RequireOpenID, RequirePhone, RequireNone:
+				h.Require = val
+			default:
+				return d.Errf("require %q: want openid, phone or none", val)
+			}
+		case "session_ttl":
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			h.SessionTTL = dur
+		case "timeout":
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			h.Timeout = dur
+		case "redis_timeout":
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			h.RedisTimeout = dur
+		case "max_sessions":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil || n <= 0 {
+				return d.Errf("max_sessions %q: want a positive whole number, such as 1000000", val)
+			}
+			h.MaxSessions = n
+		default:
+			return d.Errf("unknown wechat_auth option %q: the options are %s", name, strings.Join(caddyfileOptions, ", "))
+		}
+	}
+	return nil
+}
+
+// parseDuration reads a positive duration such as 30s, 15m or 720h.
+func parseDuration(d *caddyfile.Dispenser, name, val string) (caddy.Duration, error) {
+	dur, err := caddy.ParseDuration(val)
+	if err != nil || dur <= 0 {
+		return 0, d.Errf("%s %q: want a positive duration, such as 30s, 15m or 720h", name, val)
+	}
+	return caddy.Duration(dur), nil
+}
+
+// parseCaddyfile unmarshals tokens from h into a new Handler.
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var m Handler
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return &m, err
+}
+
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

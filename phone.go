@@ -13,8 +13,9 @@ import (
 
 // phoneErrors are getuserphonenumber's errcodes with a meaning of their own.
 var phoneErrors = map[int]apiError{
-	wechat.CodeInvalidCode: errInvalidPhoneCode,
-	wechat.CodeCodeUsed:    errInvalidPhoneCode,
+	wechat.CodeInvalidCode:   errInvalidPhoneCode,
+	wechat.CodeCodeUsed:      errInvalidPhoneCode,
+	wechat.CodeInvalidOpenID: errInvalidPhoneCode, // the code is another user's
 }
 
 // servePhone answers POST /wx/phone: with {"code"} it asks WeChat for the
@@ -46,7 +47,7 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 			errInvalidPhoneCode.write(w)
 			return
 		}
-		phone, e = h.phoneByCode(r.Context(), req.Code)
+		phone, e = h.phoneByCode(r.Context(), s.OpenID, req.Code)
 	case req.EncryptedData != "" && req.IV != "":
 		flow = "decrypt"
 		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
@@ -80,13 +81,15 @@ func (h *Handler) servePhone(w http.ResponseWriter, r *http.Request) {
 
 // phoneByCode trades a getPhoneNumber code with WeChat, with the app's
 // shared access_token (refreshed and retried once if WeChat says it died).
-func (h *Handler) phoneByCode(ctx context.Context, code string) (wechat.Phone, *apiError) {
+// It sends the session's openid, so that WeChat refuses a code handed out
+// to another user (see wechat.Client.PhoneNumber).
+func (h *Handler) phoneByCode(ctx context.Context, openID, code string) (wechat.Phone, *apiError) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	var phone wechat.Phone
 	err := h.tokens.Do(ctx, func(token string) error {
 		var err error
-		phone, err = h.wx.PhoneNumber(ctx, token, code)
+		phone, err = h.wx.PhoneNumber(ctx, token, code, openID)
 		return err
 	})
 	if err != nil {

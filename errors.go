@@ -47,13 +47,14 @@ var (
 	errUndecryptable    = apiError{http.StatusBadRequest, "undecryptable_data", "the data does not decrypt with this user's session: log in again and retry"}
 	errNoPhone          = apiError{http.StatusBadRequest, "no_phone_number", "the payload holds no phone number"}
 	errWatermark        = apiError{http.StatusForbidden, "watermark_mismatch", "the payload was made for another app"}
+	errStalePhoneData   = apiError{http.StatusBadRequest, "stale_phone_data", "the payload's timestamp is in the future or too old: ask the user again"}
 
 	// WeChat trouble
 	errWeChatBusy        = apiError{http.StatusServiceUnavailable, "wechat_busy", "WeChat is busy: retry later"}
 	errWeChatTimeout     = apiError{http.StatusGatewayTimeout, "wechat_timeout", "WeChat did not answer in time: retry later"}
 	errWeChatUnreachable = apiError{http.StatusBadGateway, "wechat_unreachable", "WeChat could not be reached: retry later"}
 	errWeChatBadAnswer   = apiError{http.StatusBadGateway, "wechat_bad_response", "WeChat answered something unusable: retry later"}
-	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app credentials"}
+	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app configuration (credentials, IP whitelist or quota): the operator must act"}
 	errWeChatOther       = apiError{http.StatusBadGateway, "wechat_error", "WeChat refused the request"}
 	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
 )
@@ -64,7 +65,7 @@ var allErrors = []apiError{
 	errMethodNotAllowed, errBodyTooLarge, errInvalidJSON, errMissingCode,
 	errInvalidCode, errCodeUsed, errRiskyUser, errRateLimited, errSessionFull, errStoreFailure,
 	errNoToken, errInvalidToken, errPhoneRequired,
-	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark,
+	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark, errStalePhoneData,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
 	errClientGone,
 }
@@ -116,12 +117,12 @@ func weChatFailure(err error, byCode map[int]apiError) apiError {
 	if e, ok := byCode[we.Code]; ok {
 		return e
 	}
-	switch we.Code {
-	case wechat.CodeBusy:
+	switch {
+	case we.Code == wechat.CodeBusy:
 		return errWeChatBusy
-	case wechat.CodeRateLimited:
+	case we.Code == wechat.CodeRateLimited:
 		return errRateLimited
-	case wechat.CodeInvalidAppID, wechat.CodeInvalidAppSecret:
+	case wechat.IsOperatorError(err): // 40013, 40125, 40164, 45009, 41002, 41004
 		return errWeChatConfig
 	}
 	return errWeChatOther

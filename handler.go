@@ -101,6 +101,13 @@ type Handler struct {
 	// Default 1s.
 	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
 
+	// How old legacy getPhoneNumber data (encryptedData) may be, by its
+	// watermark.timestamp (when the user pressed the button), for
+	// /wx/phone to accept it; older data gets 400 stale_phone_data.
+	// Default 0: any age (old data is logged at DEBUG). Data stamped in
+	// the future, beyond a small clock skew, is always refused.
+	PhoneDataMaxAge caddy.Duration `json:"phone_data_max_age,omitempty"`
+
 	logger     *zap.Logger
 	appID      string
 	storeKey   string
@@ -108,6 +115,7 @@ type Handler struct {
 	store      session.Store
 	wx         *wechat.Client
 	tokens     *wechat.TokenSource
+	throttled  *sampledLog
 	sessionTTL time.Duration
 	timeout    time.Duration
 }
@@ -178,7 +186,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return newClientEntry(h.appID, apiBase, secret), nil
 	})
 	ce := val.(clientEntry)
-	h.clientKey, h.wx, h.tokens = ck, ce.client, ce.tokens
+	h.clientKey, h.wx, h.tokens, h.throttled = ck, ce.client, ce.tokens, ce.throttled
 	return nil
 }
 
@@ -210,6 +218,9 @@ func (h *Handler) check(secret, apiBase string) error {
 	}
 	if h.MaxSessions < 0 {
 		return fmt.Errorf("max_sessions must be positive, got %d", h.MaxSessions)
+	}
+	if h.PhoneDataMaxAge < 0 {
+		return fmt.Errorf("phone_data_max_age must be 0 (any age) or positive, got %v", time.Duration(h.PhoneDataMaxAge))
 	}
 	return nil
 }
@@ -298,6 +309,7 @@ func endpoint(p string) string {
 //	    max_sessions <n>
 //	    redis        <url>
 //	    redis_timeout <duration>
+//	    phone_data_max_age <duration>
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -345,6 +357,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			default:
 				h.RedisTimeout = caddy.Duration(dur)
 			}
+		case "phone_data_max_age":
+			dur, err := caddy.ParseDuration(val)
+			if err != nil || dur < 0 {
+				return d.Errf("phone_data_max_age must be a duration, 0 for any age, got %q", val)
+			}
+			h.PhoneDataMaxAge = caddy.Duration(dur)
 		case "max_sessions":
 			n, err := strconv.ParseInt(val, 10, 64)
 			if err != nil || n <= 0 {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -135,31 +136,51 @@ func (h *Handler) authenticate(r *http.Request) (string, session.Session, *apiEr
 }
 
 // logWeChatFailure logs a failed WeChat call: WeChat's own refusals of a
-// user's code at INFO, trouble with WeChat or with the app's credentials
-// at WARN or ERROR. Never the request URL, which holds the secret.
+// user's code at INFO, trouble with WeChat at WARN, a refusal only the
+// operator can fix (credentials, IP whitelist, quota) at ERROR with what to
+// do. WeChat's rate limit (45011, which counts per app) gets one WARN line
+// a minute per app, with how many were throttled since the line before.
+// Never the request URL, which holds the secret.
 func (h *Handler) logWeChatFailure(msg string, err error, answer apiError) {
-	fields := []zap.Field{zap.String("app_id", h.appID), zap.String("answer", answer.code)}
-	var we *wechat.Error
-	if errors.As(err, &we) {
-		fields = append(fields, zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String()))
-		if we.Kind == wechat.KindAPI {
-			fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
-		}
-		if we.HTTPStatus != 0 {
-			fields = append(fields, zap.Int("http_status", we.HTTPStatus))
-		}
-		if we.Err != nil {
-			fields = append(fields, zap.String("cause", we.Err.Error()))
-		}
-	}
+	fields := append([]zap.Field{zap.String("app_id", h.appID), zap.String("answer", answer.code)}, weChatErrorFields(err)...)
+	code := wechat.APICode(err)
 	switch {
 	case answer == errWeChatConfig:
-		h.logger.Error(msg+": WeChat refused the app_id or app_secret", fields...)
+		action := wechat.OperatorAction(code)
+		if action == "" {
+			action = "check app_id and app_secret"
+		}
+		h.logger.Error(msg+": WeChat refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
+	case code == wechat.CodeRateLimited && h.throttled != nil:
+		if ok, n := h.throttled.allow(time.Now()); ok {
+			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
+		} else {
+			h.logger.Debug(msg, fields...)
+		}
 	case answer.status >= 500:
 		h.logger.Warn(msg, fields...)
 	default:
 		h.logger.Info(msg, fields...)
 	}
+}
+
+// weChatErrorFields describes a failed WeChat call for a log line.
+func weChatErrorFields(err error) []zap.Field {
+	var we *wechat.Error
+	if !errors.As(err, &we) {
+		return []zap.Field{zap.Error(err)}
+	}
+	fields := []zap.Field{zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String())}
+	if we.Kind == wechat.KindAPI {
+		fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
+	}
+	if we.HTTPStatus != 0 {
+		fields = append(fields, zap.Int("http_status", we.HTTPStatus))
+	}
+	if we.Err != nil {
+		fields = append(fields, zap.String("cause", we.Err.Error()))
+	}
+	return fields
 }
 
 // readJSON reads a POST's JSON object body, at most maxBodySize bytes,

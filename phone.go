@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -100,6 +101,10 @@ func (h *Handler) phoneByCode(ctx context.Context, openID, code string) (wechat.
 	return phone, nil
 }
 
+// oldPhoneData: legacy phone data older than this (the life of a phone
+// code) is logged at DEBUG when accepted.
+const oldPhoneData = 5 * time.Minute
+
 // phoneByDecryption opens the legacy getPhoneNumber payload with the
 // user's newest session_key (WeChat seals with the newest), falling back
 // to the one it replaced (the client logged in again after the button).
@@ -113,14 +118,21 @@ func (h *Handler) phoneByDecryption(ctx context.Context, openID, data, iv string
 		e := storeFailure(err)
 		return wechat.Phone{}, &e
 	}
-	phone, err := wechat.DecryptPhone(newest, iv, data, h.appID)
+	check := wechat.PhoneCheck{AppID: h.appID, MaxAge: time.Duration(h.PhoneDataMaxAge)}
+	phone, err := wechat.DecryptPhoneWith(newest, iv, data, check)
 	if errors.Is(err, wechat.ErrUndecryptable) && previous != "" {
-		phone, err = wechat.DecryptPhone(previous, iv, data, h.appID)
+		phone, err = wechat.DecryptPhoneWith(previous, iv, data, check)
 	}
 	var e *apiError
 	switch {
 	case err == nil:
+		if age := time.Since(phone.Timestamp); !phone.Timestamp.IsZero() && age > oldPhoneData {
+			h.logger.Debug("phone by decryption: old data accepted (phone_data_max_age bounds it)",
+				zap.String("openid", openID), zap.Duration("age", age.Round(time.Second)))
+		}
 		return phone, nil
+	case errors.Is(err, wechat.ErrStale):
+		e = &errStalePhoneData
 	case errors.Is(err, wechat.ErrMalformed):
 		e = &errMalformedData
 	case errors.Is(err, wechat.ErrNoPhone):

@@ -26,13 +26,19 @@ func (e *env) logEntries(level, msg string) []map[string]any {
 	return out
 }
 
-// waitLogEntries polls the log until it has at least n such lines.
-func (e *env) waitLogEntries(level, msg string, n int) []map[string]any {
+// waitLogEntries polls the log until it has such a line that match
+// accepts (10 s at most), and returns all those.
+func (e *env) waitLogEntries(level, msg string, match func(map[string]any) bool) []map[string]any {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := e.logEntries(level, msg)
-		if len(got) >= n || time.Now().After(deadline) {
+		var got []map[string]any
+		for _, l := range e.logEntries(level, msg) {
+			if match(l) {
+				got = append(got, l)
+			}
+		}
+		if len(got) > 0 || time.Now().After(deadline) {
 			return got
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -63,7 +69,7 @@ func TestPhoneByCodeSurvivesAFailingTokenRefresh(t *testing.T) {
 	e.wx.SetTokenMode(appA, fakewx.TokenQuota)
 	time.Sleep(time.Until(fetched.Add(6*time.Second + 100*time.Millisecond)))
 	phoneAnswer(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138002"}`, bearer(tok)...), "13800138002", "13800138002", "86")
-	lines := e.waitLogEntries("error", "access_token refresh failed", 1)
+	lines := e.waitLogEntries("error", "access_token refresh failed", func(map[string]any) bool { return true })
 	if len(lines) != 1 {
 		t.Fatalf("%d ERROR lines about the failed refresh, want 1", len(lines))
 	}
@@ -77,6 +83,10 @@ func TestPhoneByCodeSurvivesAFailingTokenRefresh(t *testing.T) {
 	e.wx.SetTokenMode(appA, fakewx.TokenHang)
 	time.Sleep(1100 * time.Millisecond)
 	phoneAnswer(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138003"}`, bearer(tok)...), "13800138003", "13800138003", "86")
+	// (the hanging fetch runs in the background: wait for it to arrive)
+	for deadline := time.Now().Add(5 * time.Second); e.wx.Count(fakewx.EndpointStableToken) < 3 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := e.wx.Count(fakewx.EndpointStableToken); n != 3 {
 		t.Errorf("%d token fetches, want 3 (the first, the failed refresh, the hanging one)", n)
 	}
@@ -105,24 +115,18 @@ func TestTokenQuotaAndWhitelistAreConfigErrors(t *testing.T) {
 		if got := a.errorCode(t, 502); got != "wechat_config_error" {
 			t.Errorf("%s: error %q, want wechat_config_error", c.app, got)
 		}
-		found := 0
-		for _, l := range e.waitLogEntries("error", "phone by code failed", 2) {
-			if l["app_id"] == c.app && l["errcode"] == c.errcode && strings.Contains(fmt.Sprint(l["msg"]), c.action) &&
-				l["answer"] == "wechat_config_error" {
-				found++
-			}
+		found := e.waitLogEntries("error", "phone by code failed", func(l map[string]any) bool {
+			return l["app_id"] == c.app && l["errcode"] == c.errcode && strings.Contains(fmt.Sprint(l["msg"]), c.action) &&
+				l["answer"] == "wechat_config_error"
+		})
+		if len(found) != 1 {
+			t.Errorf("%s: %d ERROR lines naming the app_id, errcode %v and %q, want 1", c.app, len(found), c.errcode, c.action)
 		}
-		if found != 1 {
-			t.Errorf("%s: %d ERROR lines naming the app_id, errcode %v and %q", c.app, found, c.errcode, c.action)
-		}
-		refresh := 0
-		for _, l := range e.waitLogEntries("error", "access_token refresh failed", 2) {
-			if l["app_id"] == c.app && l["errcode"] == c.errcode && strings.Contains(fmt.Sprint(l["action"]), c.action) {
-				refresh++
-			}
-		}
-		if refresh != 1 {
-			t.Errorf("%s: %d ERROR lines of the token source", c.app, refresh)
+		refresh := e.waitLogEntries("error", "access_token refresh failed", func(l map[string]any) bool {
+			return l["app_id"] == c.app && l["errcode"] == c.errcode && strings.Contains(fmt.Sprint(l["action"]), c.action)
+		})
+		if len(refresh) != 1 {
+			t.Errorf("%s: %d ERROR lines of the token source, want 1", c.app, len(refresh))
 		}
 	}
 	if strings.Contains(e.logText(), "invalid ip 127.0.0.1") == false {

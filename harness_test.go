@@ -150,8 +150,16 @@ const globalOptions = `{{define "appA"}}app_id {{.AppA}}
 // (a template over siteVars; defaultSites when empty).
 func newEnv(t *testing.T, sites string) *env {
 	t.Helper()
+	return newEnvWith(t, sites, fakewx.Config{})
+}
+
+// newEnvWith is newEnv with the fake WeChat configured by wxCfg (its Apps
+// are the test apps).
+func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
+	t.Helper()
 	t.Setenv(secretEnv, secretA)
-	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appA: secretA, appB: secretB, appVector: secretVector}})
+	wxCfg.Apps = map[string]string{appA: secretA, appB: secretB, appVector: secretVector}
+	wx := fakewx.New(wxCfg)
 	wxSrv := httptest.NewServer(wx)
 	t.Cleanup(func() { wx.Close(); wxSrv.Close() })
 	e0 := &upstreamCounter{next: echoserver.Handler(nil)}

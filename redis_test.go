@@ -64,7 +64,7 @@ func TestRedisStoreThroughCaddy(t *testing.T) {
 		t.Fatal(err)
 	}
 	phoneAnswer(t, e.do("POST", "/wx/phone", fmt.Sprintf(`{"encryptedData":%q,"iv":%q}`, data, iv), bearer(tok)...),
-		"+86 13800138000", "13800138000", "86")
+		"13800138000", "13800138000", "86")
 	if up := e.do("GET", "/phone/x", "", bearer(tok)...).upstream(t); up.Headers.Get("X-WX-Phone") != "13800138000" {
 		t.Errorf("phone through Redis: %v", up.Headers)
 	}

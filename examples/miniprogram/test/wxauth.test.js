@@ -479,6 +479,23 @@ test('bindPhone with a refused event rejects phone_denied without any HTTP call'
   assert.equal(wx.logins, 0)
 })
 
+test('bindPhone with the quota spent (errno 1400001) rejects phone_quota_exhausted, not phone_denied', async () => {
+  const { wx, auth } = newAuth({ user: 'erin' })
+  const err = await rejects(
+    auth.bindPhone({ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:fail no permission', errno: 1400001 } }),
+    'phone_quota_exhausted',
+    0
+  )
+  assert.match(err.message, /quota/)
+  assert.equal(isRetryable(err), false)
+  // errno as a string, as some base libraries give it
+  await rejects(auth.bindPhone({ detail: { errno: '1400001' } }), 'phone_quota_exhausted', 0)
+  // another errno without a phone is still the user's refusal
+  await rejects(auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail user deny', errno: 112 } }), 'phone_denied', 0)
+  assert.equal(wx.calls.length, 0)
+  assert.equal(wx.logins, 0)
+})
+
 test('bindPhone with a refused phone code rejects invalid_phone_code 400', async () => {
   const { auth } = newAuth({ user: 'erin' })
   await auth.login()

@@ -1,8 +1,8 @@
 'use strict'
 // Tests of wxauth.js against a real Caddy with wechat_auth in front of the
 // fake WeChat and an echo upstream. They are run by the Go test
-// TestMiniProgramHelper (caddymodule/miniprogram_test.go), which starts that
-// world and passes it in the environment:
+// TestMiniProgramHelper (miniprogram_test.go at the repository root),
+// which starts that world and passes it in the environment:
 //
 //   WXAUTH_BASE_URL  Caddy's base URL
 //   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
@@ -33,7 +33,7 @@ if (missing.length > 0) {
   throw new Error(
     `${missing.join(', ')} not set: these tests are run by the Go test ` +
       'TestMiniProgramHelper, which starts Caddy and the fake WeChat ' +
-      '(cd /work/main && go test ./caddymodule -run TestMiniProgramHelper -v)'
+      '(from the repository root: go test -run TestMiniProgramHelper -v .)'
   )
 }
 

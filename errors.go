@@ -1,7 +1,6 @@
 package wechatauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -94,7 +93,7 @@ func (e *apiError) write(w http.ResponseWriter) {
 	case e.status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	}
-	body, _ := json.Marshal(struct {
+	body := jsonText(struct {
 		Error   string `json:"error"`
 		Message string `json:"message"`
 	}{e.code, e.message})

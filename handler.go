@@ -229,9 +229,6 @@ func (h *Handler) Validate() error {
 	if h.PhoneDataMaxAge < 0 {
 		return fmt.Errorf("wechat_auth: phone_data_max_age %v: want 0 (any age) or a positive duration", time.Duration(h.PhoneDataMaxAge))
 	}
-	if h.PhoneDataMaxAge < 0 {
-		return fmt.Errorf("phone_data_max_age must be 0 (any age) or positive, got %v", time.Duration(h.PhoneDataMaxAge))
-	}
 	return nil
 }
 

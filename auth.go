@@ -22,8 +22,11 @@ const (
 // stripIdentityHeaders removes every header a client sent whose name,
 // upper-cased with '_' (and '.') read as '-', starts with "X-WX-": so
 // "x-wx-openid", "X_WX_OPENID" and "X-Wx_Phone" all go. CGI-style backends
-// fold '_' and '.' into the same variable as '-', hence both.
+// fold '_' and '.' into the same variable as '-', hence both. Such names
+// are also dropped from the Connection header (see connection.go), so that
+// no proxy hop removes the identity headers set after this.
 func stripIdentityHeaders(h http.Header) {
+	dropIdentityFromConnection(h)
 	for name := range h {
 		if isIdentityHeader(name) {
 			delete(h, name)

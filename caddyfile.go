@@ -14,7 +14,7 @@ import (
 // the reference lists them.
 var caddyfileOptions = []string{
 	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
-	"max_sessions", "redis", "redis_timeout", "phone_data_max_age",
+	"max_sessions", "redis", "redis_timeout", "phone_data_max_age", "failure_limit",
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -30,6 +30,7 @@ var caddyfileOptions = []string{
 //		redis         <url>
 //		redis_timeout <duration>
 //		phone_data_max_age <duration>
+//		failure_limit <n>/<duration>|off
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -91,6 +92,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_sessions %q: want a positive whole number, such as 1000000", val)
 			}
 			h.MaxSessions = n
+		case "failure_limit":
+			if _, err := parseFailureLimit(val); err != nil {
+				return d.Err(err.Error())
+			}
+			h.FailureLimit = val
 		default:
 			return d.Errf("unknown wechat_auth option %q: the options are %s", name, strings.Join(caddyfileOptions, ", "))
 		}

@@ -32,10 +32,12 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			max_sessions 5000
 			redis redis://127.0.0.1:6379/0
 			redis_timeout 300ms
+			failure_limit 10/5m
 		}`, want: wechatauth.Handler{
 			AppID: "wx4f4bc4dec97d474b", AppSecret: "{env.WX_APP_SECRET}", APIBase: "http://127.0.0.1:9100",
 			Require: "phone", SessionTTL: caddy.Duration(168 * time.Hour), Timeout: caddy.Duration(3 * time.Second),
 			MaxSessions: 5000, Redis: "redis://127.0.0.1:6379/0", RedisTimeout: caddy.Duration(300 * time.Millisecond),
+			FailureLimit: "10/5m",
 		}},
 		{name: "phone_data_max_age", input: "wechat_auth {\nphone_data_max_age 10m\n}", want: wechatauth.Handler{PhoneDataMaxAge: caddy.Duration(10 * time.Minute)}},
 		{name: "phone_data_max_age any", input: "wechat_auth {\nphone_data_max_age 0\n}", want: wechatauth.Handler{}},
@@ -43,6 +45,19 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{name: "require openid", input: "wechat_auth {\nrequire openid\n}", want: wechatauth.Handler{Require: "openid"}},
 		{name: "require none", input: "wechat_auth {\nrequire none\n}", want: wechatauth.Handler{Require: "none"}},
 		{name: "days", input: "wechat_auth {\nsession_ttl 30d\n}", want: wechatauth.Handler{SessionTTL: caddy.Duration(720 * time.Hour)}},
+		{name: "failure_limit per minute", input: "wechat_auth {\nfailure_limit 30/1m\n}", want: wechatauth.Handler{FailureLimit: "30/1m"}},
+		{name: "failure_limit in seconds", input: "wechat_auth {\nfailure_limit 3/2s\n}", want: wechatauth.Handler{FailureLimit: "3/2s"}},
+		{name: "failure_limit in days", input: "wechat_auth {\nfailure_limit 65535/1d\n}", want: wechatauth.Handler{FailureLimit: "65535/1d"}},
+		{name: "failure_limit off", input: "wechat_auth {\nfailure_limit off\n}", want: wechatauth.Handler{FailureLimit: "off"}},
+		{name: "failure_limit without window", input: "wechat_auth {\nfailure_limit 30\n}", err: []string{`failure_limit "30"`, "<n>/<duration>", "failure_limit 30/1m", "or off"}},
+		{name: "failure_limit zero", input: "wechat_auth {\nfailure_limit 0/1m\n}", err: []string{`failure_limit "0/1m"`, "from 1 to 65535", "failure_limit 30/1m"}},
+		{name: "failure_limit too large", input: "wechat_auth {\nfailure_limit 65536/1m\n}", err: []string{`failure_limit "65536/1m"`, "from 1 to 65535"}},
+		{name: "failure_limit negative", input: "wechat_auth {\nfailure_limit -3/1m\n}", err: []string{`failure_limit "-3/1m"`, "from 1 to 65535"}},
+		{name: "failure_limit bad window", input: "wechat_auth {\nfailure_limit 30/minute\n}", err: []string{`failure_limit "30/minute"`, `window "minute"`, "at least 1s", "failure_limit 30/1m"}},
+		{name: "failure_limit short window", input: "wechat_auth {\nfailure_limit 30/500ms\n}", err: []string{`failure_limit "30/500ms"`, "at least 1s"}},
+		{name: "failure_limit rate form", input: "wechat_auth {\nfailure_limit 30/m\n}", err: []string{`failure_limit "30/m"`, "failure_limit 30/1m"}},
+		{name: "failure_limit on", input: "wechat_auth {\nfailure_limit on\n}", err: []string{`failure_limit "on"`, "or off"}},
+		{name: "failure_limit two values", input: "wechat_auth {\nfailure_limit 30 1m\n}", err: []string{"failure_limit takes one value", `"1m"`}},
 		{name: "argument on the directive line", input: `wechat_auth wx1 { }`, err: []string{"no arguments", `"wx1"`}},
 		{name: "option without value", input: "wechat_auth {\napp_id\n}", err: []string{"app_id needs a value"}},
 		{name: "option with two values", input: "wechat_auth {\napp_id wx1 wx2\n}", err: []string{"app_id takes one value", `"wx2"`}},
@@ -53,7 +68,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{name: "bad redis_timeout", input: "wechat_auth {\nredis_timeout soon\n}", err: []string{`redis_timeout "soon"`, "positive duration"}},
 		{name: "bad max_sessions", input: "wechat_auth {\nmax_sessions many\n}", err: []string{`max_sessions "many"`, "positive whole number"}},
 		{name: "zero max_sessions", input: "wechat_auth {\nmax_sessions 0\n}", err: []string{`max_sessions "0"`, "positive whole number"}},
-		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout"}},
+		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout", "failure_limit"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -62,6 +62,9 @@ var (
 	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app configuration (credentials, IP whitelist or quota): the operator must act"}
 	errWeChatOther       = apiError{http.StatusBadGateway, "wechat_error", "WeChat refused the request"}
 	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
+
+	// hostile clients (failurelimit.go)
+	errTooManyFailures = apiError{http.StatusTooManyRequests, "too_many_failures", "too many codes from this address were refused: retry after Retry-After seconds"}
 )
 
 // allErrors is every answer above, for the test that keeps the README's
@@ -73,11 +76,13 @@ var allErrors = []apiError{
 	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark, errStalePhoneData,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
 	errClientGone,
+	errTooManyFailures,
 }
 
 // write sends the error as JSON. A missing or bad token's 401 carries
 // WWW-Authenticate: Bearer (a refused login code's 401 does not: it is no
-// token challenge); 429 and 503 say when to retry.
+// token challenge); 429 and 503 say when to retry (a 429 whose
+// Retry-After is set already keeps it).
 func (e *apiError) write(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -88,7 +93,7 @@ func (e *apiError) write(w http.ResponseWriter) {
 		h.Set("WWW-Authenticate", "Bearer")
 	case e.status == http.StatusMethodNotAllowed:
 		h.Set("Allow", http.MethodPost)
-	case e.status == http.StatusTooManyRequests:
+	case e.status == http.StatusTooManyRequests && h.Get("Retry-After") == "":
 		h.Set("Retry-After", "60")
 	case e.status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")

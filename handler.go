@@ -110,6 +110,13 @@ type Handler struct {
 	// Default 0: any age (old data is logged at DEBUG). Data stamped in
 	// the future, beyond a small clock skew, is always refused.
 	PhoneDataMaxAge caddy.Duration `json:"phone_data_max_age,omitempty"`
+	// How many codes WeChat may refuse (invalid, used, risky user) for
+	// one client address within a window before its further attempts at
+	// /wx/login and /wx/phone get 429 too_many_failures: "<n>/<duration>",
+	// such as "30/1m" (the default), or "off". The client address is
+	// Caddy's client IP (so trusted_proxies applies), an IPv6 one by its
+	// /64. Counted per Caddy process; the app's setting, like the store's.
+	FailureLimit string `json:"failure_limit,omitempty"`
 
 	logger     *zap.Logger
 	appID      string
@@ -124,6 +131,7 @@ type Handler struct {
 	throttled  *sampledLog
 	sessionTTL time.Duration
 	timeout    time.Duration
+	failures   *failureGuard
 }
 
 // CaddyModule returns the Caddy module information.
@@ -184,7 +192,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	var ce *clientEntry
 	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
 	h.wx, h.tokens, h.throttled = ce.client, ce.tokens, ce.throttled
-	return nil
+	return h.provisionFailureLimit(ctx)
 }
 
 // storeSettings are the block's store settings, defaults applied, so that
@@ -275,6 +283,7 @@ func (h *Handler) Cleanup() error {
 		_, _ = clients.Delete(h.clientKey)
 		h.clientKey = ""
 	}
+	h.releaseFailureLimiter()
 	return nil
 }
 
@@ -284,10 +293,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":
-		h.answer(w, "login", h.login(w, r))
+		h.answer(w, "login", h.limitFailures(w, r, "login", h.login))
 		return nil
 	case "/wx/phone":
-		h.answer(w, "phone", h.phone(w, r))
+		h.answer(w, "phone", h.limitFailures(w, r, "phone", h.phone))
 		return nil
 	case "/wx/logout":
 		h.answer(w, "logout", h.logout(w, r))

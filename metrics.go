@@ -18,6 +18,7 @@ var metrics = struct {
 	phones        *prometheus.CounterVec
 	wechatLatency *prometheus.HistogramVec
 	tokenFetches  *prometheus.CounterVec
+	limited       *prometheus.CounterVec
 	sessions      *sessionsCollector
 }{}
 
@@ -40,6 +41,10 @@ func init() {
 		Namespace: ns, Subsystem: sub, Name: "access_token_fetches_total",
 		Help: "access_token fetches from stable_token, by app and outcome.",
 	}, []string{"app_id", "outcome"})
+	metrics.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "attempts_limited_total",
+		Help: "Attempts at login and phone refused with too_many_failures (the client address had failure_limit codes refused), by app and endpoint.",
+	}, []string{"app_id", "endpoint"})
 	metrics.sessions = &sessionsCollector{sizes: storeSizes, desc: prometheus.NewDesc(
 		prometheus.BuildFQName(ns, sub, "sessions"),
 		"Live sessions in the in-memory store, by app (a Redis store does not count them).",
@@ -53,7 +58,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 		return nil
 	}
 	for _, c := range []prometheus.Collector{metrics.requests, metrics.phones, metrics.wechatLatency,
-		metrics.tokenFetches, metrics.sessions} {
+		metrics.tokenFetches, metrics.limited, metrics.sessions} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -48,7 +48,11 @@ func TestMiniProgramHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	e := newEnv(t, "")
+	sites := strings.Replace(defaultSites, "\thandle {\n", limitedMiniProgramBlock+"\thandle {\n", 1)
+	if sites == defaultSites {
+		t.Fatal("defaultSites has no catch-all handle block to put the limited block before")
+	}
+	e := newEnv(t, sites)
 	tokensFile := filepath.Join(t.TempDir(), "tokens")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -59,6 +63,7 @@ func TestMiniProgramHelper(t *testing.T) {
 		"WXAUTH_BASE_URL="+e.base,
 		"WXFAKE_URL="+e.wxURL,
 		"WXAUTH_APP_ID="+appA,
+		"WXAUTH_LIMITED_URL="+e.base+"/tight",
 		"WXAUTH_TOKENS_FILE="+tokensFile,
 		"NODE_OPTIONS=", // none of the caller's preloads or flags
 	)
@@ -95,6 +100,20 @@ func TestMiniProgramHelper(t *testing.T) {
 		}
 	}
 }
+
+// limitedMiniProgramBlock is added to defaultSites for the helper's tests
+// of 429 too_many_failures: another app (its failure limit is the app's),
+// under /tight/, with failure_limit 2/1m.
+const limitedMiniProgramBlock = `	handle_path /tight/* {
+		wechat_auth {
+			app_id ` + appVector + `
+			app_secret ` + secretVector + `
+			api_base {{.WeChat}}
+			failure_limit 2/1m
+		}
+		reverse_proxy {{.Upstream}}
+	}
+`
 
 // readJSFiles reads every .js file under dir (for go test's cache).
 func readJSFiles(dir string) error {

@@ -20,8 +20,9 @@ import (
 )
 
 // The state every block of one app shares, and that must outlive a config
-// reload, lives in two pools: the app's session store, and its WeChat
-// client with the access_token. Blocks take a reference in Provision and
+// reload, lives in pools: the app's session store, its WeChat client
+// with the access_token (here), and its failure limiter (limiters, in
+// failurelimit.go). Blocks take a reference in Provision and
 // give it back in Cleanup; the state goes when the last block of the app
 // does. A reload provisions the new config before cleaning up the old
 // one, so the state is never dropped in between.

@@ -61,15 +61,26 @@
  *            'bad_response'   /wx/login answered 200 without a token
  *   .message the server's "message", or wx's errMsg
  *   .data, .header  the answer's body and headers, when there was an answer
+ *   .retryAfter  when the answer had a Retry-After in seconds (429, 503):
+ *            how many seconds to wait before trying again; else undefined
  * RETRYABLE is the set of codes worth retrying later (429, 502, 503, 504);
  * isRetryable(err) tells whether err is one of them (an error answer of
- * status 429/502/503/504 without a JSON code counts too).
+ * status 429/502/503/504 without a JSON code counts too). The helper never
+ * retries them by itself.
+ *
+ * 429 too_many_failures: WeChat refused too many codes from this client's
+ * address (wechat_auth's failure_limit); logins and phone bindings from it
+ * are held until err.retryAfter seconds have passed. Retryable, but not
+ * now: tell the user to try again in err.retryAfter seconds (a retry
+ * sooner gets the same answer, and reaches neither the server's backend
+ * nor WeChat).
  */
 
 // The server's codes for "try again later" (statuses 429, 502, 503, 504).
 // wechat_config_error (502) is left out: it needs the operator, not time.
 const RETRYABLE = new Set([
   'rate_limited',
+  'too_many_failures',
   'wechat_busy',
   'wechat_timeout',
   'wechat_unreachable',
@@ -93,8 +104,21 @@ class WxAuthError extends Error {
     if (answer) {
       this.data = answer.data
       this.header = answer.header
+      const wait = retryAfter(answer.header)
+      if (wait !== undefined) this.retryAfter = wait
     }
   }
+}
+
+// retryAfter reads a Retry-After header given in seconds (header names
+// may come in any case); undefined when there is none.
+function retryAfter(header) {
+  for (const name of Object.keys(header || {})) {
+    if (name.toLowerCase() !== 'retry-after') continue
+    const v = String(header[name]).trim()
+    if (/^\d+$/.test(v)) return Number(v)
+  }
+  return undefined
 }
 
 function isRetryable(err) {

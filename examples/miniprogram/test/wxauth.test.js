@@ -7,6 +7,8 @@
 //   WXAUTH_BASE_URL  Caddy's base URL
 //   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
 //   WXAUTH_APP_ID    the app_id behind WXAUTH_BASE_URL
+//   WXAUTH_LIMITED_URL the base URL of another app's block whose
+//                    failure_limit is 2/1m (nothing else sends it codes)
 //   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
 //                    appended there, so the Go side can check that Caddy's
 //                    log never shows one
@@ -24,8 +26,9 @@ const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../wxauth.j
 const BASE = process.env.WXAUTH_BASE_URL
 const WXFAKE = process.env.WXFAKE_URL
 const APP_ID = process.env.WXAUTH_APP_ID
+const LIMITED = process.env.WXAUTH_LIMITED_URL
 const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
-const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID })
+const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
   .filter(([, v]) => !v)
   .map(([k]) => k)
 if (missing.length > 0) {
@@ -353,6 +356,30 @@ test('WeChat busy: wechat_busy 503 is retryable', async () => {
   const { auth } = newAuth({ code: () => 'busy-1' })
   const err = await rejects(auth.login(), 'wechat_busy', 503)
   assert.equal(isRetryable(err), true)
+  assert.equal(err.retryAfter, 1) // the server's Retry-After: 1
+})
+
+test('too many refused codes: 429 too_many_failures with retryAfter; retryable later, never retried by the helper', async () => {
+  const wx = makeWx({ code: () => `bad-${nonce()}` })
+  const auth = createAuth({ baseURL: LIMITED, wx })
+  const first = await rejects(auth.login(), 'invalid_code', 401)
+  assert.equal(first.retryAfter, undefined)
+  await rejects(auth.login(), 'invalid_code', 401)
+  // failure_limit 2/1m: the address is held now
+  const err = await rejects(auth.login(), 'too_many_failures', 429)
+  assert.equal(isRetryable(err), true)
+  assert.ok(Number.isInteger(err.retryAfter) && err.retryAfter >= 1 && err.retryAfter <= 64, `retryAfter ${err.retryAfter}`)
+  assert.equal(auth.token(), '')
+  // A request whose login is held rejects the same, after one attempt.
+  const sent = wx.calls.length
+  const again = await rejects(auth.request({ url: '/api/x' }), 'too_many_failures', 429)
+  assert.ok(again.retryAfter >= 1)
+  assert.deepEqual(paths(wx).slice(sent), ['/tight/wx/login'])
+  // So does binding a phone with a token, without a re-login.
+  wx.storage.set('wxauth_token', 'x'.repeat(43))
+  const sentPhone = wx.calls.length
+  await rejects(auth.bindPhone({ detail: { code: 'phone-13800138000' } }), 'too_many_failures', 429)
+  assert.deepEqual(paths(wx).slice(sentPhone), ['/tight/wx/phone'])
 })
 
 test('wx.login failing rejects login_failed with status 0 and no HTTP', async () => {
@@ -369,6 +396,7 @@ test('RETRYABLE and isRetryable', () => {
       'rate_limited',
       'session_store_full',
       'session_store_unavailable',
+      'too_many_failures',
       'wechat_bad_response',
       'wechat_busy',
       'wechat_error',
@@ -377,6 +405,9 @@ test('RETRYABLE and isRetryable', () => {
     ]
   )
   assert.equal(isRetryable(new WxAuthError(429, 'rate_limited', 'm')), true)
+  assert.equal(isRetryable(new WxAuthError(429, 'too_many_failures', 'm')), true)
+  assert.equal(new WxAuthError(429, 'too_many_failures', 'm', { data: {}, header: { 'Retry-After': '17' } }).retryAfter, 17)
+  assert.equal(new WxAuthError(429, 'rate_limited', 'm', { data: {}, header: { 'retry-after': 'soon' } }).retryAfter, undefined)
   assert.equal(isRetryable(new WxAuthError(502, 'wechat_config_error', 'm')), false)
   assert.equal(isRetryable(new WxAuthError(400, 'invalid_json', 'm')), false)
   assert.equal(isRetryable(new WxAuthError(504, 'http_error', 'm')), true)

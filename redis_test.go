@@ -170,8 +170,9 @@ var caddyBinary = sync.OnceValues(func() (string, error) {
 
 // caddyProcess runs the built Caddy with a Caddyfile as a child process.
 type caddyProcess struct {
-	base    string
-	logPath string
+	base     string
+	adminURL string
+	logPath  string
 }
 
 func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
@@ -182,9 +183,10 @@ func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
 	}
 	dir := t.TempDir()
 	port := freePort(t)
-	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: filepath.Join(dir, "caddy.log")}
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), adminURL: "http://" + admin, logPath: filepath.Join(dir, "caddy.log")}
 	v := e.vars()
-	v.Port, v.Admin, v.Log = port, "off", p.logPath
+	v.Port, v.Admin, v.Log = port, admin, p.logPath
 	var buf bytes.Buffer
 	if err := template.Must(template.New("").Parse(globalOptions+caddyfile)).Execute(&buf, v); err != nil {
 		t.Fatal(err)

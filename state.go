@@ -110,6 +110,7 @@ func claimStoreSettings(ctx caddy.Context, appID string, s storeSettings) error 
 type storeEntry struct {
 	session.Store
 	appID string
+	kind  string // "memory" or "redis"
 }
 
 func (e *storeEntry) Destruct() error { return e.Close() }
@@ -123,23 +124,30 @@ func acquireStore(appID, secret string, s storeSettings, redisTimeout time.Durat
 		// secret, so the secret is part of its name (hashed).
 		key = "store\x00" + appID + "\x00redis\x00" + s.Redis + "\x00" + secretHash(secret)
 	}
-	val, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		var st session.Store
-		var err error
+	val, loaded, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
 		if s.Redis != "" {
-			st, err = session.NewRedis(s.Redis, appID, secret, redisTimeout)
-		} else {
-			st, err = session.NewMemory(s.MaxSessions)
+			st, err := session.NewRedis(s.Redis, appID, secret, redisTimeout, s.Limits)
+			if err != nil {
+				return nil, err
+			}
+			return &storeEntry{st, appID, "redis"}, nil
 		}
+		st, err := session.NewMemory(s.Limits)
 		if err != nil {
 			return nil, err
 		}
-		return &storeEntry{st, appID}, nil
+		return &storeEntry{st, appID, "memory"}, nil
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	return key, val.(*storeEntry).Store, nil
+	st := val.(*storeEntry).Store
+	if loaded {
+		// a reload: the live store takes the new config's limits, and
+		// keeps its sessions
+		st.SetLimits(s.Limits)
+	}
+	return key, st, nil
 }
 
 // storeSizes sums the live sessions of the stores that count them, by app.
@@ -147,8 +155,8 @@ func storeSizes() map[string]int64 {
 	perApp := map[string]int64{}
 	stores.Range(func(_, v any) bool {
 		e := v.(*storeEntry)
-		if c, ok := e.Store.(interface{ Len() int64 }); ok {
-			perApp[e.appID] += c.Len()
+		if n, ok := e.Len(); ok {
+			perApp[e.appID] += n
 		}
 		return true
 	})

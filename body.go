@@ -62,11 +62,21 @@ func decodeJSON(body []byte, dst any) *apiError {
 
 // writeJSON answers v as JSON, never cached (it holds tokens or phones).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, _ := json.Marshal(v)
+	body := jsonText(v)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// jsonText is v as JSON text and a newline: no HTML escaping, so a message
+// reads "Bearer <token>", not "Bearer \u003ctoken\u003e".
+func jsonText(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // only plain structs of strings and numbers reach here
+	return b.Bytes()
 }

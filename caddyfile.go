@@ -14,7 +14,7 @@ import (
 // the reference lists them.
 var caddyfileOptions = []string{
 	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
-	"max_sessions", "idle_timeout", "phone_ttl", "redis", "redis_timeout",
+	"max_sessions", "idle_timeout", "phone_ttl", "redis", "redis_timeout", "phone_data_max_age",
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -31,6 +31,7 @@ var caddyfileOptions = []string{
 //		phone_ttl     <duration>
 //		redis         <url>
 //		redis_timeout <duration>
+//		phone_data_max_age <duration>
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -96,6 +97,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.RedisTimeout = dur
+		case "phone_data_max_age":
+			dur, err := caddy.ParseDuration(val)
+			if err != nil || dur < 0 {
+				return d.Errf("phone_data_max_age %q: want a duration such as 10m, or 0 for any age", val)
+			}
+			h.PhoneDataMaxAge = caddy.Duration(dur)
 		case "max_sessions":
 			n, err := strconv.ParseInt(val, 10, 64)
 			if err != nil || n <= 0 {

@@ -1,10 +1,10 @@
 package wechatauth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -52,13 +52,14 @@ var (
 	errUndecryptable    = apiError{http.StatusBadRequest, "undecryptable_data", "the data does not decrypt with this user's session: log in again and retry"}
 	errNoPhone          = apiError{http.StatusBadRequest, "no_phone_number", "the payload holds no phone number"}
 	errWatermark        = apiError{http.StatusForbidden, "watermark_mismatch", "the payload was made for another app"}
+	errStalePhoneData   = apiError{http.StatusBadRequest, "stale_phone_data", "the payload's timestamp is in the future or too old: ask the user again"}
 
 	// WeChat trouble
 	errWeChatBusy        = apiError{http.StatusServiceUnavailable, "wechat_busy", "WeChat is busy: retry later"}
 	errWeChatTimeout     = apiError{http.StatusGatewayTimeout, "wechat_timeout", "WeChat did not answer in time: retry later"}
 	errWeChatUnreachable = apiError{http.StatusBadGateway, "wechat_unreachable", "WeChat could not be reached: retry later"}
 	errWeChatBadAnswer   = apiError{http.StatusBadGateway, "wechat_bad_response", "WeChat answered something unusable: retry later"}
-	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app credentials"}
+	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app configuration (credentials, IP whitelist or quota): the operator must act"}
 	errWeChatOther       = apiError{http.StatusBadGateway, "wechat_error", "WeChat refused the request"}
 	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
 )
@@ -69,7 +70,7 @@ var allErrors = []apiError{
 	errMethodNotAllowed, errBodyTooLarge, errInvalidJSON, errMissingCode,
 	errInvalidCode, errCodeUsed, errRiskyUser, errRateLimited, errSessionFull, errStoreFailure,
 	errNoToken, errInvalidToken, errPhoneRequired,
-	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark,
+	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark, errStalePhoneData,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
 	errClientGone,
 }
@@ -92,7 +93,7 @@ func (e *apiError) write(w http.ResponseWriter) {
 	case e.status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	}
-	body, _ := json.Marshal(struct {
+	body := jsonText(struct {
 		Error   string `json:"error"`
 		Message string `json:"message"`
 	}{e.code, e.message})
@@ -131,12 +132,12 @@ func weChatFailure(err error, byCode map[int]*apiError) *apiError {
 	if e, ok := byCode[we.Code]; ok {
 		return e
 	}
-	switch we.Code {
-	case wechat.CodeBusy:
+	switch {
+	case we.Code == wechat.CodeBusy:
 		return &errWeChatBusy
-	case wechat.CodeRateLimited:
+	case we.Code == wechat.CodeRateLimited:
 		return &errRateLimited
-	case wechat.CodeInvalidAppID, wechat.CodeInvalidAppSecret:
+	case wechat.IsOperatorError(err): // 40013, 40125, 40164, 45009, 41002, 41004
 		return &errWeChatConfig
 	}
 	return &errWeChatOther
@@ -154,29 +155,49 @@ func storeFailure(err error) *apiError {
 }
 
 // logWeChatFailure logs a failed WeChat call: WeChat's own refusals of a
-// user's code at INFO, trouble with WeChat or with the app's credentials
-// at WARN or ERROR. Never the request URL, which holds the secret.
+// user's code at INFO, trouble with WeChat at WARN, a refusal only the
+// operator can fix (credentials, IP whitelist, quota) at ERROR with what to
+// do. WeChat's rate limit (45011, which counts per app) gets one WARN line
+// a minute per app, with how many were throttled since the line before.
+// Never the request URL, which holds the secret.
 func (h *Handler) logWeChatFailure(msg string, err error, answer *apiError) {
-	fields := []zap.Field{zap.String("app_id", h.appID), zap.String("answer", answer.code)}
-	var we *wechat.Error
-	if errors.As(err, &we) {
-		fields = append(fields, zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String()))
-		if we.Kind == wechat.KindAPI {
-			fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
-		}
-		if we.HTTPStatus != 0 {
-			fields = append(fields, zap.Int("http_status", we.HTTPStatus))
-		}
-		if we.Err != nil {
-			fields = append(fields, zap.String("cause", we.Err.Error()))
-		}
-	}
+	fields := append([]zap.Field{zap.String("app_id", h.appID), zap.String("answer", answer.code)}, weChatErrorFields(err)...)
+	code := wechat.APICode(err)
 	switch {
 	case answer == &errWeChatConfig:
-		h.logger.Error(msg+": WeChat refused the app_id or app_secret", fields...)
+		action := wechat.OperatorAction(code)
+		if action == "" {
+			action = "check app_id and app_secret"
+		}
+		h.logger.Error(msg+": WeChat refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
+	case code == wechat.CodeRateLimited && h.throttled != nil:
+		if ok, n := h.throttled.allow(time.Now()); ok {
+			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
+		} else {
+			h.logger.Debug(msg, fields...)
+		}
 	case answer.status >= 500:
 		h.logger.Warn(msg, fields...)
 	default:
 		h.logger.Info(msg, fields...)
 	}
+}
+
+// weChatErrorFields describes a failed WeChat call for a log line.
+func weChatErrorFields(err error) []zap.Field {
+	var we *wechat.Error
+	if !errors.As(err, &we) {
+		return []zap.Field{zap.Error(err)}
+	}
+	fields := []zap.Field{zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String())}
+	if we.Kind == wechat.KindAPI {
+		fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
+	}
+	if we.HTTPStatus != 0 {
+		fields = append(fields, zap.Int("http_status", we.HTTPStatus))
+	}
+	if we.Err != nil {
+		fields = append(fields, zap.String("cause", we.Err.Error()))
+	}
+	return fields
 }

@@ -117,6 +117,13 @@ type Handler struct {
 	// Default 1s.
 	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
 
+	// How old legacy getPhoneNumber data (encryptedData) may be, by its
+	// watermark.timestamp (when the user pressed the button), for
+	// /wx/phone to accept it; older data gets 400 stale_phone_data.
+	// Default 0: any age (old data is logged at DEBUG). Data stamped in
+	// the future, beyond a small clock skew, is always refused.
+	PhoneDataMaxAge caddy.Duration `json:"phone_data_max_age,omitempty"`
+
 	logger     *zap.Logger
 	appID      string
 	secret     string
@@ -127,6 +134,7 @@ type Handler struct {
 	store      session.Store
 	wx         *wechat.Client
 	tokens     *wechat.TokenSource
+	throttled  *sampledLog
 	sessionTTL time.Duration
 	timeout    time.Duration
 }
@@ -188,7 +196,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	var ce *clientEntry
 	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
-	h.wx, h.tokens = ce.client, ce.tokens
+	h.wx, h.tokens, h.throttled = ce.client, ce.tokens, ce.throttled
 	return nil
 }
 
@@ -238,6 +246,9 @@ func (h *Handler) Validate() error {
 	}
 	if h.PhoneTTL < 0 {
 		return fmt.Errorf("wechat_auth: phone_ttl %v: want a positive duration", time.Duration(h.PhoneTTL))
+	}
+	if h.PhoneDataMaxAge < 0 {
+		return fmt.Errorf("wechat_auth: phone_data_max_age %v: want 0 (any age) or a positive duration", time.Duration(h.PhoneDataMaxAge))
 	}
 	return nil
 }

@@ -114,8 +114,9 @@ http://127.0.0.1:{{.Port}} {
 }
 `
 
-// globalOptions: admin on a free port, DEBUG logs to a file (with the
-// filter the README recommends, which keeps reverse_proxy's DEBUG line
+// globalOptions: admin on a free port, no autosave.json (persist_config
+// off; TestMain also moves HOME to a temp dir), DEBUG logs to a file (with
+// the filter the README recommends, which keeps reverse_proxy's DEBUG line
 // from showing the X-WX-Phone it sends upstream), underscore and dot
 // header names let through so that stripping them is our job.
 //
@@ -127,6 +128,7 @@ const globalOptions = `{{define "appA"}}app_id {{.AppA}}
 			api_base {{.WeChat}}
 			session_ttl 2h{{end}}{
 	admin {{.Admin}}
+	persist_config off
 	auto_https off
 	http_port {{.Port}}
 	servers {
@@ -150,8 +152,16 @@ const globalOptions = `{{define "appA"}}app_id {{.AppA}}
 // (a template over siteVars; defaultSites when empty).
 func newEnv(t *testing.T, sites string) *env {
 	t.Helper()
+	return newEnvWith(t, sites, fakewx.Config{})
+}
+
+// newEnvWith is newEnv with the fake WeChat configured by wxCfg (its Apps
+// are the test apps).
+func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
+	t.Helper()
 	t.Setenv(secretEnv, secretA)
-	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appA: secretA, appB: secretB, appVector: secretVector}})
+	wxCfg.Apps = map[string]string{appA: secretA, appB: secretB, appVector: secretVector}
+	wx := fakewx.New(wxCfg)
 	wxSrv := httptest.NewServer(wx)
 	t.Cleanup(func() { wx.Close(); wxSrv.Close() })
 	e0 := &upstreamCounter{next: echoserver.Handler(nil)}

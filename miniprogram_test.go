@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
 // TestMiniProgramHelper runs the tests of the mini program helper
@@ -18,10 +20,7 @@ import (
 // HTTP to Caddy. The JS logs in as knownUsers, so the harness's log grep
 // also covers the session_keys of those logins.
 func TestMiniProgramHelper(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node is not on the PATH (%v): Node 20 or later is needed to test examples/miniprogram", err)
-	}
+	node := testredis.RequireTool(t, "node", "Node 20 or later, e.g. apt-get install -y nodejs")
 	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -13,8 +14,9 @@ import (
 
 // phoneErrors are getuserphonenumber's errcodes with a meaning of their own.
 var phoneErrors = map[int]*apiError{
-	wechat.CodeInvalidCode: &errInvalidPhoneCode,
-	wechat.CodeCodeUsed:    &errInvalidPhoneCode,
+	wechat.CodeInvalidCode:   &errInvalidPhoneCode,
+	wechat.CodeCodeUsed:      &errInvalidPhoneCode,
+	wechat.CodeInvalidOpenID: &errInvalidPhoneCode, // the code is another user's
 }
 
 // phone answers POST /wx/phone: with {"code"} it asks WeChat for the
@@ -43,7 +45,7 @@ func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *apiError {
 		if len(req.Code) > maxCodeLen {
 			return &errInvalidPhoneCode
 		}
-		phone, e = h.phoneByCode(r.Context(), req.Code)
+		phone, e = h.phoneByCode(r.Context(), s.OpenID, req.Code)
 	case req.EncryptedData != "" && req.IV != "":
 		flow = "decrypt"
 		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
@@ -72,13 +74,15 @@ func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *apiError {
 
 // phoneByCode trades a getPhoneNumber code with WeChat, with the app's
 // shared access_token (refreshed and retried once if WeChat says it died).
-func (h *Handler) phoneByCode(ctx context.Context, code string) (wechat.Phone, *apiError) {
+// It sends the session's openid, so that WeChat refuses a code handed out
+// to another user (see wechat.Client.PhoneNumber).
+func (h *Handler) phoneByCode(ctx context.Context, openID, code string) (wechat.Phone, *apiError) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	var phone wechat.Phone
 	err := h.tokens.Do(ctx, func(token string) error {
 		var err error
-		phone, err = h.wx.PhoneNumber(ctx, token, code)
+		phone, err = h.wx.PhoneNumber(ctx, token, code, openID)
 		return err
 	})
 	if err != nil {
@@ -88,6 +92,10 @@ func (h *Handler) phoneByCode(ctx context.Context, code string) (wechat.Phone, *
 	}
 	return phone, nil
 }
+
+// oldPhoneData: legacy phone data older than this (the life of a phone
+// code) is logged at DEBUG when accepted.
+const oldPhoneData = 5 * time.Minute
 
 // phoneByDecryption opens the legacy getPhoneNumber payload with the
 // user's newest session_key (WeChat seals with the newest), falling back
@@ -101,14 +109,21 @@ func (h *Handler) phoneByDecryption(ctx context.Context, openID, data, iv string
 		h.logger.Error("phone: session keys not read", zap.Error(err))
 		return wechat.Phone{}, storeFailure(err)
 	}
-	phone, err := wechat.DecryptPhone(newest, iv, data, h.appID)
+	check := wechat.PhoneCheck{AppID: h.appID, MaxAge: time.Duration(h.PhoneDataMaxAge)}
+	phone, err := wechat.DecryptPhoneWith(newest, iv, data, check)
 	if errors.Is(err, wechat.ErrUndecryptable) && previous != "" {
-		phone, err = wechat.DecryptPhone(previous, iv, data, h.appID)
+		phone, err = wechat.DecryptPhoneWith(previous, iv, data, check)
 	}
 	var e *apiError
 	switch {
 	case err == nil:
+		if age := time.Since(phone.Timestamp); !phone.Timestamp.IsZero() && age > oldPhoneData {
+			h.logger.Debug("phone by decryption: old data accepted (phone_data_max_age bounds it)",
+				zap.String("openid", openID), zap.Duration("age", age.Round(time.Second)))
+		}
 		return phone, nil
+	case errors.Is(err, wechat.ErrStale):
+		e = &errStalePhoneData
 	case errors.Is(err, wechat.ErrMalformed):
 		e = &errMalformedData
 	case errors.Is(err, wechat.ErrNoPhone):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
@@ -170,8 +171,9 @@ func secretHash(secret string) string {
 
 // clientEntry is a pooled WeChat client with its access_token source.
 type clientEntry struct {
-	client *wechat.Client
-	tokens *wechat.TokenSource
+	client    *wechat.Client
+	tokens    *wechat.TokenSource
+	throttled *sampledLog // the app's 45011 answers, for one WARN line a minute
 }
 
 func (e *clientEntry) Destruct() error {
@@ -211,5 +213,49 @@ func newClientEntry(appID, apiBase, secret string) *clientEntry {
 		},
 	}
 	client.Observe = observeWeChat(appID)
-	return &clientEntry{client: client, tokens: &wechat.TokenSource{Client: client}}
+	tokens := &wechat.TokenSource{Client: client, OnRefreshError: logRefreshError(appID)}
+	return &clientEntry{client: client, tokens: tokens, throttled: &sampledLog{every: time.Minute}}
+}
+
+func logRefreshError(appID string) func(wechat.RefreshError) {
+	return func(e wechat.RefreshError) {
+		fields := append(weChatErrorFields(e.Err), zap.String("app_id", appID),
+			zap.Duration("retry_in", e.Backoff), zap.Int("failures_in_a_row", e.Failures))
+		msg := "access_token refresh failed"
+		if e.CachedFor > 0 {
+			msg += "; the cached token stays in use until it expires"
+			fields = append(fields, zap.Duration("cached_token_valid_for", e.CachedFor))
+		} else {
+			msg += "; calls that need it (phone by code) fail until a fetch succeeds"
+		}
+		if action := wechat.OperatorAction(wechat.APICode(e.Err)); action != "" {
+			msg += ": " + action
+			fields = append(fields, zap.String("action", action))
+		}
+		caddy.Log().Named("http.handlers.wechat_auth").Error(msg, fields...)
+	}
+}
+
+// sampledLog lets one line through per period and counts the others, for
+// events that may come in floods (WeChat's 45011 rate limit).
+type sampledLog struct {
+	every time.Duration
+
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether a line may be logged at now, and how many were
+// held back since the last one that was.
+func (l *sampledLog) allow(now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() && now.Sub(l.last) < l.every {
+		l.suppressed++
+		return false, 0
+	}
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return true, n
 }

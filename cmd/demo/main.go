@@ -1,24 +1,42 @@
 // Command demo runs wechat_auth end to end on one machine, with no WeChat
-// account: the fake WeChat API on 127.0.0.1:9100, an echo upstream on
-// 127.0.0.1:9200, and Caddy with the repo's Caddyfile on :8080.
+// account: the fake WeChat API, an echo upstream, and Caddy with the repo's
+// Caddyfile in front of them.
 //
-//	go run ./cmd/demo            # from the repository root
-//	go run ./cmd/demo -config other/Caddyfile
+//	go run ./cmd/demo                               # from the repository root
+//	WX_DEMO_PORT=8081 go run ./cmd/demo -wechat 127.0.0.1:9101 -upstream 127.0.0.1:9201
 //
-// Then log in and call the app:
+// Where things listen (the README's "Demo ports"):
 //
-//	TOKEN=$(curl -s -X POST localhost:8080/wx/login -d '{"code":"ok-alice"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-//	curl -H "Authorization: Bearer $TOKEN" localhost:8080/api/hello
+//	Caddy                  :8080            WX_DEMO_PORT (read by the Caddyfile)
+//	Caddy's admin API      off              WX_DEMO_ADMIN, e.g. localhost:2999 (read by the Caddyfile)
+//	fake WeChat API        127.0.0.1:9100   -wechat
+//	echo upstream          127.0.0.1:9200   -upstream
+//
+// An address in use stops the demo at once, with the variable or flag that
+// moves it. Caddy runs with its own temporary config and data directories
+// (HOME, XDG_CONFIG_HOME, XDG_DATA_HOME), removed when it exits, and the
+// Caddyfile turns config persistence off: the demo writes nothing under
+// your home and does not meet another Caddy's admin endpoint on :2019.
+//
+// Then log in and call the app (the README's walkthrough goes further):
+//
+//	TOKEN=$(curl -fsS -X POST localhost:8080/wx/login -d '{"code":"ok-bob.1"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+//	curl -fsS -H "Authorization: Bearer $TOKEN" localhost:8080/api/hello
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
@@ -27,39 +45,108 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
+// The demo's defaults; the Caddyfile holds the same two for Caddy.
+const (
+	defaultPort  = "8080"
+	defaultAdmin = "off"
+)
+
 func main() {
-	config := flag.String("config", "Caddyfile", "the Caddyfile to run")
-	wxAddr := flag.String("wechat", "127.0.0.1:9100", "address of the fake WeChat API")
-	upAddr := flag.String("upstream", "127.0.0.1:9200", "address of the echo upstream")
+	config := flag.String("config", "Caddyfile", "the Caddyfile to run (the repo's reads WX_DEMO_PORT and WX_DEMO_ADMIN)")
+	wxAddr := flag.String("wechat", "127.0.0.1:9100", "`address` the fake WeChat API listens on")
+	upAddr := flag.String("upstream", "127.0.0.1:9200", "`address` the echo upstream listens on")
 	flag.Parse()
+
+	caddyfile, err := os.ReadFile(*config)
+	if err != nil {
+		fail("reading the Caddyfile (-config): %v\nrun the demo from the repository root, or pass -config", err)
+	}
+	port, admin := envOr("WX_DEMO_PORT", defaultPort), envOr("WX_DEMO_ADMIN", defaultAdmin)
+	// Caddy's addresses first, while nothing runs yet. A Caddyfile that does
+	// not read the variables chooses its own addresses.
+	if strings.Contains(string(caddyfile), "{$WX_DEMO_PORT") {
+		checkFree("Caddy", ":"+port, "set WX_DEMO_PORT to a free port, e.g. WX_DEMO_PORT=8081 go run ./cmd/demo")
+	}
+	if strings.Contains(string(caddyfile), "{$WX_DEMO_ADMIN") && admin != "off" && !strings.HasPrefix(admin, "unix/") {
+		checkFree("Caddy's admin API", admin, "set WX_DEMO_ADMIN to a free address (e.g. localhost:2999) or to off")
+	}
 
 	const appID, secret = "wxdemo0000000001", "demosecret"
 	if os.Getenv("WX_APP_SECRET") == "" {
 		_ = os.Setenv("WX_APP_SECRET", secret) // the fake's secret for the demo app
 	}
 	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}})
-	serve("fake WeChat API", *wxAddr, fakewx.LogRequests(wx, prefixed("wechat   ")))
-	serve("echo upstream", *upAddr, echoserver.Handler(prefixed("upstream ")))
-	_ = os.Setenv("WX_API_BASE", "http://"+*wxAddr)
-	_ = os.Setenv("UPSTREAM", *upAddr)
+	wxAt := serve("fake WeChat API", *wxAddr, "-wechat", fakewx.LogRequests(wx, prefixed("wechat   ")))
+	upAt := serve("echo upstream", *upAddr, "-upstream", echoserver.Handler(prefixed("upstream ")))
+	_ = os.Setenv("WX_API_BASE", "http://"+wxAt)
+	_ = os.Setenv("UPSTREAM", upAt)
+	isolate()
 
-	log.Printf("Caddy with %s on :8080; try:\n"+
-		"  curl -s -X POST localhost:8080/wx/login -d '{\"code\":\"ok-alice\"}'\n"+
-		"  curl -s -H 'Authorization: Bearer <token>' localhost:8080/api/hello", *config)
+	log.Printf("Caddy with %s on :%s (WX_DEMO_PORT), admin API %s (WX_DEMO_ADMIN); try:\n"+
+		"  curl -fsS -X POST localhost:%s/wx/login -d '{\"code\":\"ok-bob.1\"}'\n"+
+		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/hello", *config, port, admin, port, port)
 	os.Args = []string{"caddy", "run", "--config", *config, "--adapter", "caddyfile"}
 	caddycmd.Main()
 }
 
-// serve listens now (so a port in use fails at once) and serves in the
-// background.
-func serve(name, addr string, h http.Handler) {
+// fail stops the demo with a plain message (the log is Caddy's JSON).
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "demo: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// checkFree stops the demo if addr cannot be listened on, saying how to
+// move it.
+func checkFree(name, addr, fix string) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		log.Fatalf("%s: %v", name, err)
+		fail("%s cannot listen on %s: %v\n%s", name, addr, err, fix)
+	}
+	_ = ln.Close()
+}
+
+// serve listens now (so a port in use fails at once, naming the flag that
+// moves it), serves in the background, and returns the address it got.
+func serve(name, addr, flagName string, h http.Handler) string {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fail("%s cannot listen on %s: %v\nmove it with %s, e.g. go run ./cmd/demo %s 127.0.0.1:0 (any free port)", name, addr, err, flagName, flagName)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() { log.Fatal(srv.Serve(ln)) }()
-	log.Printf("%s on http://%s", name, addr)
+	at := ln.Addr().String()
+	log.Printf("%s on http://%s (%s)", name, at, flagName)
+	return at
+}
+
+// isolate gives Caddy temporary config and data directories, removed when
+// it exits: it keeps an instance ID, locks and storage marks in its data
+// directory, and would autosave its config under the config one (the
+// Caddyfile also says persist_config off).
+func isolate() {
+	dir, err := os.MkdirTemp("", "wechat_auth_demo-")
+	if err != nil {
+		fail("a temporary directory for Caddy: %v", err)
+	}
+	for name, value := range map[string]string{
+		"HOME":            dir,
+		"XDG_CONFIG_HOME": filepath.Join(dir, "config"),
+		"XDG_DATA_HOME":   filepath.Join(dir, "data"),
+	} {
+		_ = os.Setenv(name, value)
+	}
+	// Caddy computed these two at start-up, from the real home.
+	caddy.DefaultStorage.Path = caddy.AppDataDir()
+	caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
+	caddy.OnExit(func(context.Context) { _ = os.RemoveAll(dir) })
+	log.Printf("Caddy's config and data directories are under %s (removed on exit)", dir)
 }
 
 func prefixed(prefix string) func(string, ...any) {

@@ -31,9 +31,12 @@
  *     <button open-type="getPhoneNumber" bindgetphonenumber="onPhone">.
  *     detail.code -> POST /wx/phone {"code"}; without a code but with
  *     detail.encryptedData and detail.iv (older base libraries) -> POST
- *     /wx/phone {"encryptedData", "iv"}; with neither (the user refused:
- *     detail.errMsg "getPhoneNumber:fail user deny") it rejects with
- *     code 'phone_denied' and sends nothing. Resolves with the server's
+ *     /wx/phone {"encryptedData", "iv"}; with neither it sends nothing and
+ *     rejects: code 'phone_quota_exhausted' when the event's errno is
+ *     1400001 (the mini program's paid getPhoneNumber quota is spent: not
+ *     the user's doing, tell them the service cannot ask for their number
+ *     now), else 'phone_denied' (the user refused: detail.errMsg
+ *     "getPhoneNumber:fail user deny"). Resolves with the server's
  *     {phone_number, pure_phone_number, country_code}.
  *
  *   await auth.logout()
@@ -52,6 +55,8 @@
  *            'network_error'  wx.request failed (no answer)
  *            'login_failed'   wx.login failed
  *            'phone_denied'   the getPhoneNumber event carries no phone
+ *            'phone_quota_exhausted'  no phone either, because the app's
+ *                             getPhoneNumber quota is spent (errno 1400001)
  *            'http_error'     an error answer without a JSON "error" code
  *            'bad_response'   /wx/login answered 200 without a token
  *   .message the server's "message", or wx's errMsg
@@ -75,6 +80,9 @@ const RETRYABLE = new Set([
 ])
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504])
+
+// The getPhoneNumber event's errno when the app's paid quota is spent.
+const PHONE_QUOTA_ERRNO = 1400001
 
 class WxAuthError extends Error {
   constructor(status, code, message, answer) {
@@ -254,6 +262,15 @@ function createAuth(options) {
       data = { code: d.code }
     } else if (d.encryptedData && d.iv) {
       data = { encryptedData: d.encryptedData, iv: d.iv }
+    } else if (String(d.errno) === String(PHONE_QUOTA_ERRNO)) {
+      // Every successful getPhoneNumber is billed to the mini program; with
+      // its quota spent the button gives errno 1400001 and no code. The user
+      // did not refuse anything.
+      throw new WxAuthError(
+        0,
+        'phone_quota_exhausted',
+        "the mini program's getPhoneNumber quota is spent (errno 1400001)" + (d.errMsg ? ': ' + d.errMsg : '')
+      )
     } else {
       // The user refused (errMsg "getPhoneNumber:fail user deny"), or the
       // app may not ask: either way there is nothing to send.

@@ -1,5 +1,5 @@
 // Package echoserver is a tiny upstream for demos and tests: it answers
-// every request 200 with JSON {"method", "path", "query", "headers"},
+// every request 200 with a line of JSON {"method", "path", "query", "headers"},
 // headers being every request header as received (Host included).
 package echoserver
 
@@ -36,7 +36,7 @@ func Handler(logf func(format string, args ...any)) http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
+		_, _ = w.Write(append(body, '\n')) // a line, as curl shows it
 		if logf != nil {
 			logf("%s %s -> 200", r.Method, r.URL.Path)
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // ErrNoSessionKey is EncryptPhone's error for a user who never logged in.
@@ -28,15 +27,24 @@ func (s *Server) EncryptPhone(appid, openid, pure, countryCode, watermarkAppID s
 		return "", "", ErrNoSessionKey
 	}
 	plaintext, err := json.Marshal(phoneInfo{
-		PhoneNumber:     "+" + countryCode + " " + pure,
+		PhoneNumber:     displayNumber(pure, countryCode),
 		PurePhoneNumber: pure,
 		CountryCode:     countryCode,
-		Watermark:       watermark{Timestamp: time.Now().Unix(), AppID: watermarkAppID},
+		Watermark:       watermark{Timestamp: s.Now().Unix(), AppID: watermarkAppID},
 	})
 	if err != nil {
 		return "", "", err
 	}
 	return Encrypt(key, plaintext)
+}
+
+// displayNumber is WeChat's phoneNumber: the pure number for China (86),
+// else "+<cc> <pure>".
+func displayNumber(pure, countryCode string) string {
+	if countryCode == "86" {
+		return pure
+	}
+	return "+" + countryCode + " " + pure
 }
 
 // Encrypt seals plaintext like WeChat with a base64 session_key and a

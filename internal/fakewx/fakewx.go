@@ -2,21 +2,38 @@
 // (api.weixin.qq.com) for demos and black-box tests of an auth proxy.
 //
 // It serves the real paths (jscode2session, stable_token, the old
-// /cgi-bin/token, getuserphonenumber) with the real quirks: errors come with
-// HTTP 200 and an errcode, jscode2session answers text/plain, codes are
-// single use, a login replaces the user's session_key. The codes a test sends
-// steer the outcome, e.g. "ok-alice.1" logs user alice in, "busy-1" answers
-// -1, "hang-1" never answers; the comments on the (unexported) handlers
-// jscode2session and phoneNumber give the full grammar.
+// /cgi-bin/token, getuserphonenumber) with the real quirks, as strict as
+// WeChat: errors come with HTTP 200 and an errcode; jscode2session answers
+// text/plain, and every other error answer of stable_token and
+// getuserphonenumber comes as text/plain too (never trust Content-Type);
+// codes are single use and die 5 minutes after they were handed out
+// (MintCode); a login may replace the user's session_key or hand the same
+// one out again; stable_token hands out the same token while it has more
+// than TokenOverlap (5 minutes) left, a new one in its last 5 minutes (both
+// valid meanwhile, so expires_in is never below 300), and force_refresh
+// (20 a day, 30 s apart) kills the old one; /cgi-bin/token hands out a new
+// token per call and the previous one dies 5 minutes later; a missing
+// appid, secret or access_token answers 41002, 41004 or 41001.
+//
+// The codes a test sends steer the outcome, e.g. "ok-alice.1" logs user
+// alice in, "same-alice.2" logs her in with her current session_key,
+// "busy-1" answers -1, "hang-1" never answers, "phone-13800138000@alice" is
+// a phone code that only alice's openid may redeem; the comments on the
+// (unexported) handlers jscode2session and phoneNumber give the full
+// grammar. stable_token is steered per app with SetTokenMode (45009 quota,
+// 40164 IP not whitelisted, -1 busy, no answer). The fake's clock can be
+// moved with Advance, to expire codes and tokens without waiting.
 //
 // Helper endpoints under /fake/ let a client in another language drive it:
 // POST /fake/encrypt, GET /fake/stats, POST /fake/expire_token?appid=,
-// POST /fake/reset_counts.
+// POST /fake/reset_counts, POST /fake/token_mode?appid=&mode=,
+// POST /fake/advance?by=<duration>.
 package fakewx
 
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,12 +57,31 @@ const (
 	maxTokens    = 1 << 14
 )
 
+// CodeTTL is how long a login or phone code lives after WeChat handed it
+// out (see MintCode).
+const CodeTTL = 5 * time.Minute
+
+// Force refresh limits of stable_token: at most forceRefreshPerDay in any
+// 24 hours, and forceRefreshSpacing apart.
+const (
+	forceRefreshPerDay  = 20
+	forceRefreshSpacing = 30 * time.Second
+)
+
 // Config configures a Server.
 type Config struct {
 	// Apps maps appid to secret.
 	Apps map[string]string
-	// TokenTTL is the access_token lifetime; 0 means 7200s.
+	// TokenTTL is the access_token lifetime; 0 means 7200s. Tests may
+	// make it a few seconds.
 	TokenTTL time.Duration
+	// TokenOverlap is how long an access_token and its successor are both
+	// valid: stable_token hands out a new token once the current one has
+	// no more than this left (so expires_in is never below it), and a
+	// /cgi-bin/token call leaves the previous token this long to live.
+	// 0 means 5 minutes, as WeChat; it is capped at TokenTTL/2, so that a
+	// short TokenTTL for tests works without setting it.
+	TokenOverlap time.Duration
 }
 
 // Server is the fake WeChat API, an http.Handler. It is safe for
@@ -53,18 +89,24 @@ type Config struct {
 type Server struct {
 	apps      map[string]string // immutable after New
 	ttl       time.Duration
+	overlap   time.Duration
 	closed    chan struct{}
 	closeOnce sync.Once
+	offset    atomic.Int64  // the clock's offset from time.Now (Advance)
+	errAnswer atomic.Uint64 // error answers of stable_token and getuserphonenumber
 
 	mu        sync.Mutex
 	counts    map[string]int
 	keys      map[userRef]*sessionKeys
-	nextKeys  map[userRef]string // keys set with SetNextSessionKey
-	usedLogin *fifoMap[struct{}] // appid "\x00" js_code
-	usedPhone *fifoMap[struct{}] // appid "\x00" phone code
-	tokens    *fifoMap[*token]   // every token issued (bounded)
-	stable    map[string]*token  // appid -> current stable_token token
-	legacy    map[string]*token  // appid -> current /cgi-bin/token token
+	nextKeys  map[userRef]string  // keys set with SetNextSessionKey
+	usedLogin *fifoMap[struct{}]  // appid "\x00" js_code
+	usedPhone *fifoMap[struct{}]  // appid "\x00" phone code
+	tokens    *fifoMap[*token]    // every token issued (bounded)
+	stable    map[string]*token   // appid -> current stable_token token
+	legacy    map[string]*token   // appid -> current /cgi-bin/token token
+	minted    *fifoMap[time.Time] // appid "\x00" code -> when it was handed out
+	modes     map[string]TokenMode
+	forced    map[string][]time.Time // appid -> force_refresh times of the last 24 hours
 }
 
 // userRef names a user of an app.
@@ -83,9 +125,15 @@ func New(cfg Config) *Server {
 	if ttl <= 0 {
 		ttl = 7200 * time.Second
 	}
+	overlap := cfg.TokenOverlap
+	if overlap <= 0 {
+		overlap = 5 * time.Minute
+	}
+	overlap = min(overlap, ttl/2)
 	return &Server{
 		apps:      apps,
 		ttl:       ttl,
+		overlap:   overlap,
 		closed:    make(chan struct{}),
 		counts:    make(map[string]int),
 		keys:      make(map[userRef]*sessionKeys),
@@ -95,6 +143,9 @@ func New(cfg Config) *Server {
 		tokens:    newFIFOMap[*token](maxTokens),
 		stable:    make(map[string]*token),
 		legacy:    make(map[string]*token),
+		minted:    newFIFOMap[time.Time](maxUsedCodes),
+		modes:     make(map[string]TokenMode),
+		forced:    make(map[string][]time.Time),
 	}
 }
 
@@ -117,6 +168,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fakeExpireToken(w, r)
 	case "/fake/reset_counts":
 		s.fakeResetCounts(w, r)
+	case "/fake/token_mode":
+		s.fakeTokenMode(w, r)
+	case "/fake/advance":
+		s.fakeAdvance(w, r)
 	default:
 		writeRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
 	}
@@ -196,7 +251,9 @@ func (s *Server) takeSessionKey(appid, openid string) string {
 	return newSessionKey()
 }
 
-// rotateSessionKey makes key the user's current session_key.
+// rotateSessionKey makes key the user's current session_key; the current
+// one becomes the previous one, unless key is the current one handed out
+// again (then nothing changes, as with WeChat).
 func (s *Server) rotateSessionKey(appid, openid, key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,7 +263,59 @@ func (s *Server) rotateSessionKey(appid, openid, key string) {
 		k = &sessionKeys{}
 		s.keys[ref] = k
 	}
+	if k.current == key {
+		return
+	}
 	k.previous, k.current = k.current, key
+}
+
+// currentSessionKey returns the user's current session_key, "" if none.
+func (s *Server) currentSessionKey(appid, openid string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.keys[userRef{appid, openid}]; k != nil {
+		return k.current
+	}
+	return ""
+}
+
+// Now is the fake's clock: time.Now moved by every Advance so far. Tokens,
+// codes and watermarks follow it.
+func (s *Server) Now() time.Time {
+	return time.Now().Add(time.Duration(s.offset.Load()))
+}
+
+// Advance moves the fake's clock by d (negative d moves it back): codes and
+// tokens age at once, and later watermarks carry the moved time.
+func (s *Server) Advance(d time.Duration) {
+	s.offset.Add(int64(d))
+}
+
+// MintCode records that WeChat handed out code (a login or phone code of
+// appid) now: from CodeTTL on it answers 40029, as an expired code does. A
+// code never minted counts as handed out the moment it is used.
+func (s *Server) MintCode(appid, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.minted.put(appid+"\x00"+code, s.Now())
+}
+
+// expired reports whether code was minted for appid CodeTTL ago or more.
+func (s *Server) expired(appid, code string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.minted.get(appid + "\x00" + code)
+	return ok && s.Now().Sub(at) >= CodeTTL
+}
+
+// errorType is the Content-Type of the next error answer of stable_token
+// or getuserphonenumber: JSON and text/plain by turns, as the real API
+// mixes them.
+func (s *Server) errorType() string {
+	if s.errAnswer.Add(1)%2 == 0 {
+		return typeText
+	}
+	return typeJSON
 }
 
 // consume marks code used for appid in set; it reports false if it was used

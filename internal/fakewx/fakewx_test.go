@@ -308,7 +308,7 @@ func TestStableToken(t *testing.T) {
 		t.Fatal("no new token after ExpireToken")
 	}
 	wantErrcode(t, f.phone(fresh, "phone-13800138000.2"), 42001)
-	wantErrcode(t, f.phone("", "phone-13800138000.2"), 40001)
+	wantErrcode(t, f.phone("", "phone-13800138000.2"), 41001)
 	wantErrcode(t, f.phone("nonsense", "phone-13800138000.2"), 40001)
 
 	// Refused requests.
@@ -343,7 +343,12 @@ func TestLegacyToken(t *testing.T) {
 	if t1 == "" || t1 == t2 {
 		t.Fatal("/cgi-bin/token must issue a new token each call")
 	}
-	wantErrcode(t, f.phone(t1, "phone-1.1"), 40001)
+	// the previous token lives 5 more minutes, then dies
+	if a := f.phone(t1, "phone-1.0"); a.errcode() != 0 {
+		t.Fatalf("previous legacy token within its 5 minutes: %s", a.body)
+	}
+	f.wx.Advance(5 * time.Minute)
+	wantErrcode(t, f.phone(t1, "phone-1.1"), 42001)
 	if a := f.phone(t2, "phone-1.1"); a.errcode() != 0 {
 		t.Fatalf("latest legacy token: %s", a.body)
 	}
@@ -496,8 +501,24 @@ func TestEncryptPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	wm := p["watermark"].(map[string]any)
-	if p["phoneNumber"] != "+86 13800138000" || p["purePhoneNumber"] != "13800138000" || p["countryCode"] != "86" || wm["appid"] != "wxsomeoneelse" {
+	if p["phoneNumber"] != "13800138000" || p["purePhoneNumber"] != "13800138000" || p["countryCode"] != "86" || wm["appid"] != "wxsomeoneelse" {
 		t.Errorf("payload %v", p)
+	}
+	// outside China phoneNumber carries the country code
+	data, iv, _ = f.wx.EncryptPhone(testApp, openid, "2025550123", "1", testApp)
+	p = nil
+	if err := json.Unmarshal(cbcDecrypt(t, cur, iv, data), &p); err != nil || p["phoneNumber"] != "+1 2025550123" {
+		t.Errorf("payload %v (%v)", p, err)
+	}
+	// the watermark follows the fake's clock
+	f.wx.Advance(-time.Hour)
+	data, iv, _ = f.wx.EncryptPhone(testApp, openid, "13800138000", "86", testApp)
+	f.wx.Advance(time.Hour)
+	p = nil
+	_ = json.Unmarshal(cbcDecrypt(t, cur, iv, data), &p)
+	ts := int64(p["watermark"].(map[string]any)["timestamp"].(float64))
+	if age := time.Since(time.Unix(ts, 0)); age < 59*time.Minute || age > 61*time.Minute {
+		t.Errorf("watermark an hour back is %v old", age)
 	}
 }
 
@@ -590,4 +611,281 @@ func TestFIFOMapBound(t *testing.T) {
 	if v, ok := m.get("e"); !ok || v != 5 {
 		t.Error("newest key lost")
 	}
+}
+
+func (f *fixture) stableTokenOf(appid, secret string, force bool) answer {
+	f.t.Helper()
+	return f.do("POST", "/cgi-bin/stable_token", map[string]any{
+		"grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force})
+}
+
+func expiresIn(t *testing.T, a answer) time.Duration {
+	t.Helper()
+	v, ok := a.m["expires_in"].(float64)
+	if !ok {
+		t.Fatalf("no expires_in: %s", a.body)
+	}
+	return time.Duration(v) * time.Second
+}
+
+// In its last 5 minutes stable_token hands out a new token; the old one
+// stays valid until it expires; expires_in is never 300 or less.
+func TestStableTokenOverlap(t *testing.T) {
+	f := newFixture(t, 0)
+	t1 := f.stableToken(false).str("access_token")
+	f.wx.Advance(7200*time.Second - 301*time.Second)
+	a := f.stableToken(false)
+	if a.str("access_token") != t1 || expiresIn(t, a) != 301*time.Second {
+		t.Fatalf("with 301s left: %s", a.body)
+	}
+	f.wx.Advance(2 * time.Second)
+	a = f.stableToken(false)
+	t2 := a.str("access_token")
+	if t2 == t1 || t2 == "" || expiresIn(t, a) != 7200*time.Second {
+		t.Fatalf("with 299s left: %s, want a new token for 7200s", a.body)
+	}
+	if a := f.phone(t1, "phone-13800138000.1"); a.errcode() != 0 {
+		t.Fatalf("the old token within its last 5 minutes: %s", a.body)
+	}
+	if a := f.stableToken(false); a.str("access_token") != t2 {
+		t.Fatalf("the new token is handed out from then on: %s", a.body)
+	}
+	f.wx.Advance(300 * time.Second)
+	wantErrcode(t, f.phone(t1, "phone-13800138000.2"), 42001)
+	if a := f.phone(t2, "phone-13800138000.2"); a.errcode() != 0 {
+		t.Fatalf("new token: %s", a.body)
+	}
+	// at any age, expires_in stays above 300
+	for i := 0; i < 40; i++ {
+		f.wx.Advance(197 * time.Second)
+		if d := expiresIn(t, f.stableToken(false)); d <= 300*time.Second || d > 7200*time.Second {
+			t.Fatalf("expires_in %v", d)
+		}
+	}
+}
+
+// The knob for tests: short lifetimes, the overlap scaled down with them.
+func TestStableTokenShortLifetime(t *testing.T) {
+	wx := New(Config{Apps: map[string]string{testApp: testSecret}, TokenTTL: 10 * time.Second, TokenOverlap: 2 * time.Second})
+	ts := httptest.NewServer(wx)
+	defer ts.Close()
+	defer wx.Close()
+	f := &fixture{t: t, wx: wx, url: ts.URL}
+	a := f.stableToken(false)
+	t1 := a.str("access_token")
+	if expiresIn(t, a) != 10*time.Second {
+		t.Fatalf("first: %s", a.body)
+	}
+	wx.Advance(7 * time.Second)
+	if a := f.stableToken(false); a.str("access_token") != t1 || expiresIn(t, a) != 3*time.Second {
+		t.Fatalf("3s left: %s", a.body)
+	}
+	wx.Advance(time.Second)
+	if a := f.stableToken(false); a.str("access_token") == t1 || expiresIn(t, a) != 10*time.Second {
+		t.Fatalf("2s left: %s", a.body)
+	}
+	// without TokenOverlap, it is capped at half the lifetime
+	if s := New(Config{TokenTTL: 4 * time.Second}); s.overlap != 2*time.Second {
+		t.Errorf("overlap %v", s.overlap)
+	}
+}
+
+func TestForceRefreshLimits(t *testing.T) {
+	f := newFixture(t, 0)
+	old := f.stableToken(false).str("access_token")
+	t1 := f.stableToken(true).str("access_token")
+	if t1 == "" || t1 == old {
+		t.Fatal("force_refresh gave no new token")
+	}
+	wantErrcode(t, f.phone(old, "phone-1.1"), 40001) // killed at once
+	wantErrcode(t, f.stableToken(true), 45011)       // 30 s apart
+	f.wx.Advance(29 * time.Second)
+	wantErrcode(t, f.stableToken(true), 45011)
+	if a := f.phone(t1, "phone-1.2"); a.errcode() != 0 {
+		t.Fatalf("a refused force refresh killed the token: %s", a.body)
+	}
+	for i := 2; i <= 20; i++ {
+		f.wx.Advance(31 * time.Second)
+		if a := f.stableToken(true); a.str("access_token") == "" {
+			t.Fatalf("force refresh %d of 20: %s", i, a.body)
+		}
+	}
+	f.wx.Advance(31 * time.Second)
+	wantErrcode(t, f.stableToken(true), 45009) // 21st within 24 hours
+	if a := f.stableToken(false); a.str("access_token") == "" {
+		t.Fatalf("without force_refresh: %s", a.body)
+	}
+	f.wx.Advance(24 * time.Hour)
+	if a := f.stableToken(true); a.str("access_token") == "" {
+		t.Fatalf("a day later: %s", a.body)
+	}
+	if a := f.stableTokenOf(otherApp, "other", true); a.str("access_token") == "" {
+		t.Fatalf("limits are per app: %s", a.body)
+	}
+}
+
+func TestTokenModes(t *testing.T) {
+	f := newFixture(t, 0)
+	tok := f.stableToken(false).str("access_token")
+	f.wx.SetTokenMode(testApp, TokenQuota)
+	wantErrcode(t, f.stableToken(false), 45009)
+	wantErrcode(t, f.stableToken(true), 45009)
+	if a := f.phone(tok, "phone-1.1"); a.errcode() != 0 {
+		t.Fatalf("the token handed out before stays valid: %s", a.body)
+	}
+	if a := f.stableTokenOf(otherApp, "other", false); a.str("access_token") == "" {
+		t.Fatalf("modes are per app: %s", a.body)
+	}
+	f.wx.SetTokenMode(testApp, TokenIPDenied)
+	a := f.stableToken(false)
+	wantErrcode(t, a, 40164)
+	if !strings.Contains(a.str("errmsg"), "invalid ip 127.0.0.1") || !strings.Contains(a.str("errmsg"), "not in whitelist") {
+		t.Errorf("40164 errmsg %q should name the caller's IP", a.str("errmsg"))
+	}
+	f.wx.SetTokenMode(testApp, TokenBusy)
+	wantErrcode(t, f.stableToken(false), -1)
+	f.wx.SetTokenMode(testApp, TokenHTML)
+	if a := f.stableToken(false); a.status != 200 || a.ctype != "text/html" {
+		t.Errorf("html: %d %s", a.status, a.ctype)
+	}
+	f.wx.SetTokenMode(testApp, TokenHang)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", f.url+"/cgi-bin/stable_token",
+		strings.NewReader(`{"grant_type":"client_credential","appid":"`+testApp+`","secret":"`+testSecret+`"}`))
+	if _, err := http.DefaultClient.Do(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("hang: %v", err)
+	}
+	// over HTTP
+	if a := f.do("POST", "/fake/token_mode?appid="+testApp+"&mode=ok", nil); a.status != 204 {
+		t.Fatalf("token_mode ok: %d %s", a.status, a.body)
+	}
+	if a := f.stableToken(false); a.str("access_token") != tok {
+		t.Fatalf("back to ok: %s", a.body)
+	}
+	if a := f.do("POST", "/fake/token_mode?appid="+testApp+"&mode=quota", nil); a.status != 204 {
+		t.Fatalf("token_mode quota: %d", a.status)
+	}
+	wantErrcode(t, f.stableToken(false), 45009)
+	if a := f.do("POST", "/fake/token_mode?appid="+testApp+"&mode=nonsense", nil); a.status != 400 {
+		t.Errorf("bad mode: %d", a.status)
+	}
+	if a := f.do("POST", "/fake/token_mode?appid=wxnope&mode=ok", nil); a.status != 404 {
+		t.Errorf("unknown app: %d", a.status)
+	}
+}
+
+// Error answers of stable_token and getuserphonenumber come as JSON and as
+// text/plain, by turns; successes as JSON.
+func TestErrorAnswersComeAsTextToo(t *testing.T) {
+	f := newFixture(t, 0)
+	tok := f.stableToken(false).str("access_token")
+	f.wx.SetTokenMode(testApp, TokenQuota)
+	types := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		a := f.stableToken(false)
+		wantErrcode(t, a, 45009)
+		types[a.ctype] = true
+		b := f.phone(tok, "bad-"+string(rune('a'+i)))
+		wantErrcode(t, b, 40029)
+		types[b.ctype] = true
+	}
+	if !types["text/plain"] || !types[typeJSON] || len(types) != 2 {
+		t.Errorf("error answers came as %v", types)
+	}
+	if a := f.phone(tok, "phone-13800138000"); !strings.HasPrefix(a.ctype, "application/json") {
+		t.Errorf("success as %q", a.ctype)
+	}
+}
+
+func TestMissingCredentials(t *testing.T) {
+	f := newFixture(t, 0)
+	wantErrcode(t, f.stableTokenOf("", testSecret, false), 41002)
+	wantErrcode(t, f.stableTokenOf(testApp, "", false), 41004)
+	wantErrcode(t, f.login("", testSecret, "ok-a.1"), 41002)
+	wantErrcode(t, f.login(testApp, "", "ok-a.1"), 41004)
+	wantErrcode(t, f.do("GET", "/cgi-bin/token?grant_type=client_credential&secret="+testSecret, nil), 41002)
+	wantErrcode(t, f.do("GET", "/cgi-bin/token?grant_type=client_credential&appid="+testApp, nil), 41004)
+	wantErrcode(t, f.do("POST", "/wxa/business/getuserphonenumber", map[string]string{"code": "phone-1"}), 41001)
+	if a := f.login(testApp, testSecret, "ok-a.1"); a.str("session_key") == "" {
+		t.Fatalf("the code was consumed by a refused request: %s", a.body)
+	}
+}
+
+func TestCodesExpireAfterFiveMinutes(t *testing.T) {
+	f := newFixture(t, 0)
+	tok := f.stableToken(false).str("access_token")
+	f.wx.MintCode(testApp, "ok-kim.1")
+	f.wx.MintCode(testApp, "ok-kim.2")
+	f.wx.MintCode(testApp, "phone-13800138000.1")
+	f.wx.MintCode(testApp, "phone-13800138000.2")
+	f.wx.Advance(CodeTTL - time.Second)
+	if a := f.login(testApp, testSecret, "ok-kim.1"); a.str("session_key") == "" {
+		t.Fatalf("a code 4:59 old: %s", a.body)
+	}
+	if a := f.phone(tok, "phone-13800138000.1"); a.errcode() != 0 {
+		t.Fatalf("a phone code 4:59 old: %s", a.body)
+	}
+	f.wx.Advance(time.Second)
+	wantErrcode(t, f.login(testApp, testSecret, "ok-kim.2"), 40029)
+	wantErrcode(t, f.phone(tok, "phone-13800138000.2"), 40029)
+	// a code never minted is as old as its use
+	if a := f.login(testApp, testSecret, "ok-kim.3"); a.str("session_key") == "" {
+		t.Fatalf("unminted code: %s", a.body)
+	}
+	// the clock over HTTP
+	f.wx.MintCode(testApp, "ok-kim.4")
+	if a := f.do("POST", "/fake/advance?by=5m", nil); a.status != 204 {
+		t.Fatalf("advance: %d", a.status)
+	}
+	wantErrcode(t, f.login(testApp, testSecret, "ok-kim.4"), 40029)
+	if a := f.do("POST", "/fake/advance?by=soon", nil); a.status != 400 {
+		t.Errorf("bad duration: %d", a.status)
+	}
+}
+
+// same-<user> hands out the current session_key again: nothing rotates.
+func TestSameSessionKey(t *testing.T) {
+	f := newFixture(t, 0)
+	openid := OpenID(testApp, "lee")
+	k1 := f.login(testApp, testSecret, "ok-lee.1").str("session_key")
+	k2 := f.login(testApp, testSecret, "ok-lee.2").str("session_key")
+	a := f.login(testApp, testSecret, "same-lee.3")
+	if a.str("session_key") != k2 || a.str("openid") != openid {
+		t.Fatalf("same-: %s, want key %s", a.body, k2)
+	}
+	if cur, prev := f.wx.SessionKeys(testApp, openid); cur != k2 || prev != k1 {
+		t.Fatalf("after same-: %q %q, want %q %q", cur, prev, k2, k1)
+	}
+	wantErrcode(t, f.login(testApp, testSecret, "same-lee.3"), 40163)
+	// a user without a key gets a new one
+	if a := f.login(testApp, testSecret, "same-mo"); a.str("session_key") == "" {
+		t.Fatalf("same- for a new user: %s", a.body)
+	}
+}
+
+// A phone code minted for one user is refused with another's openid.
+func TestPhoneCodeBoundToUser(t *testing.T) {
+	f := newFixture(t, 0)
+	tok := f.stableToken(false).str("access_token")
+	phone := func(code, openid string) answer {
+		return f.do("POST", "/wxa/business/getuserphonenumber?access_token="+tok,
+			map[string]string{"code": code, "openid": openid})
+	}
+	alice, bob := OpenID(testApp, "alice"), OpenID(testApp, "bob")
+	if a := phone("phone-13800138000.1@alice", alice); a.errcode() != 0 {
+		t.Fatalf("own code: %s", a.body)
+	}
+	wantErrcode(t, phone("phone-13800138000.2@alice", bob), 40003)
+	wantErrcode(t, phone("phone-13800138000.2@alice", alice), 40029) // consumed
+	if a := phone("phone-13800138000.3@alice", ""); a.errcode() != 0 {
+		t.Fatalf("without openid nothing is checked: %s", a.body)
+	}
+	if a := phone("phone-13800138000.4", bob); a.errcode() != 0 {
+		t.Fatalf("a code without @user: %s", a.body)
+	}
+	if a := phone("phonenum-2025550123-1.5@bob", bob); a.errcode() != 0 || a.m["phone_info"].(map[string]any)["phoneNumber"] != "+1 2025550123" {
+		t.Fatalf("phonenum with @user: %s", a.body)
+	}
+	wantErrcode(t, phone("busy-1@bob", bob), -1)
 }

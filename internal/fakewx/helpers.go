@@ -3,6 +3,7 @@ package fakewx
 import (
 	"errors"
 	"net/http"
+	"time"
 )
 
 // fakeError is the error answer of the /fake/ endpoints.
@@ -109,4 +110,40 @@ func (s *Server) fakeResetCounts(w http.ResponseWriter, r *http.Request) {
 		s.ResetCounts()
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// fakeTokenMode serves POST /fake/token_mode?appid=&mode=: SetTokenMode,
+// 204. Modes: ok, quota (45009), ip (40164), busy (-1), hang, html.
+func (s *Server) fakeTokenMode(w http.ResponseWriter, r *http.Request) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return
+	}
+	q := r.URL.Query()
+	appid := q.Get("appid")
+	if _, known := s.apps[appid]; !known {
+		writeFakeError(w, http.StatusNotFound, "unknown appid")
+		return
+	}
+	mode, ok := parseTokenMode(q.Get("mode"))
+	if !ok {
+		writeFakeError(w, http.StatusBadRequest, "mode must be ok, quota, ip, busy, hang or html")
+		return
+	}
+	s.SetTokenMode(appid, mode)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// fakeAdvance serves POST /fake/advance?by=<duration> (such as 5m or -1h):
+// Advance, 204.
+func (s *Server) fakeAdvance(w http.ResponseWriter, r *http.Request) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return
+	}
+	d, err := time.ParseDuration(r.URL.Query().Get("by"))
+	if err != nil {
+		writeFakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
+		return
+	}
+	s.Advance(d)
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -17,6 +17,9 @@ type loginAnswer struct {
 // ("<outcome>-<args>", a user name may carry a ".nonce"):
 //
 //	ok-<user>[.n]         success, a new session_key, no unionid
+//	same-<user>[.n]       success with the user's current session_key handed
+//	                      out again (a new one if the user has none): a
+//	                      repeated wx.login need not change the key
 //	union-<user>[.n]      success with a unionid
 //	nokey-<user>[.n]      an openid but no session_key (a broken answer)
 //	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
@@ -32,7 +35,8 @@ type loginAnswer struct {
 //	anything else         40029
 //
 // Every code is single use per appid (40163 the second time), except when
-// the request itself is refused (40013, 40125, 41008, 40002).
+// the request itself is refused (41002, 41004, 40013, 40125, 41008, 40002).
+// A code minted with MintCode CodeTTL (5 minutes) ago or more answers 40029.
 func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	s.count(EndpointJSCode2Session)
 	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
@@ -43,19 +47,20 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	appid, code := q.Get("appid"), q.Get("js_code")
-	secret, known := s.apps[appid]
+	if errcode, msg := s.checkCredentials(appid, q.Get("secret")); errcode != 0 {
+		fail(errcode, msg)
+		return
+	}
 	switch {
-	case !known:
-		fail(40013, "invalid appid")
-		return
-	case q.Get("secret") != secret:
-		fail(40125, "invalid appsecret")
-		return
 	case code == "":
 		fail(41008, "missing code")
 		return
 	case q.Get("grant_type") != "authorization_code":
 		fail(40002, "invalid grant_type")
+		return
+	}
+	if s.expired(appid, code) {
+		fail(40029, "invalid code")
 		return
 	}
 	if !s.consume(s.usedLogin, appid, code) {
@@ -65,7 +70,7 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 
 	outcome, arg, _ := strings.Cut(code, "-")
 	switch outcome {
-	case "ok", "union", "nokey":
+	case "ok", "union", "nokey", "same":
 		s.login(w, appid, arg, outcome)
 	case "slow":
 		d, rest, ok := parseSlow(arg)
@@ -96,7 +101,8 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 }
 
 // login answers a successful login of userSpec ("<user>[.nonce]"): kind ok
-// or union rotate the user's session_key; nokey answers without one.
+// or union rotate the user's session_key; same hands out the current one
+// again; nokey answers without one.
 func (s *Server) login(w http.ResponseWriter, appid, userSpec, kind string) {
 	user := stripNonce(userSpec)
 	if !validUser(user) {
@@ -110,6 +116,11 @@ func (s *Server) login(w http.ResponseWriter, appid, userSpec, kind string) {
 		fallthrough
 	case "ok":
 		ans.SessionKey = s.takeSessionKey(appid, ans.OpenID)
+		s.rotateSessionKey(appid, ans.OpenID, ans.SessionKey)
+	case "same":
+		if ans.SessionKey = s.currentSessionKey(appid, ans.OpenID); ans.SessionKey == "" {
+			ans.SessionKey = s.takeSessionKey(appid, ans.OpenID)
+		}
 		s.rotateSessionKey(appid, ans.OpenID, ans.SessionKey)
 	}
 	writeJSON(w, typeText, ans)

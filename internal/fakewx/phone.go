@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // phoneInfo is the phone payload, in getuserphonenumber's phone_info and in
@@ -29,9 +28,14 @@ type phoneAnswer struct {
 }
 
 // phoneNumber serves POST /wxa/business/getuserphonenumber?access_token=T
-// with {"code": "..."}. The token is checked first (40001, 42001; the code
-// is then not consumed), then the code, which is single use (40029 the
-// second time) and steers the outcome:
+// with {"code": "...", "openid": "..."} (openid optional). The token is
+// checked first (41001, 40001, 42001; the code is then not consumed), then
+// the code, which is single use (40029 the second time) and steers the
+// outcome. A code may end in "@<user>": it was handed out to that user,
+// and a request whose openid is another user's answers 40003 (WeChat
+// documents that it checks the openid against the code, but not with which
+// errcode; 40003 "invalid openid" is its usual one). Without "@<user>", or
+// without an openid in the request, nothing is checked.
 //
 //	phone-<pure>[-<cc>][.n]        success, countryCode a string ("86" by default)
 //	phonenum-<pure>[-<cc>][.n]     success, countryCode a number
@@ -42,11 +46,12 @@ type phoneAnswer struct {
 //	hang-…, http500-…, html-…      as for jscode2session
 //	anything else                  40029
 //
-// phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
+// A code minted with MintCode CodeTTL (5 minutes) ago or more answers
+// 40029; every other error answer is text/plain. phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
 // the watermark names the app the token belongs to.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 	s.count(EndpointPhoneNumber)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
+	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
 
 	if r.Method != http.MethodPost {
 		fail(43002, "require POST method")
@@ -58,18 +63,24 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		Code string `json:"code"`
+		Code   string `json:"code"`
+		OpenID string `json:"openid"`
 	}
 	if !readJSON(r, &req) {
 		fail(47001, "data format error")
 		return
 	}
-	if req.Code == "" || !s.consume(s.usedPhone, appid, req.Code) {
+	if req.Code == "" || s.expired(appid, req.Code) || !s.consume(s.usedPhone, appid, req.Code) {
 		fail(40029, "invalid code")
 		return
 	}
+	spec, owner, bound := strings.Cut(req.Code, "@")
+	if bound && req.OpenID != "" && req.OpenID != OpenID(appid, owner) {
+		fail(40003, "invalid openid")
+		return
+	}
 
-	outcome, arg, _ := strings.Cut(req.Code, "-")
+	outcome, arg, _ := strings.Cut(spec, "-")
 	switch outcome {
 	case "phone", "phonenum":
 		s.answerPhone(w, appid, arg, outcome == "phonenum")
@@ -101,17 +112,14 @@ func (s *Server) answerPhone(w http.ResponseWriter, appid, spec string, numericC
 	}
 	ccNum, err := strconv.Atoi(cc)
 	if !allDigits(pure) || !allDigits(cc) || err != nil {
-		writeJSON(w, typeJSON, newError(40029, "invalid code"))
+		writeJSON(w, s.errorType(), newError(40029, "invalid code"))
 		return
 	}
 	info := phoneInfo{
-		PhoneNumber:     pure,
+		PhoneNumber:     displayNumber(pure, cc),
 		PurePhoneNumber: pure,
 		CountryCode:     cc,
-		Watermark:       watermark{Timestamp: time.Now().Unix(), AppID: appid},
-	}
-	if cc != "86" {
-		info.PhoneNumber = "+" + cc + " " + pure
+		Watermark:       watermark{Timestamp: s.Now().Unix(), AppID: appid},
 	}
 	if numericCC {
 		info.CountryCode = ccNum

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"time"
 )
@@ -34,13 +35,79 @@ func readJSON(r *http.Request, v any) bool {
 	return err == nil && json.Unmarshal(b, v) == nil
 }
 
-// stableToken serves POST /cgi-bin/stable_token: without force_refresh the
-// app's current token while it lives (expires_in = seconds left), a new one
-// once it expired; with force_refresh a new one, and the old one is dead at
-// once.
+// TokenMode steers an app's stable_token answers (SetTokenMode).
+type TokenMode string
+
+// The stable_token modes.
+const (
+	TokenOK       TokenMode = ""      // tokens as described on stableToken
+	TokenQuota    TokenMode = "quota" // 45009: the daily quota is spent
+	TokenIPDenied TokenMode = "ip"    // 40164: the caller's IP is not in the app's whitelist
+	TokenBusy     TokenMode = "busy"  // -1: system busy
+	TokenHang     TokenMode = "hang"  // no answer until the client leaves or Close
+	TokenHTML     TokenMode = "html"  // HTTP 200 HTML gateway page
+)
+
+// parseTokenMode accepts the names of the TokenMode constants ("ok" for
+// TokenOK).
+func parseTokenMode(name string) (TokenMode, bool) {
+	switch m := TokenMode(name); m {
+	case TokenQuota, TokenIPDenied, TokenBusy, TokenHang, TokenHTML:
+		return m, true
+	case "ok", TokenOK:
+		return TokenOK, true
+	}
+	return TokenOK, false
+}
+
+// SetTokenMode makes every later stable_token call of appid answer as mode
+// says, until set back to TokenOK. Tokens already handed out stay valid:
+// WeChat honours them until they expire.
+func (s *Server) SetTokenMode(appid string, mode TokenMode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if mode == TokenOK {
+		delete(s.modes, appid)
+		return
+	}
+	s.modes[appid] = mode
+}
+
+func (s *Server) tokenMode(appid string) TokenMode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modes[appid]
+}
+
+// checkCredentials checks the appid and secret of a token request: the
+// errcode and errmsg of a missing (41002, 41004) or wrong (40013, 40125)
+// one, 0 when they are the app's.
+func (s *Server) checkCredentials(appid, secret string) (int, string) {
+	want, known := s.apps[appid]
+	switch {
+	case appid == "":
+		return 41002, "appid missing"
+	case secret == "":
+		return 41004, "appsecret missing"
+	case !known:
+		return 40013, "invalid appid"
+	case secret != want:
+		return 40125, "invalid appsecret"
+	}
+	return 0, ""
+}
+
+// stableToken serves POST /cgi-bin/stable_token. Without force_refresh it
+// answers the app's current token while that has more than TokenOverlap
+// (5 minutes) left, expires_in being the seconds left; then a new token,
+// the old one staying valid until it expires. With force_refresh a new
+// token, the old one dead at once; at most 20 force refreshes in 24 hours
+// (then 45009) and 30 seconds apart (else 45011). The app's TokenMode may
+// make it answer an error instead; every other error answer is
+// text/plain.
 func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 	s.count(EndpointStableToken)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
+	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
 
 	if r.Method != http.MethodPost {
 		fail(43002, "require POST method")
@@ -59,26 +126,49 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 	if req.ForceRefresh {
 		s.count(EndpointStableTokenForce)
 	}
-	secret, known := s.apps[req.AppID]
-	switch {
-	case !known:
-		fail(40013, "invalid appid")
+	if errcode, msg := s.checkCredentials(req.AppID, req.Secret); errcode != 0 {
+		fail(errcode, msg)
 		return
-	case req.Secret != secret:
-		fail(40125, "invalid appsecret")
-		return
-	case req.GrantType != "client_credential":
+	}
+	if req.GrantType != "client_credential" {
 		fail(40002, "invalid grant_type")
+		return
+	}
+	switch s.tokenMode(req.AppID) {
+	case TokenQuota:
+		fail(45009, "reach max api daily quota limit")
+		return
+	case TokenIPDenied:
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fail(40164, "invalid ip "+ip+" ipv6 ::ffff:"+ip+", not in whitelist")
+		return
+	case TokenBusy:
+		fail(-1, "system error")
+		return
+	case TokenHang:
+		s.hang(w, r)
+		return
+	case TokenHTML:
+		writeRaw(w, http.StatusOK, typeHTML, pageGW)
 		return
 	}
 
 	s.mu.Lock()
-	now := time.Now()
+	now := s.Now()
 	cur := s.stable[req.AppID]
-	if req.ForceRefresh || cur == nil || !cur.alive(now) {
-		if req.ForceRefresh && cur != nil {
+	if req.ForceRefresh {
+		if errcode, msg := s.allowForceLocked(req.AppID, now); errcode != 0 {
+			s.mu.Unlock()
+			fail(errcode, msg)
+			return
+		}
+		if cur != nil {
 			cur.killed = true
 		}
+		cur = nil
+	}
+	if cur == nil || !cur.alive(now) || cur.expires.Sub(now) <= s.overlap {
+		// A new token; an old one not killed lives on until it expires.
 		cur = s.issueLocked(req.AppID, now)
 		s.stable[req.AppID] = cur
 	}
@@ -87,9 +177,31 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, typeJSON, ans)
 }
 
+// allowForceLocked applies the force_refresh limits at now, recording the
+// refresh if it is allowed; s.mu must be held.
+func (s *Server) allowForceLocked(appid string, now time.Time) (int, string) {
+	var recent []time.Time
+	for _, t := range s.forced[appid] {
+		if now.Sub(t) < 24*time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	switch {
+	case len(recent) >= forceRefreshPerDay:
+		s.forced[appid] = recent
+		return 45009, "reach max api daily quota limit"
+	case len(recent) > 0 && now.Sub(recent[len(recent)-1]) < forceRefreshSpacing:
+		s.forced[appid] = recent
+		return 45011, "api minute-quota reach limit, must slower, retry next minute"
+	}
+	s.forced[appid] = append(recent, now)
+	return 0, ""
+}
+
 // legacyToken serves GET /cgi-bin/token, the old endpoint: a new token on
-// every call, which kills the previous one it issued. (Like the real API,
-// its tokens are apart from stable_token's: it does not touch those.)
+// every call; the previous one it issued dies TokenOverlap (5 minutes)
+// later. (Like the real API, its tokens are apart from stable_token's: it
+// does not touch those.)
 func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
 	s.count(EndpointToken)
 	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
@@ -100,23 +212,19 @@ func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	appid := q.Get("appid")
-	secret, known := s.apps[appid]
-	switch {
-	case !known:
-		fail(40013, "invalid appid")
+	if errcode, msg := s.checkCredentials(appid, q.Get("secret")); errcode != 0 {
+		fail(errcode, msg)
 		return
-	case q.Get("secret") != secret:
-		fail(40125, "invalid appsecret")
-		return
-	case q.Get("grant_type") != "client_credential":
+	}
+	if q.Get("grant_type") != "client_credential" {
 		fail(40002, "invalid grant_type")
 		return
 	}
 
 	s.mu.Lock()
-	now := time.Now()
-	if old := s.legacy[appid]; old != nil {
-		old.killed = true
+	now := s.Now()
+	if old := s.legacy[appid]; old != nil && old.expires.After(now.Add(s.overlap)) {
+		old.expires = now.Add(s.overlap)
 	}
 	t := s.issueLocked(appid, now)
 	s.legacy[appid] = t
@@ -138,16 +246,18 @@ func secondsLeft(t *token, now time.Time) int {
 }
 
 // checkToken looks an access_token up: it returns the app it belongs to, or
-// the errcode and errmsg of a missing, unknown, killed (40001) or expired
-// (42001) one.
+// the errcode and errmsg of a missing (41001), unknown or killed (40001) or
+// expired (42001) one.
 func (s *Server) checkToken(value string) (appid string, errcode int, errmsg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens.get(value)
 	switch {
-	case value == "" || !ok || t.killed:
+	case value == "":
+		return "", 41001, "access_token missing"
+	case !ok || t.killed:
 		return "", 40001, "invalid credential, access_token is invalid or not latest"
-	case !t.alive(time.Now()):
+	case !t.alive(s.Now()):
 		return "", 42001, "access_token expired"
 	}
 	return t.appid, 0, ""
@@ -159,7 +269,7 @@ func (s *Server) checkToken(value string) (appid string, errcode int, errmsg str
 func (s *Server) ExpireToken(appid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.Now()
 	for _, t := range []*token{s.stable[appid], s.legacy[appid]} {
 		if t != nil && t.expires.After(now) {
 			t.expires = now

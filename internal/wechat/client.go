@@ -112,9 +112,26 @@ func (c *Client) StableToken(ctx context.Context, forceRefresh bool) (AccessToke
 }
 
 // PhoneNumber trades a getPhoneNumber button code for the user's phone,
-// using the app's access_token.
-func (c *Client) PhoneNumber(ctx context.Context, accessToken, code string) (Phone, error) {
-	body, _ := json.Marshal(map[string]string{"code": code})
+// using the app's access_token. With openid set, WeChat checks that the
+// code was handed out to that user and refuses it otherwise, so that a
+// code obtained by someone else cannot bind their number to this user.
+//
+// WeChat's documentation of getuserphonenumber (the current page,
+// developers.weixin.qq.com/miniprogram/dev/server/API/user-info/phone-number/api_getphonenumber.html)
+// lists openid as an optional body field: "用户openid，填入后会校验openid和code的
+// 绑定关系" (filled in, the binding of openid and code is checked); older
+// pages listed the field without a description, and one community report
+// (developers.weixin.qq.com/community/develop/doc/000eaacbb64e80182ee01561d6bc00)
+// says a non-empty openid got a format error then. SDKs now send it
+// (WxJava, issue #4076, PR #4078: getPhoneNumber(code, openid)). The
+// errcode of a mismatch is not documented; the fake answers 40003
+// (CodeInvalidOpenID), WeChat's usual "invalid openid".
+func (c *Client) PhoneNumber(ctx context.Context, accessToken, code, openid string) (Phone, error) {
+	req := map[string]string{"code": code}
+	if openid != "" {
+		req["openid"] = openid
+	}
+	body, _ := json.Marshal(req)
 	var ans struct {
 		apiStatus
 		PhoneInfo *phonePayload `json:"phone_info"`

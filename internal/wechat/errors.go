@@ -50,15 +50,45 @@ func (k Kind) String() string {
 const (
 	CodeBusy               = -1    // system busy, retry later
 	CodeInvalidCredential  = 40001 // access_token invalid or not the latest
+	CodeInvalidOpenID      = 40003 // getuserphonenumber: the openid sent is not the code's user
 	CodeInvalidAppSecret   = 40125
 	CodeInvalidAppID       = 40013
 	CodeInvalidAccessToken = 40014
 	CodeInvalidCode        = 40029
 	CodeCodeUsed           = 40163
+	CodeIPNotWhitelisted   = 40164 // the server's IP is not in the app's whitelist
 	CodeRiskyUser          = 40226
+	CodeMissingAppID       = 41002
+	CodeMissingSecret      = 41004
 	CodeAccessTokenExpired = 42001
+	CodeDailyQuota         = 45009 // the API's daily quota is spent
 	CodeRateLimited        = 45011
 )
+
+// OperatorAction tells, for the errcodes that only the app's operator can
+// fix (credentials, IP whitelist, quota), what to do, for a log line; ""
+// for the others. No action needs the secret, and none names it.
+func OperatorAction(code int) string {
+	switch code {
+	case CodeInvalidAppID:
+		return "WeChat does not know this app_id: check app_id against the mini program console (Development > Development Management > Development Settings)"
+	case CodeInvalidAppSecret:
+		return "WeChat refused the app_secret: check app_secret (or reset it in the mini program console, Development Settings, and update the config)"
+	case CodeMissingAppID, CodeMissingSecret:
+		return "the request to WeChat lacked the app_id or app_secret: check the configuration"
+	case CodeIPNotWhitelisted:
+		return "whitelist this server's outbound IP (errmsg names it) in the mini program console: Development > Development Management > Development Settings > IP whitelist"
+	case CodeDailyQuota:
+		return "the daily quota of this WeChat API is spent (it resets at midnight, Beijing time): find what calls it so often (another server using /cgi-bin/token or force_refresh?), or reset the quota in the console"
+	}
+	return ""
+}
+
+// IsOperatorError reports whether err is a refusal only the app's
+// operator can fix (see OperatorAction): retrying will not help.
+func IsOperatorError(err error) bool {
+	return OperatorAction(APICode(err)) != ""
+}
 
 // Error is a failed call to WeChat. Its text never holds a secret.
 type Error struct {

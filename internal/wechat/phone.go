@@ -9,6 +9,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Phone is a user's phone number as WeChat gives it.
@@ -16,6 +17,9 @@ type Phone struct {
 	PhoneNumber     string // may carry the country code and spaces: "+1 2025550123"
 	PurePhoneNumber string // digits only: "2025550123"
 	CountryCode     string // "1", "86"
+	// Timestamp is watermark.timestamp: when the user shared the number
+	// (pressed the button). Zero when WeChat gave none.
+	Timestamp time.Time
 }
 
 // Masked returns the number fit for a log line: "138****8000".
@@ -48,7 +52,53 @@ var (
 	ErrNoPhone = errors.New("payload has no phone number")
 	// ErrWatermark: the payload was made for another app.
 	ErrWatermark = errors.New("watermark is of another app")
+	// ErrStale: the payload's watermark.timestamp is in the future (past
+	// the clock skew allowed) or older than the maximum age.
+	ErrStale = errors.New("watermark timestamp is in the future or too old")
 )
+
+// DefaultWatermarkSkew is how far in the future a watermark.timestamp may
+// lie by default: WeChat's clock and this server's may differ a little.
+const DefaultWatermarkSkew = 2 * time.Minute
+
+// PhoneCheck says what DecryptPhoneWith checks beyond the decryption.
+type PhoneCheck struct {
+	// AppID is the app's own: watermark.appid must equal it.
+	AppID string
+	// MaxAge, when positive, refuses data whose watermark.timestamp is
+	// older than that, or missing (ErrStale). 0 accepts any age.
+	MaxAge time.Duration
+	// Skew is how far in the future watermark.timestamp may be; beyond
+	// it the data is refused (ErrStale) whatever MaxAge. 0 means
+	// DefaultWatermarkSkew.
+	Skew time.Duration
+	// Now is the time to check against; time.Now() when zero.
+	Now time.Time
+}
+
+// checkTime applies c's time bounds to a watermark timestamp (Unix
+// seconds, 0 for none).
+func (c PhoneCheck) checkTime(ts int64) error {
+	if ts <= 0 {
+		if c.MaxAge > 0 {
+			return ErrStale
+		}
+		return nil
+	}
+	now := c.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	skew := c.Skew
+	if skew <= 0 {
+		skew = DefaultWatermarkSkew
+	}
+	at := time.Unix(ts, 0)
+	if at.After(now.Add(skew)) || (c.MaxAge > 0 && now.Sub(at) > c.MaxAge) {
+		return ErrStale
+	}
+	return nil
+}
 
 // phonePayload is the phone JSON in both flows: phone_info of
 // getuserphonenumber and the decrypted getPhoneNumber data.
@@ -115,7 +165,11 @@ func (p *phonePayload) phoneChecked(appID string, requireWatermark bool) (Phone,
 	if num == "" {
 		num = pure
 	}
-	return Phone{PhoneNumber: num, PurePhoneNumber: pure, CountryCode: cc}, nil
+	ph := Phone{PhoneNumber: num, PurePhoneNumber: pure, CountryCode: cc}
+	if p.Watermark != nil && p.Watermark.Timestamp > 0 {
+		ph.Timestamp = time.Unix(p.Watermark.Timestamp, 0)
+	}
+	return ph, nil
 }
 
 func (p *phonePayload) phone(appID string) (Phone, error) { return p.phoneChecked(appID, false) }
@@ -175,9 +229,18 @@ func Decrypt(sessionKey, iv, encryptedData string) ([]byte, error) {
 }
 
 // DecryptPhone opens getPhoneNumber data and returns the phone in it. It
-// fails with ErrMalformed, ErrUndecryptable, ErrNoPhone or ErrWatermark
-// (watermark.appid must be appID). Errors never carry decrypted bytes.
+// fails with ErrMalformed, ErrUndecryptable, ErrNoPhone, ErrWatermark
+// (watermark.appid must be appID) or ErrStale (a watermark.timestamp in
+// the future); data of any age is accepted. Errors never carry decrypted
+// bytes.
 func DecryptPhone(sessionKey, iv, encryptedData, appID string) (Phone, error) {
+	return DecryptPhoneWith(sessionKey, iv, encryptedData, PhoneCheck{AppID: appID})
+}
+
+// DecryptPhoneWith is DecryptPhone with the checks of c: the watermark's
+// appid, and its timestamp neither in the future nor older than c.MaxAge
+// (ErrStale).
+func DecryptPhoneWith(sessionKey, iv, encryptedData string, c PhoneCheck) (Phone, error) {
 	plain, err := Decrypt(sessionKey, iv, encryptedData)
 	if err != nil {
 		return Phone{}, err
@@ -187,5 +250,12 @@ func DecryptPhone(sessionKey, iv, encryptedData, appID string) (Phone, error) {
 		// valid JSON, but not an object of the expected shape
 		return Phone{}, ErrNoPhone
 	}
-	return p.phoneChecked(appID, true)
+	ph, err := p.phoneChecked(c.AppID, true)
+	if err != nil {
+		return Phone{}, err
+	}
+	if err := c.checkTime(p.Watermark.Timestamp); err != nil {
+		return Phone{}, err
+	}
+	return ph, nil
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // WeChat's published test vector (shared/official-vector.txt).
@@ -75,9 +77,9 @@ func TestDecryptPhone(t *testing.T) {
 		err     error
 	}{
 		{"mainland", `{"phoneNumber":"13800138000","purePhoneNumber":"13800138000","countryCode":"86","watermark":{"appid":"wxapp","timestamp":1}}`,
-			Phone{"13800138000", "13800138000", "86"}, nil},
+			Phone{PhoneNumber: "13800138000", PurePhoneNumber: "13800138000", CountryCode: "86"}, nil},
 		{"numeric country code", `{"phoneNumber":"+1 2025550123","purePhoneNumber":"2025550123","countryCode":1,"watermark":{"appid":"wxapp","timestamp":1}}`,
-			Phone{"+1 2025550123", "2025550123", "1"}, nil},
+			Phone{PhoneNumber: "+1 2025550123", PurePhoneNumber: "2025550123", CountryCode: "1"}, nil},
 		{"other app", `{"purePhoneNumber":"13800138000","countryCode":"86","watermark":{"appid":"wxevil","timestamp":1}}`, Phone{}, ErrWatermark},
 		{"no watermark", `{"purePhoneNumber":"13800138000","countryCode":"86"}`, Phone{}, ErrWatermark},
 		{"no phone", `{"nickName":"x","watermark":{"appid":"wxapp","timestamp":1}}`, Phone{}, ErrNoPhone},
@@ -90,6 +92,10 @@ func TestDecryptPhone(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			data := seal(t, testKey, testIV, []byte(c.payload))
 			got, err := DecryptPhone(key64, iv64, data, app)
+			if err == nil && !got.Timestamp.Equal(time.Unix(1, 0)) {
+				t.Errorf("Timestamp %v, want the watermark's", got.Timestamp)
+			}
+			got.Timestamp = time.Time{}
 			if !errors.Is(err, c.err) || got != c.want {
 				t.Errorf("got %+v, %v; want %+v, %v", got, err, c.want, c.err)
 			}
@@ -152,7 +158,7 @@ func FuzzDecryptPhone(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key, iv, data, app string) {
 		p, err := DecryptPhone(key, iv, data, app)
 		if err != nil {
-			for _, known := range []error{ErrMalformed, ErrUndecryptable, ErrNoPhone, ErrWatermark} {
+			for _, known := range []error{ErrMalformed, ErrUndecryptable, ErrNoPhone, ErrWatermark, ErrStale} {
 				if errors.Is(err, known) {
 					return
 				}
@@ -179,4 +185,55 @@ func FuzzSealedPhonePayload(f *testing.F) {
 			t.Fatalf("accepted %+v from %q", p, plain)
 		}
 	})
+}
+
+// watermark.timestamp: never in the future beyond the skew; older than
+// MaxAge refused only when MaxAge is set.
+func TestDecryptPhoneTimestamp(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	sealAt := func(ts int64) string {
+		return seal(t, testKey, testIV, []byte(fmt.Sprintf(
+			`{"phoneNumber":"13800138000","purePhoneNumber":"13800138000","countryCode":"86","watermark":{"appid":"wxapp","timestamp":%d}}`, ts)))
+	}
+	noTS := seal(t, testKey, testIV, []byte(`{"purePhoneNumber":"13800138000","countryCode":"86","watermark":{"appid":"wxapp"}}`))
+	at := func(d time.Duration) string { return sealAt(now.Add(d).Unix()) }
+	cases := []struct {
+		name   string
+		data   string
+		maxAge time.Duration
+		err    error
+	}{
+		{"now", at(0), 0, nil},
+		{"a year old, any age", at(-365 * 24 * time.Hour), 0, nil},
+		{"within the skew", at(DefaultWatermarkSkew - time.Second), 0, nil},
+		{"in the future", at(DefaultWatermarkSkew + time.Second), 0, ErrStale},
+		{"far in the future, with max age", at(24 * time.Hour), time.Hour, ErrStale},
+		{"younger than max age", at(-59 * time.Minute), time.Hour, nil},
+		{"older than max age", at(-61 * time.Minute), time.Hour, ErrStale},
+		{"no timestamp, any age", noTS, 0, nil},
+		{"no timestamp, with max age", noTS, time.Hour, ErrStale},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := DecryptPhoneWith(key64, iv64, c.data, PhoneCheck{AppID: "wxapp", MaxAge: c.maxAge, Now: now})
+			if !errors.Is(err, c.err) {
+				t.Fatalf("err %v, want %v", err, c.err)
+			}
+			if err == nil && p.PurePhoneNumber != "13800138000" {
+				t.Errorf("phone %+v", p)
+			}
+		})
+	}
+	// a wider skew
+	if _, err := DecryptPhoneWith(key64, iv64, at(10*time.Minute), PhoneCheck{AppID: "wxapp", Skew: 15 * time.Minute, Now: now}); err != nil {
+		t.Errorf("skew 15m: %v", err)
+	}
+	// the appid is still checked first
+	if _, err := DecryptPhoneWith(key64, iv64, at(0), PhoneCheck{AppID: "wxother", Now: now}); !errors.Is(err, ErrWatermark) {
+		t.Errorf("other app: %v", err)
+	}
+	// DecryptPhone checks against the real clock
+	if _, err := DecryptPhone(key64, iv64, sealAt(time.Now().Add(time.Hour).Unix()), "wxapp"); !errors.Is(err, ErrStale) {
+		t.Errorf("DecryptPhone, an hour ahead: %v", err)
+	}
 }

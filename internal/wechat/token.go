@@ -10,8 +10,19 @@ import (
 
 // TokenSource hands out an app's access_token. It fetches one from
 // /cgi-bin/stable_token (never the old /cgi-bin/token, which kills the
-// token other servers hold), caches it until RefreshBefore its expiry, and
-// lets one fetch run at a time: concurrent callers wait for that fetch.
+// token other servers hold) and caches it until it expires.
+//
+// RefreshBefore its expiry the token is due for replacement: the next
+// caller starts a fetch in the background and goes on with the cached
+// token, as does every caller while that fetch runs. A failed fetch (45009
+// daily quota, 40164 IP not whitelisted, -1, a timeout) changes nothing
+// for callers while the cached token lives, since WeChat honours it until
+// its expiry; the next attempt waits a backoff (MinBackoff, doubling up to
+// MaxBackoff), and OnRefreshError hears of each failure. Callers wait only
+// when there is no valid token: then one fetch runs at a time and the
+// others wait for it; within the backoff after a failed fetch they get its
+// error at once instead of calling WeChat again.
+//
 // It never asks for force_refresh, so a dead token seen by this server
 // does not kill the token that other servers of the app share.
 type TokenSource struct {
@@ -22,12 +33,38 @@ type TokenSource struct {
 	RefreshBefore time.Duration
 	// FetchTimeout bounds one fetch. Default 10 seconds.
 	FetchTimeout time.Duration
+	// MinBackoff and MaxBackoff bound the wait after a failed fetch before
+	// the next one: MinBackoff after the first failure, doubling with each
+	// failure in a row up to MaxBackoff. Defaults 1 second and 1 minute.
+	MinBackoff, MaxBackoff time.Duration
+	// OnRefreshError, when set, is told of every failed fetch (so at most
+	// once per backoff), from the goroutine that fetched. It must not
+	// block for long.
+	OnRefreshError func(RefreshError)
+
+	now func() time.Time // the clock; time.Now when nil (tests set it)
 
 	mu        sync.Mutex
 	token     string
-	refreshAt time.Time
+	expiresAt time.Time // the cached token is valid before this
+	refreshAt time.Time // and due for replacement from this on
 	inflight  *tokenFetch
+	failures  int       // fetches failed in a row
+	retryAt   time.Time // no fetch before this, after a failure
+	lastErr   error     // the error of the last fetch, if it failed
 	fetches   atomic.Int64
+}
+
+// RefreshError tells of a failed access_token fetch.
+type RefreshError struct {
+	Err error // the *Error of the fetch
+	// Backoff is how long the source waits before it fetches again.
+	Backoff time.Duration
+	// Failures counts the failed fetches in a row, this one included.
+	Failures int
+	// CachedFor is how long the cached token remains valid and in use;
+	// 0 when there is none: calls that need a token fail meanwhile.
+	CachedFor time.Duration
 }
 
 type tokenFetch struct {
@@ -39,20 +76,35 @@ type tokenFetch struct {
 // Fetches returns how many stable_token calls this source has made.
 func (s *TokenSource) Fetches() int64 { return s.fetches.Load() }
 
-// Token returns a live access_token, fetching one if needed.
+func (s *TokenSource) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+// Token returns a live access_token: the cached one while it is valid
+// (starting a background refresh once it is due), else the result of a
+// fetch it waits for.
 func (s *TokenSource) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
-	now := time.Now()
-	if s.token != "" && now.Before(s.refreshAt) {
+	now := s.clock()
+	if s.token != "" && now.Before(s.expiresAt) {
 		t := s.token
+		if !now.Before(s.refreshAt) && s.inflight == nil && !now.Before(s.retryAt) {
+			s.startFetchLocked()
+		}
 		s.mu.Unlock()
 		return t, nil
 	}
 	f := s.inflight
 	if f == nil {
-		f = &tokenFetch{done: make(chan struct{})}
-		s.inflight = f
-		go s.fetch(f)
+		if s.lastErr != nil && now.Before(s.retryAt) {
+			err := s.lastErr
+			s.mu.Unlock()
+			return "", err
+		}
+		f = s.startFetchLocked()
 	}
 	s.mu.Unlock()
 	select {
@@ -67,8 +119,16 @@ func (s *TokenSource) Token(ctx context.Context) (string, error) {
 	}
 }
 
+// startFetchLocked starts a fetch; s.mu must be held.
+func (s *TokenSource) startFetchLocked() *tokenFetch {
+	f := &tokenFetch{done: make(chan struct{})}
+	s.inflight = f
+	go s.fetch(f)
+	return f
+}
+
 // fetch runs one stable_token call, detached from any caller's context
-// (several callers wait for it), and publishes its result.
+// (several callers may wait for it, or none), and publishes its result.
 func (s *TokenSource) fetch(f *tokenFetch) {
 	timeout := s.FetchTimeout
 	if timeout <= 0 {
@@ -77,27 +137,60 @@ func (s *TokenSource) fetch(f *tokenFetch) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s.fetches.Add(1)
+	// The token's life is counted from before the call: it started on
+	// WeChat's side somewhere during it.
+	start := s.clock()
 	at, err := s.Client.StableToken(ctx, false)
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	now := s.clock()
 	s.inflight = nil
 	f.token, f.err = at.Value, err
+	var report RefreshError
 	if err == nil {
-		now := time.Now()
 		margin := s.RefreshBefore
 		if margin <= 0 {
 			margin = 5 * time.Minute
 		}
-		// A token handed out late in its life would be stale at once:
+		// A token handed out late in its life would be due at once:
 		// keep it for half of what is left instead.
 		if margin > at.ExpiresIn/2 {
 			margin = at.ExpiresIn / 2
 		}
 		s.token = at.Value
-		s.refreshAt = now.Add(at.ExpiresIn - margin)
+		s.expiresAt = start.Add(at.ExpiresIn)
+		s.refreshAt = s.expiresAt.Add(-margin)
+		s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
+	} else {
+		s.failures++
+		backoff := s.backoff(s.failures)
+		s.retryAt, s.lastErr = now.Add(backoff), err
+		report = RefreshError{Err: err, Backoff: backoff, Failures: s.failures}
+		if s.token != "" && now.Before(s.expiresAt) {
+			report.CachedFor = s.expiresAt.Sub(now)
+		}
 	}
 	close(f.done)
+	s.mu.Unlock()
+	if err != nil && s.OnRefreshError != nil {
+		s.OnRefreshError(report)
+	}
+}
+
+// backoff is the wait after the given number of failed fetches in a row.
+func (s *TokenSource) backoff(failures int) time.Duration {
+	lo, hi := s.MinBackoff, s.MaxBackoff
+	if lo <= 0 {
+		lo = time.Second
+	}
+	if hi <= 0 {
+		hi = time.Minute
+	}
+	d := lo
+	for i := 1; i < failures && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
 }
 
 // Invalidate drops token if it is the cached one, so that the next Token

@@ -1,8 +1,8 @@
 'use strict'
 // Tests of wxauth.js against a real Caddy with wechat_auth in front of the
 // fake WeChat and an echo upstream. They are run by the Go test
-// TestMiniProgramHelper (caddymodule/miniprogram_test.go), which starts that
-// world and passes it in the environment:
+// TestMiniProgramHelper (miniprogram_test.go at the repository root),
+// which starts that world and passes it in the environment:
 //
 //   WXAUTH_BASE_URL  Caddy's base URL
 //   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
@@ -33,7 +33,7 @@ if (missing.length > 0) {
   throw new Error(
     `${missing.join(', ')} not set: these tests are run by the Go test ` +
       'TestMiniProgramHelper, which starts Caddy and the fake WeChat ' +
-      '(cd /work/main && go test ./caddymodule -run TestMiniProgramHelper -v)'
+      '(from the repository root: go test -run TestMiniProgramHelper -v .)'
   )
 }
 
@@ -475,6 +475,23 @@ test('bindPhone with a refused event rejects phone_denied without any HTTP call'
   assert.match(err.message, /user deny/)
   await rejects(auth.bindPhone({}), 'phone_denied', 0)
   await rejects(auth.bindPhone(undefined), 'phone_denied', 0)
+  assert.equal(wx.calls.length, 0)
+  assert.equal(wx.logins, 0)
+})
+
+test('bindPhone with the quota spent (errno 1400001) rejects phone_quota_exhausted, not phone_denied', async () => {
+  const { wx, auth } = newAuth({ user: 'erin' })
+  const err = await rejects(
+    auth.bindPhone({ type: 'getphonenumber', detail: { errMsg: 'getPhoneNumber:fail no permission', errno: 1400001 } }),
+    'phone_quota_exhausted',
+    0
+  )
+  assert.match(err.message, /quota/)
+  assert.equal(isRetryable(err), false)
+  // errno as a string, as some base libraries give it
+  await rejects(auth.bindPhone({ detail: { errno: '1400001' } }), 'phone_quota_exhausted', 0)
+  // another errno without a phone is still the user's refusal
+  await rejects(auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail user deny', errno: 112 } }), 'phone_denied', 0)
   assert.equal(wx.calls.length, 0)
   assert.equal(wx.logins, 0)
 })

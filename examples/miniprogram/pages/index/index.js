@@ -6,6 +6,7 @@ const auth = getApp().globalData.auth
 // describe turns an error into a line for the user.
 function describe(err) {
   if (err && err.code === 'phone_denied') return 'You did not share a phone number.'
+  if (err && err.code === 'phone_quota_exhausted') return 'We cannot ask for your phone number right now (not your fault): please try again tomorrow.'
   if (err && err.code) return `${err.code}: ${err.message}${isRetryable(err) ? ' (try again later)' : ''}`
   return String(err)
 }

@@ -1,12 +1,19 @@
-// Package testredis runs a real redis-server on a free loopback port for
-// tests: started, stopped, paused and restarted at will.
+// Package testredis runs real redis-server processes for tests: a single
+// server (started, stopped, paused and restarted at will), a Redis Cluster,
+// a primary with a replica watched by Sentinels, and a TCP proxy that can
+// freeze a link. Everything listens on 127.0.0.1 on free ports, keeps its
+// files under the test's temp dir, and is killed when the test ends.
+//
+// Where redis-server is not installed the tests that need it are skipped
+// (with WXAUTH_REQUIRE_TOOLS=1 in the environment they fail instead).
 package testredis
 
 import (
-	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,42 +23,126 @@ import (
 // Server is a redis-server child process.
 type Server struct {
 	Port int
+	// Socket is the server's unix socket path, when started with one.
+	Socket string
+	// Password is the requirepass the server was started with, if any;
+	// Do authenticates with it.
+	Password string
+
 	dir  string
+	args []string
 	cmd  *exec.Cmd
 	tb   testing.TB
 }
 
+// Options change how StartWith starts a server.
+type Options struct {
+	// Args are more redis-server arguments ("--replicaof", "127.0.0.1 7000").
+	Args []string
+	// Password makes the server require it (requirepass).
+	Password string
+	// Unix makes the server listen on a unix socket too (Server.Socket).
+	Unix bool
+	// Cluster starts the server with cluster-enabled yes, on a port whose
+	// cluster bus port (+10000) is free too.
+	Cluster bool
+	// Sentinel starts a Sentinel (redis-server --sentinel) with these
+	// lines in its sentinel.conf, instead of a data server.
+	Sentinel []string
+}
+
+// Need skips the test (or fails it, with WXAUTH_REQUIRE_TOOLS=1) when tool
+// is not on PATH.
+func Need(tb testing.TB, tool string) {
+	tb.Helper()
+	if _, err := exec.LookPath(tool); err == nil {
+		return
+	}
+	pkg := "redis-server"
+	if tool != "redis-server" {
+		pkg = "redis-tools"
+	}
+	msg := tool + " not installed: apt-get install -y " + pkg
+	if tool == "redis-server" {
+		msg = "redis-server not installed: apt-get install -y redis-server"
+	}
+	if os.Getenv("WXAUTH_REQUIRE_TOOLS") == "1" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
 // Start runs redis-server (from PATH) on a free port until the test ends.
-// A machine without it fails the test: the README and .ci/run say how to
-// install it (Debian: apt-get install redis-server).
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		tb.Fatalf("redis-server is not installed (Debian: apt-get install -y redis-server): %v", err)
+	return StartWith(tb, Options{})
+}
+
+// StartWith runs redis-server with o until the test ends.
+func StartWith(tb testing.TB, o Options) *Server {
+	tb.Helper()
+	Need(tb, "redis-server")
+	var port int
+	if o.Cluster {
+		port = freeClusterPort(tb)
+	} else {
+		port = FreePort(tb)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	s := &Server{Port: port, Password: o.Password, dir: tb.TempDir(), tb: tb}
+	if o.Sentinel != nil {
+		conf := filepath.Join(s.dir, "sentinel.conf")
+		lines := append([]string{
+			fmt.Sprintf("port %d", port),
+			"bind 127.0.0.1",
+			"dir " + s.dir,
+		}, o.Sentinel...)
+		if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		s.args = []string{conf, "--sentinel", "--loglevel", "warning"}
+	} else {
+		s.args = []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning"}
+		if o.Password != "" {
+			s.args = append(s.args, "--requirepass", o.Password, "--masterauth", o.Password)
+		}
+		if o.Unix {
+			s.Socket = filepath.Join(s.dir, "redis.sock")
+			s.args = append(s.args, "--unixsocket", s.Socket, "--unixsocketperm", "700")
+		}
+		if o.Cluster {
+			s.args = append(s.args, "--cluster-enabled", "yes", "--cluster-config-file",
+				filepath.Join(s.dir, "nodes.conf"), "--cluster-node-timeout", "2000")
+		}
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &Server{Port: port, dir: tb.TempDir(), tb: tb}
+	s.args = append(s.args, o.Args...)
 	s.start()
 	tb.Cleanup(s.Stop)
 	return s
 }
 
-// URL is the server's redis:// URL.
-func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port) }
+// URL is the server's redis:// URL (with its password, if any).
+func (s *Server) URL() string {
+	if s.Password != "" {
+		return fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", s.Password, s.Port)
+	}
+	return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port)
+}
 
 // Addr is host:port.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
 func (s *Server) start() {
 	s.tb.Helper()
-	s.cmd = exec.Command("redis-server", "--port", fmt.Sprint(s.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning")
-	if err := s.cmd.Start(); err != nil {
+	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		s.tb.Fatal(err)
+	}
+	s.cmd = exec.Command("redis-server", s.args...)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	err = s.cmd.Start()
+	logf.Close()
+	if err != nil {
 		s.tb.Fatalf("starting redis-server: %v", err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -61,21 +152,46 @@ func (s *Server) start() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.tb.Fatalf("redis-server on port %d did not answer PING", s.Port)
+	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+	s.tb.Fatalf("redis-server on port %d did not answer PING; its log:\n%s", s.Port, log)
 }
 
 func (s *Server) ping() bool {
-	c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+	v, err := Cmd(s.Addr(), "", "PING")
 	if err != nil {
-		return false
+		// a server that wants AUTH answers, so it is up
+		return strings.HasPrefix(err.Error(), "NOAUTH")
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
+	return v == "PONG"
+}
+
+// Do runs one command on the server (authenticated with its password) and
+// returns its reply: a string, an int64, nil, or a []any of those.
+func (s *Server) Do(args ...string) (any, error) { return Cmd(s.Addr(), s.Password, args...) }
+
+// MustDo is Do, failing the test on an error reply.
+func (s *Server) MustDo(args ...string) any {
+	s.tb.Helper()
+	v, err := s.Do(args...)
+	if err != nil {
+		s.tb.Fatalf("redis %s on %s: %v", strings.Join(args, " "), s.Addr(), err)
 	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return v
+}
+
+// Info returns one field of INFO (e.g. "role", "master_repl_offset").
+func (s *Server) Info(field string) string {
+	v, err := s.Do("INFO")
+	if err != nil {
+		return ""
+	}
+	str, _ := v.(string)
+	for _, line := range strings.Split(str, "\r\n") {
+		if k, val, ok := strings.Cut(line, ":"); ok && k == field {
+			return val
+		}
+	}
+	return ""
 }
 
 // Stop kills the server (its data is gone: it never saves).
@@ -102,3 +218,48 @@ func (s *Server) Pause() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
 
 // Resume undoes Pause.
 func (s *Server) Resume() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// freeClusterPort returns a free port p whose cluster bus port p+10000 is
+// free too.
+func freeClusterPort(tb testing.TB) int {
+	tb.Helper()
+	for i := 0; i < 100; i++ {
+		p := FreePort(tb)
+		if p+10000 > 65535 {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return p
+	}
+	tb.Fatal("no free port p with p+10000 free too")
+	return 0
+}
+
+// waitFor polls cond every 50 ms until it holds or timeout passes.
+func waitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

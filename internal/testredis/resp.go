@@ -20,6 +20,11 @@ func Cmd(addr, password string, args ...string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	return cmdOn(c, password, args...)
+}
+
+// cmdOn is Cmd on a connection, which it closes.
+func cmdOn(c net.Conn, password string, args ...string) (any, error) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	r := bufio.NewReader(c)

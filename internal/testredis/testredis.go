@@ -9,6 +9,7 @@
 package testredis
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
@@ -28,6 +29,8 @@ type Server struct {
 	// Password is the requirepass the server was started with, if any;
 	// Do authenticates with it.
 	Password string
+	// TLS: the server speaks TLS only.
+	TLS bool
 
 	dir  string
 	args []string
@@ -49,6 +52,11 @@ type Options struct {
 	// Sentinel starts a Sentinel (redis-server --sentinel) with these
 	// lines in its sentinel.conf, instead of a data server.
 	Sentinel []string
+	// Port is the port to listen on (default: a free one).
+	Port int
+	// TLSCertFile and TLSKeyFile make the server speak TLS only (no
+	// client certificates asked), with that certificate.
+	TLSCertFile, TLSKeyFile string
 }
 
 // Need skips the test (or fails it, with WXAUTH_REQUIRE_TOOLS=1) when tool
@@ -82,13 +90,15 @@ func Start(tb testing.TB) *Server {
 func StartWith(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	Need(tb, "redis-server")
-	var port int
-	if o.Cluster {
+	port := o.Port
+	switch {
+	case port != 0:
+	case o.Cluster:
 		port = freeClusterPort(tb)
-	} else {
+	default:
 		port = FreePort(tb)
 	}
-	s := &Server{Port: port, Password: o.Password, dir: tb.TempDir(), tb: tb}
+	s := &Server{Port: port, Password: o.Password, TLS: o.TLSCertFile != "", dir: tb.TempDir(), tb: tb}
 	if o.Sentinel != nil {
 		conf := filepath.Join(s.dir, "sentinel.conf")
 		lines := append([]string{
@@ -103,6 +113,10 @@ func StartWith(tb testing.TB, o Options) *Server {
 	} else {
 		s.args = []string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning"}
+		if s.TLS {
+			s.args = append(s.args, "--port", "0", "--tls-port", fmt.Sprint(port),
+				"--tls-cert-file", o.TLSCertFile, "--tls-key-file", o.TLSKeyFile, "--tls-auth-clients", "no")
+		}
 		if o.Password != "" {
 			s.args = append(s.args, "--requirepass", o.Password, "--masterauth", o.Password)
 		}
@@ -121,12 +135,17 @@ func StartWith(tb testing.TB, o Options) *Server {
 	return s
 }
 
-// URL is the server's redis:// URL (with its password, if any).
+// URL is the server's redis:// (rediss:// with TLS) URL, with its
+// password if any.
 func (s *Server) URL() string {
-	if s.Password != "" {
-		return fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", s.Password, s.Port)
+	scheme := "redis"
+	if s.TLS {
+		scheme = "rediss"
 	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port)
+	if s.Password != "" {
+		return fmt.Sprintf("%s://:%s@127.0.0.1:%d/0", scheme, s.Password, s.Port)
+	}
+	return fmt.Sprintf("%s://127.0.0.1:%d/0", scheme, s.Port)
 }
 
 // Addr is host:port.
@@ -157,7 +176,7 @@ func (s *Server) start() {
 }
 
 func (s *Server) ping() bool {
-	v, err := Cmd(s.Addr(), "", "PING")
+	v, err := s.cmd1("", "PING")
 	if err != nil {
 		// a server that wants AUTH answers, so it is up
 		return strings.HasPrefix(err.Error(), "NOAUTH")
@@ -167,7 +186,19 @@ func (s *Server) ping() bool {
 
 // Do runs one command on the server (authenticated with its password) and
 // returns its reply: a string, an int64, nil, or a []any of those.
-func (s *Server) Do(args ...string) (any, error) { return Cmd(s.Addr(), s.Password, args...) }
+func (s *Server) Do(args ...string) (any, error) { return s.cmd1(s.Password, args...) }
+
+func (s *Server) cmd1(password string, args ...string) (any, error) {
+	if !s.TLS {
+		return Cmd(s.Addr(), password, args...)
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", s.Addr(),
+		&tls.Config{InsecureSkipVerify: true}) // a test's own server
+	if err != nil {
+		return nil, err
+	}
+	return cmdOn(c, password, args...)
+}
 
 // MustDo is Do, failing the test on an error reply.
 func (s *Server) MustDo(args ...string) any {

@@ -247,13 +247,13 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	id := tokenID(token)
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	v, err := loginScript.Exec(ctx, c,
+	v, err := loginScript.exec(ctx, c,
 		[]string{prefix + "u:" + s.OpenID, prefix + "x:" + s.OpenID, prefix + "s:" + id},
 		[]string{
 			r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey),
 			s.OpenID, s.UnionID,
 			ms(l.SessionTTL), ms(l.IdleTimeout), ms(l.PhoneTTL), id,
-		}).ToArray()
+		}, "").ToArray()
 	if err != nil {
 		return Session{}, r.fail(err)
 	}
@@ -322,7 +322,7 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 		sv.Phone, sv.PhoneCountry = "", "" // the bind has lapsed
 	}
 	if deadline > 0 && renewDue(now, deadline, sv.expires-skew, l.IdleTimeout.Milliseconds()) {
-		err := renewScript.Exec(octx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}).Error()
+		err := renewScript.exec(octx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}, "").Error()
 		if err != nil {
 			_ = r.fail(err) // the session is live: served all the same
 		}
@@ -358,9 +358,10 @@ func (r *Redis) BindPhone(ctx context.Context, token, openID, phone, country str
 	}
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	n, err := bindPhoneScript.Exec(ctx, c,
-		[]string{r.keys.sessionKey(token), r.keys.userKey(openID)},
-		[]string{openID, phone, country, ms(r.limits.Load().PhoneTTL)}).AsInt64()
+	key := r.keys.sessionKey(token)
+	n, err := bindPhoneScript.exec(ctx, c,
+		[]string{key, r.keys.userKey(openID)},
+		[]string{openID, phone, country, ms(r.limits.Load().PhoneTTL)}, key).AsInt64()
 	if err != nil {
 		return r.fail(err)
 	}
@@ -382,7 +383,10 @@ func (r *Redis) Delete(ctx context.Context, token string) error {
 	}
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	if err := c.Do(ctx, c.B().Del().Key(r.keys.sessionKey(token)).Build()).Error(); err != nil {
+	// the PTTL after it: see script.exec (what this store deletes, its
+	// next Get does not find)
+	key := r.keys.sessionKey(token)
+	if err := c.DoMulti(ctx, c.B().Del().Key(key).Build(), c.B().Pttl().Key(key).Build())[0].Error(); err != nil {
 		return r.fail(err)
 	}
 	return nil
@@ -401,9 +405,10 @@ func (r *Redis) RevokeUser(ctx context.Context, openID string, forgetUser bool) 
 	}
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	n, err := revokeScript.Exec(ctx, c,
-		[]string{prefix + "x:" + openID, prefix + "u:" + openID},
-		[]string{prefix + "s:", forget}).AsInt64()
+	index := prefix + "x:" + openID
+	n, err := revokeScript.exec(ctx, c,
+		[]string{index, prefix + "u:" + openID},
+		[]string{prefix + "s:", forget}, index).AsInt64()
 	if err != nil {
 		return 0, r.fail(err)
 	}

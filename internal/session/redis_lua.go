@@ -1,6 +1,12 @@
 package session
 
-import "github.com/redis/rueidis"
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+
+	"github.com/redis/rueidis"
+)
 
 // The store's scripts. Each runs in one round trip (EVALSHA, EVAL the
 // first time on a node) on the keys of one user, which share a hash slot.
@@ -38,7 +44,7 @@ end
 // with the user's phone if bound less than phone TTL ago; it lives until
 // the idle timeout or the session TTL, whichever ends first. Returns
 // {phone bound at, phone, country} (all nil without a phone).
-var loginScript = rueidis.NewLuaScript(luaPrelude + `
+var loginScript = newScript(luaPrelude + `
 local cur = redis.call('HMGET', KEYS[1], 'kn', 'hn')
 if cur[2] ~= ARGV[2] then
 	if cur[1] then
@@ -80,7 +86,7 @@ return ph
 // Returns 0, writing nothing, when the session is gone or is not the
 // openid's; else rewrites the session's phone fields keeping its TTL (so
 // it neither revives nor lives longer) and the user's, and returns 1.
-var bindPhoneScript = rueidis.NewLuaScript(luaPrelude + `
+var bindPhoneScript = newScript(luaPrelude + `
 local v = redis.call('GET', KEYS[1])
 if not v then
 	return 0
@@ -112,7 +118,7 @@ return 1
 //
 // Returns how many of the indexed sessions were live (DEL counts only
 // keys that exist and have not expired).
-var revokeScript = rueidis.NewLuaScript(`
+var revokeScript = newScript(`
 local n = 0
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 for i = 1, #ids do
@@ -131,7 +137,7 @@ return n
 //
 //	KEYS: session
 //	ARGV: idle timeout ms (0: none, the absolute end), absolute end ms
-var renewScript = rueidis.NewLuaScript(luaPrelude + `
+var renewScript = newScript(luaPrelude + `
 local at = tonumber(ARGV[2])
 local idle = tonumber(ARGV[1])
 if idle > 0 and now + idle < at then
@@ -139,3 +145,38 @@ if idle > 0 and now + idle < at then
 end
 return redis.call('PEXPIREAT', KEYS[1], string.format('%.0f', at))
 `)
+
+// script is a Lua script run with EVALSHA (EVAL when the node does not
+// know it yet).
+type script struct{ body, sha string }
+
+func newScript(body string) *script {
+	sum := sha1.Sum([]byte(body))
+	return &script{body: body, sha: hex.EncodeToString(sum[:])}
+}
+
+// exec runs the script. With sync set (a key of the script's slot), it
+// pipelines a PTTL of that key after it, on the same connection, and
+// returns once both replies are in: the invalidations the script caused
+// for this client's own near cache come before that second reply, and the
+// client applies them before it delivers it. So what a store changes, its
+// next Get sees, without waiting for anything else.
+func (s *script) exec(ctx context.Context, c rueidis.Client, keys, args []string, sync string) rueidis.RedisResult {
+	run := func(evalsha bool) rueidis.RedisResult {
+		var cmd rueidis.Completed
+		if evalsha {
+			cmd = c.B().Evalsha().Sha1(s.sha).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+		} else {
+			cmd = c.B().Eval().Script(s.body).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+		}
+		if sync == "" {
+			return c.Do(ctx, cmd)
+		}
+		return c.DoMulti(ctx, cmd, c.B().Pttl().Key(sync).Build())[0]
+	}
+	res := run(true)
+	if err, ok := rueidis.IsRedisErr(res.Error()); ok && err.IsNoScript() {
+		res = run(false)
+	}
+	return res
+}

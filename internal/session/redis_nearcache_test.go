@@ -178,3 +178,30 @@ func TestRedisNearCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+// What a store changes itself, it sees at once: a logout is final for
+// the very next request on the same Caddy, near cache or not.
+func TestRedisNearCacheOwnWritesSeenAtOnce(t *testing.T) {
+	ctx := context.Background()
+	srv := testredis.Start(t)
+	st := newRedisStore(t, srv.URL(), Limits{})
+	for i := 0; i < 200; i++ {
+		tok, _ := login(t, st, "o-alice", skey(1))
+		cached(t, st, tok)
+		if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
+			t.Fatal(err)
+		}
+		if s := mustGet(t, st, tok); s.Phone != "13800138000" {
+			t.Fatalf("round %d: right after BindPhone: %+v", i, s)
+		}
+		cached(t, st, tok)
+		if i%2 == 0 {
+			if err := st.Delete(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := st.RevokeUser(ctx, "o-alice", false); err != nil {
+			t.Fatal(err)
+		}
+		wantNotFound(t, st, tok, fmt.Sprintf("round %d: right after the logout", i))
+	}
+}

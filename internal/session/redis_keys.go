@@ -88,16 +88,19 @@ func tokenID(token string) string {
 
 // sessionKey names token's session, in one allocation.
 func (k *redisKeys) sessionKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	n := len("wxauth:{") + len(k.appID) + 1 + tagLen + len("}:s:") + 43
-	b := make([]byte, 0, n)
-	b = append(b, "wxauth:{"...)
-	b = append(b, k.appID...)
-	b = append(b, ':')
-	b = append(b, token[:tagLen]...)
-	b = append(b, "}:s:"...)
-	b = base64.RawURLEncoding.AppendEncode(b, sum[:])
-	return string(b)
+	var raw [TokenLen]byte // on the stack: the hash allocates nothing
+	var id [43]byte
+	sum := sha256.Sum256(raw[:copy(raw[:], token)])
+	base64.RawURLEncoding.Encode(id[:], sum[:])
+	var b strings.Builder
+	b.Grow(len("wxauth:{") + len(k.appID) + 1 + tagLen + len("}:s:") + len(id))
+	b.WriteString("wxauth:{")
+	b.WriteString(k.appID)
+	b.WriteByte(':')
+	b.WriteString(token[:tagLen])
+	b.WriteString("}:s:")
+	b.Write(id[:])
+	return b.String()
 }
 
 func (k *redisKeys) userKey(openID string) string  { return k.prefix(k.tag(openID)) + "u:" + openID }

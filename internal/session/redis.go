@@ -97,7 +97,7 @@ type Redis struct {
 	keys    *redisKeys
 	opt     rueidis.ClientOption
 	timeout time.Duration
-	cache   bool
+	cache   atomic.Bool // the near cache is on
 	limits  atomic.Pointer[Limits]
 	onState func(up bool, err error)
 
@@ -173,12 +173,12 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 		keys:    keys,
 		opt:     opt,
 		timeout: o.Timeout,
-		cache:   cacheBytes > 0,
 		onState: o.OnStateChange,
 		epoch:   time.Now(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	r.cache.Store(cacheBytes > 0)
 	r.SetLimits(o.Limits)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if c, err := r.connect(); err != nil {
@@ -194,11 +194,20 @@ func NewRedis(o RedisOptions) (*Redis, error) {
 }
 
 // connect makes the client (rueidis connects at once, and finds a Cluster
-// or the Sentinels' master).
+// or the Sentinels' master). A Redis without RESP3 client tracking (older
+// than 6, or a proxy in front of it) gets a client without near cache.
+// It runs in NewRedis, then only in the heartbeat's goroutine.
 func (r *Redis) connect() (rueidis.Client, error) {
 	opt := r.opt
 	opt.InitAddress = append([]string(nil), r.opt.InitAddress...)
-	return rueidis.NewClient(opt)
+	c, err := rueidis.NewClient(opt)
+	if errors.Is(err, rueidis.ErrNoCache) && !opt.DisableCache {
+		r.cache.Store(false)
+		r.opt.DisableCache = true
+		opt.DisableCache = true
+		c, err = rueidis.NewClient(opt)
+	}
+	return c, err
 }
 
 // opCtx bounds one operation by the timeout.
@@ -295,7 +304,7 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 		deadline int64 // when the key expires, Unix ms of our clock (0: unknown)
 		hit      bool
 	)
-	if r.cache && r.fresh() {
+	if r.cache.Load() && r.fresh() {
 		res := c.DoCache(octx, c.B().Get().Key(key).Cache(), nearCacheTTL)
 		if val, err = res.ToString(); err != nil {
 			return Session{}, false, r.fail(err)

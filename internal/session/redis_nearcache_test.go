@@ -205,3 +205,31 @@ func TestRedisNearCacheOwnWritesSeenAtOnce(t *testing.T) {
 		wantNotFound(t, st, tok, fmt.Sprintf("round %d: right after the logout", i))
 	}
 }
+
+// A Redis without RESP3 (older than 6, or a proxy): no near cache, every
+// Get a round trip, all the rest the same.
+func TestRedisWithoutRESP3(t *testing.T) {
+	ctx := context.Background()
+	srv := testredis.StartWith(t, testredis.Options{Args: []string{"--rename-command", "HELLO", ""}})
+	a := newRedisStore(t, srv.URL(), Limits{})
+	b := newRedisStore(t, srv.URL(), Limits{})
+	if a.cache.Load() {
+		t.Fatal("near cache on without RESP3")
+	}
+	tok, _ := login(t, a, "o-alice", skey(1))
+	for i := 0; i < 3; i++ {
+		if _, hit, err := b.get(ctx, tok); err != nil || hit {
+			t.Fatalf("Get: hit %v, %v", hit, err)
+		}
+	}
+	if err := a.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
+		t.Fatal(err)
+	}
+	if s := mustGet(t, b, tok); s.Phone != "13800138000" {
+		t.Fatalf("%+v", s)
+	}
+	if n, err := a.RevokeUser(ctx, "o-alice", false); n != 1 || err != nil {
+		t.Fatalf("RevokeUser = %d, %v", n, err)
+	}
+	wantNotFound(t, b, tok, "revoked")
+}

@@ -12,10 +12,6 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// DefaultMaxSessions is how many sessions a Memory store holds when no
-// bound is given.
-const DefaultMaxSessions = 1_000_000
-
 // Memory is a Store in this process's memory: a ristretto cache of
 // sessions by token, bounded to maxSessions entries (cost 1 each) with
 // per-entry TTLs, and a keyring of each user's session_keys (as many
@@ -158,5 +154,3 @@ func (m *Memory) Close() error {
 	m.keys.close()
 	return nil
 }
-
-var _ Store = (*Memory)(nil)

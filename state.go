@@ -127,7 +127,10 @@ func acquireStore(appID, secret string, s storeSettings, redisTimeout time.Durat
 	}
 	val, loaded, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
 		if s.Redis != "" {
-			st, err := session.NewRedis(s.Redis, appID, secret, redisTimeout, s.Limits)
+			st, err := session.NewRedis(session.RedisOptions{
+				URL: s.Redis, AppID: appID, KeySecret: secret, Timeout: redisTimeout, Limits: s.Limits,
+				OnStateChange: logRedisState(appID),
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -149,6 +152,20 @@ func acquireStore(appID, secret string, s storeSettings, redisTimeout time.Durat
 		st.SetLimits(s.Limits)
 	}
 	return key, st, nil
+}
+
+// logRedisState logs when an app's Redis goes down (once; until it is back
+// every request with a token gets 503 at once) and when it is back.
+func logRedisState(appID string) func(up bool, err error) {
+	return func(up bool, err error) {
+		log := caddy.Log().Named("http.handlers.wechat_auth")
+		if up {
+			log.Info("redis is back: sessions are served again", zap.String("app_id", appID))
+			return
+		}
+		log.Error("redis is down: requests with a token get 503 session_store_unavailable until it is back",
+			zap.String("app_id", appID), zap.Error(err))
+	}
 }
 
 // storeSizes sums the live sessions of the stores that count them, by app.

@@ -217,5 +217,3 @@ func (r *Redis) open(openID, sealed string) string {
 
 // Close implements Store.
 func (r *Redis) Close() error { return r.client.Close() }
-
-var _ Store = (*Redis)(nil)

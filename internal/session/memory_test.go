@@ -55,6 +55,21 @@ func TestEntryPacking(t *testing.T) {
 	}
 }
 
+// BindPhone binds to the session's own user only.
+func TestMemoryBindPhoneChecksTheOpenID(t *testing.T) {
+	m := newTestMemory(t, Limits{MaxSessions: 10})
+	ctx := context.Background()
+	tok, _ := login(t, m, oid(1), "", k1)
+	if err := m.BindPhone(ctx, tok, oid(2), "13800138000", "86"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("BindPhone with another openid = %v", err)
+	}
+	for _, u := range []int{1, 2} {
+		if _, s := login(t, m, oid(u), "", k1); s.Phone != "" {
+			t.Errorf("user %d got a phone: %+v", u, s)
+		}
+	}
+}
+
 func TestMemoryLoginRefusesOversizedIDs(t *testing.T) {
 	m := newTestMemory(t, Limits{MaxSessions: 10})
 	ctx := context.Background()
@@ -182,6 +197,29 @@ func TestMemoryGenerations(t *testing.T) {
 	wantLen(t, m, 6)
 }
 
+// A renewal that loses a race with a Delete (or an eviction) puts the
+// entry back in the cache; it must read as gone, and leaving the cache
+// again must not count it out a second time.
+func TestMemoryEntryCountedOutOnce(t *testing.T) {
+	m := newTestMemory(t, Limits{MaxSessions: 100, IdleTimeout: time.Hour})
+	ctx := context.Background()
+	a, _ := login(t, m, oid(1), "", k1)
+	login(t, m, oid(1), "", k1)
+	e, _ := m.sessions.Get(a)
+	if err := m.Delete(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// what a Get renewing a meanwhile does
+	m.sessions.SetWithTTL(a, e, 1, time.Hour)
+	m.sessions.Wait()
+	wantGone(t, m, a, "an entry put back after its Delete")
+	m.users.end(e) // what its eviction does
+	wantLen(t, m, 1)
+	if n, _ := m.RevokeUser(ctx, oid(1), false); n != 1 {
+		t.Errorf("RevokeUser = %d, want 1", n)
+	}
+}
+
 // Gets renew an idle session in place, at most every IdleTimeout/4.
 func TestMemoryIdleRenewalIsRare(t *testing.T) {
 	const idle = 2 * time.Second
@@ -239,11 +277,11 @@ func TestMemorySetLimitsIdle(t *testing.T) {
 	b, _ := login(t, m, oid(2), "", k1)
 	m.SetLimits(Limits{MaxSessions: 100, IdleTimeout: idle})
 	time.Sleep(idle + idle/2)
-	wantGone(t, m, b, "unused for 1.5 × the idle timeout set after its login")
-	wantGone(t, m, a, "unused for 1.5 × the idle timeout set again")
 	if err := m.BindPhone(ctx, a, oid(1), "1", "86"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("BindPhone on an idle session = %v", err)
 	}
+	wantGone(t, m, b, "unused for 1.5 × the idle timeout set after its login")
+	wantGone(t, m, a, "unused for 1.5 × the idle timeout set again")
 	wantLen(t, m, 0)
 }
 

@@ -70,10 +70,11 @@ func NewMemory(l Limits) (*Memory, error) {
 	return m, nil
 }
 
-// SetLimits implements Store: live sessions stay, MaxSessions resizes
-// the cache in place (shrinking it evicts only as new sessions come),
-// a new SessionTTL applies to new sessions, a new IdleTimeout to every
-// session from its next use, a new PhoneTTL to every bound phone.
+// SetLimits implements Store: live sessions stay. MaxSessions resizes
+// the cache in place (shrinking it evicts only as new sessions come; the
+// admission counters stay sized for the first MaxSessions), a new
+// SessionTTL applies to new sessions, a new IdleTimeout to every session
+// at its next use, a new PhoneTTL to every bound phone.
 func (m *Memory) SetLimits(l Limits) {
 	l = l.WithDefaults()
 	m.limitsMu.Lock()

@@ -24,7 +24,7 @@ func BenchmarkRedisGet(b *testing.B) {
 	tokens := func(st *Redis, n int) []string {
 		var toks []string
 		for i := 0; i < n; i++ {
-			tok, _ := login(b, st, fmt.Sprintf("o-bench%05d", i), skey(i))
+			tok, _ := rlogin(b, st, fmt.Sprintf("o-bench%05d", i), skey(i))
 			toks = append(toks, tok)
 		}
 		return toks

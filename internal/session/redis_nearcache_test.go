@@ -77,7 +77,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 			func(s Session) bool { return s.Phone == "13800138000" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, _ := login(t, b, "o-alice", skey(1))
+			tok, _ := rlogin(t, b, "o-alice", skey(1))
 			if s := cached(t, a, tok); s.OpenID != "o-alice" || s.Phone != "" {
 				t.Fatalf("cached: %+v", s)
 			}
@@ -98,7 +98,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 	t.Run("expiry", func(t *testing.T) {
 		b.SetLimits(Limits{SessionTTL: 300 * time.Millisecond})
 		defer b.SetLimits(Limits{})
-		tok, _ := login(t, b, "o-alice", skey(1))
+		tok, _ := rlogin(t, b, "o-alice", skey(1))
 		loggedIn := time.Now()
 		cached(t, a, tok)
 		time.Sleep(time.Until(loggedIn.Add(300 * time.Millisecond)))
@@ -121,7 +121,7 @@ func TestRedisNearCacheStaleLinkNotServed(t *testing.T) {
 		o.OnStateChange = log.hook
 	})
 	b := newRedisStore(t, srv.URL(), Limits{})
-	tok, _ := login(t, b, "o-alice", skey(1))
+	tok, _ := rlogin(t, b, "o-alice", skey(1))
 	cached(t, a, tok)
 
 	proxy.Freeze()
@@ -152,7 +152,7 @@ func TestRedisNearCacheBounded(t *testing.T) {
 	st := newRedisStore(t, srv.URL()+"?near_cache=16KB", Limits{})
 	var toks []string
 	for i := 0; i < 300; i++ {
-		tok, _ := login(t, st, fmt.Sprintf("o-user%03d", i), skey(i))
+		tok, _ := rlogin(t, st, fmt.Sprintf("o-user%03d", i), skey(i))
 		toks = append(toks, tok)
 	}
 	hits := 0
@@ -186,12 +186,12 @@ func TestRedisNearCacheOwnWritesSeenAtOnce(t *testing.T) {
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{})
 	for i := 0; i < 200; i++ {
-		tok, _ := login(t, st, "o-alice", skey(1))
+		tok, _ := rlogin(t, st, "o-alice", skey(1))
 		cached(t, st, tok)
 		if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
 			t.Fatal(err)
 		}
-		if s := mustGet(t, st, tok); s.Phone != "13800138000" {
+		if s := rmustGet(t, st, tok); s.Phone != "13800138000" {
 			t.Fatalf("round %d: right after BindPhone: %+v", i, s)
 		}
 		cached(t, st, tok)
@@ -216,7 +216,7 @@ func TestRedisWithoutRESP3(t *testing.T) {
 	if a.cache.Load() {
 		t.Fatal("near cache on without RESP3")
 	}
-	tok, _ := login(t, a, "o-alice", skey(1))
+	tok, _ := rlogin(t, a, "o-alice", skey(1))
 	for i := 0; i < 3; i++ {
 		if _, hit, err := b.get(ctx, tok); err != nil || hit {
 			t.Fatalf("Get: hit %v, %v", hit, err)
@@ -225,7 +225,7 @@ func TestRedisWithoutRESP3(t *testing.T) {
 	if err := a.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
-	if s := mustGet(t, b, tok); s.Phone != "13800138000" {
+	if s := rmustGet(t, b, tok); s.Phone != "13800138000" {
 		t.Fatalf("%+v", s)
 	}
 	if n, err := a.RevokeUser(ctx, "o-alice", false); n != 1 || err != nil {

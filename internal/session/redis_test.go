@@ -48,7 +48,7 @@ func skey(n int) string {
 
 // login logs openID in with session_key key; it returns the token and
 // what Login returned.
-func login(tb testing.TB, st Store, openID, key string) (string, Session) {
+func rlogin(tb testing.TB, st Store, openID, key string) (string, Session) {
 	tb.Helper()
 	tok := st.NewToken(openID)
 	s, err := st.Login(context.Background(), tok, Session{OpenID: openID, UnionID: "u-" + openID}, key)
@@ -58,7 +58,7 @@ func login(tb testing.TB, st Store, openID, key string) (string, Session) {
 	return tok, s
 }
 
-func mustGet(tb testing.TB, st Store, tok string) Session {
+func rmustGet(tb testing.TB, st Store, tok string) Session {
 	tb.Helper()
 	s, err := st.Get(context.Background(), tok)
 	if err != nil {
@@ -97,14 +97,14 @@ func TestRedisLifecycle(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{})
-	tok, s := login(t, st, "o-alice", skey(1))
+	tok, s := rlogin(t, st, "o-alice", skey(1))
 	if s != (Session{OpenID: "o-alice", UnionID: "u-o-alice"}) {
 		t.Fatalf("Login returned %+v", s)
 	}
 	if !WellFormedToken(tok) {
 		t.Fatalf("NewToken made %q", tok)
 	}
-	if got := mustGet(t, st, tok); got != s {
+	if got := rmustGet(t, st, tok); got != s {
 		t.Fatalf("Get = %+v, want %+v", got, s)
 	}
 	if n, ok := st.Len(); n != 0 || ok {
@@ -124,13 +124,13 @@ func TestRedisLifecycle(t *testing.T) {
 		t.Errorf("deleting junk: %v", err)
 	}
 	// another app on the same Redis never sees app wxapp's sessions
-	tok2, _ := login(t, st, "o-alice", skey(1))
+	tok2, _ := rlogin(t, st, "o-alice", skey(1))
 	other := newRedisStore(t, srv.URL(), Limits{}, func(o *RedisOptions) { o.AppID = "wxother" })
 	wantNotFound(t, other, tok2, "another app")
 	if n, err := other.RevokeUser(ctx, "o-alice", true); n != 0 || err != nil {
 		t.Errorf("another app's RevokeUser = %d, %v", n, err)
 	}
-	mustGet(t, st, tok2)
+	rmustGet(t, st, tok2)
 }
 
 func TestRedisTokens(t *testing.T) {
@@ -203,21 +203,21 @@ func TestRedisLoginRefusesBadInput(t *testing.T) {
 func TestRedisSessionTTL(t *testing.T) {
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Second})
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	loggedIn := time.Now()
 	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > 1000 {
 		t.Fatalf("PTTL %d, want (0, 1000]", ttl)
 	}
-	mustGet(t, st, tok)
+	rmustGet(t, st, tok)
 	time.Sleep(time.Until(loggedIn.Add(time.Second + 20*time.Millisecond)))
 	wantNotFound(t, st, tok, "after SessionTTL")
 
 	// SetLimits: live sessions keep their life, new ones get the new one
 	st.SetLimits(Limits{SessionTTL: time.Hour})
-	long, _ := login(t, st, "o-alice", skey(1))
+	long, _ := rlogin(t, st, "o-alice", skey(1))
 	st.SetLimits(Limits{SessionTTL: 2 * time.Second})
-	short, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, long)
+	short, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, long)
 	if ttl := pttl(t, srv, st, long); ttl < int64(time.Hour/time.Millisecond)-60_000 {
 		t.Errorf("a session of before SetLimits: PTTL %d", ttl)
 	}
@@ -232,14 +232,14 @@ func TestRedisIdleTimeout(t *testing.T) {
 	const idle = time.Second
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: time.Hour})
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > 1000 {
 		t.Fatalf("PTTL after login %d, want (0, idle]", ttl)
 	}
 	// used every idle/5 for 2 idle timeouts: alive all along
 	var last time.Time
 	for end := time.Now().Add(2 * idle); time.Now().Before(end); time.Sleep(idle / 5) {
-		mustGet(t, st, tok)
+		rmustGet(t, st, tok)
 		last = time.Now()
 	}
 	// a burst of Gets within idle/4 writes at most once (twice if it
@@ -247,7 +247,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 	before := cmdCalls(t, srv, "pexpireat")
 	start := time.Now()
 	for i := 0; i < 300; i++ {
-		mustGet(t, st, tok)
+		rmustGet(t, st, tok)
 	}
 	last = time.Now()
 	renewals := cmdCalls(t, srv, "pexpireat") - before
@@ -266,10 +266,10 @@ func TestRedisIdleCappedBySessionTTL(t *testing.T) {
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: time.Second, SessionTTL: 1500 * time.Millisecond})
 	start := time.Now()
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	loggedIn := time.Now()
 	for time.Since(start) < 1300*time.Millisecond {
-		mustGet(t, st, tok)
+		rmustGet(t, st, tok)
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(time.Until(loggedIn.Add(1500*time.Millisecond + 20*time.Millisecond)))
@@ -281,14 +281,14 @@ func TestRedisIdleCappedBySessionTTL(t *testing.T) {
 func TestRedisIdleTimeoutChanged(t *testing.T) {
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	st.SetLimits(Limits{SessionTTL: time.Hour, IdleTimeout: time.Minute})
-	mustGet(t, st, tok)
+	rmustGet(t, st, tok)
 	if ttl := pttl(t, srv, st, tok); ttl > 60_000 {
 		t.Errorf("idle timeout turned on: PTTL %d after a Get, want <= 1 min", ttl)
 	}
 	st.SetLimits(Limits{SessionTTL: time.Hour})
-	mustGet(t, st, tok)
+	rmustGet(t, st, tok)
 	if ttl := pttl(t, srv, st, tok); ttl < 3_500_000 {
 		t.Errorf("idle timeout turned off: PTTL %d after a Get, want about 1 h", ttl)
 	}
@@ -298,37 +298,37 @@ func TestRedisPhoneBelongsToTheUser(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: time.Hour})
-	t1, _ := login(t, st, "o-alice", skey(1))
-	other, _ := login(t, st, "o-bob", skey(2))
+	t1, _ := rlogin(t, st, "o-alice", skey(1))
+	other, _ := rlogin(t, st, "o-bob", skey(2))
 	if err := st.BindPhone(ctx, t1, "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
-	if s := mustGet(t, st, t1); s.Phone != "13800138000" || s.PhoneCountry != "86" || s.OpenID != "o-alice" || s.UnionID != "u-o-alice" {
+	if s := rmustGet(t, st, t1); s.Phone != "13800138000" || s.PhoneCountry != "86" || s.OpenID != "o-alice" || s.UnionID != "u-o-alice" {
 		t.Fatalf("after BindPhone: %+v", s)
 	}
 	// a later login of the user starts with it
-	t2, s2 := login(t, st, "o-alice", skey(1))
+	t2, s2 := rlogin(t, st, "o-alice", skey(1))
 	if s2.Phone != "13800138000" || s2.PhoneCountry != "86" {
 		t.Fatalf("Login after a bind returned %+v", s2)
 	}
-	if s := mustGet(t, st, t2); s.Phone != "13800138000" {
+	if s := rmustGet(t, st, t2); s.Phone != "13800138000" {
 		t.Fatalf("the new session: %+v", s)
 	}
-	if s := mustGet(t, st, other); s.Phone != "" {
+	if s := rmustGet(t, st, other); s.Phone != "" {
 		t.Fatalf("another user got the phone: %+v", s)
 	}
 	// a new bind replaces it
 	if err := st.BindPhone(ctx, t2, "o-alice", "13900139000", "86"); err != nil {
 		t.Fatal(err)
 	}
-	if _, s3 := login(t, st, "o-alice", skey(1)); s3.Phone != "13900139000" {
+	if _, s3 := rlogin(t, st, "o-alice", skey(1)); s3.Phone != "13900139000" {
 		t.Fatalf("after a second bind: %+v", s3)
 	}
 	// BindPhone with a token of another user binds nothing
 	if err := st.BindPhone(ctx, other, "o-alice", "10000000000", "1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("BindPhone with bob's token for alice: %v", err)
 	}
-	if s := mustGet(t, st, other); s.Phone != "" {
+	if s := rmustGet(t, st, other); s.Phone != "" {
 		t.Errorf("bob's session: %+v", s)
 	}
 }
@@ -337,19 +337,19 @@ func TestRedisPhoneTTL(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: 500 * time.Millisecond})
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
 	bound := time.Now()
-	if _, s := login(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
+	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
 		t.Fatalf("login within PhoneTTL: %+v", s)
 	}
 	time.Sleep(time.Until(bound.Add(600 * time.Millisecond)))
-	if _, s := login(t, st, "o-alice", skey(1)); s.Phone != "" {
+	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "" {
 		t.Fatalf("login after PhoneTTL: %+v", s)
 	}
-	if s := mustGet(t, st, tok); s.Phone != "" || s.OpenID != "o-alice" {
+	if s := rmustGet(t, st, tok); s.Phone != "" || s.OpenID != "o-alice" {
 		t.Fatalf("the session of the bind, after PhoneTTL: %+v", s)
 	}
 }
@@ -359,7 +359,7 @@ func TestRedisBindPhoneAfterDelete(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
-	tok, _ := login(t, st, "o-alice", skey(1))
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	before := pttl(t, srv, st, tok)
 	time.Sleep(20 * time.Millisecond)
 	if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
@@ -379,7 +379,7 @@ func TestRedisBindPhoneAfterDelete(t *testing.T) {
 	}
 	wantNotFound(t, st, tok, "after Delete and BindPhone")
 	// and it bound nothing to the user
-	if _, s := login(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
+	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
 		t.Errorf("a bind on a deleted session changed the user's phone: %+v", s)
 	}
 	if err := st.BindPhone(ctx, "junk", "o-alice", "1", "1"); !errors.Is(err, ErrNotFound) {
@@ -393,10 +393,10 @@ func TestRedisRevokeUser(t *testing.T) {
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
 	var alice []string
 	for i := 0; i < 4; i++ {
-		tok, _ := login(t, st, "o-alice", skey(1))
+		tok, _ := rlogin(t, st, "o-alice", skey(1))
 		alice = append(alice, tok)
 	}
-	bob, _ := login(t, st, "o-bob", skey(2))
+	bob, _ := rlogin(t, st, "o-bob", skey(2))
 	if err := st.BindPhone(ctx, alice[0], "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestRedisRevokeUser(t *testing.T) {
 	}
 	// one that expired on its own
 	st.SetLimits(Limits{SessionTTL: 100 * time.Millisecond})
-	expired, _ := login(t, st, "o-alice", skey(1))
+	expired, _ := rlogin(t, st, "o-alice", skey(1))
 	st.SetLimits(Limits{SessionTTL: time.Hour})
 	time.Sleep(150 * time.Millisecond)
 	wantNotFound(t, st, expired, "expired")
@@ -417,12 +417,12 @@ func TestRedisRevokeUser(t *testing.T) {
 	for _, tok := range alice {
 		wantNotFound(t, st, tok, "revoked")
 	}
-	mustGet(t, st, bob)
+	rmustGet(t, st, bob)
 	// the user is kept: keys and phone
 	if k, _, err := st.UserKeys(ctx, "o-alice"); err != nil || k != skey(1) {
 		t.Errorf("UserKeys after RevokeUser(forget=false): %q, %v", k, err)
 	}
-	tok, s := login(t, st, "o-alice", skey(1))
+	tok, s := rlogin(t, st, "o-alice", skey(1))
 	if s.Phone != "13800138000" {
 		t.Errorf("the phone went with RevokeUser(forget=false): %+v", s)
 	}
@@ -435,7 +435,7 @@ func TestRedisRevokeUser(t *testing.T) {
 	wantNotFound(t, st, tok, "revoked")
 
 	// forgetUser: the phone and the keys go too
-	tok, _ = login(t, st, "o-alice", skey(1))
+	tok, _ = rlogin(t, st, "o-alice", skey(1))
 	if n, err := st.RevokeUser(ctx, "o-alice", true); n != 1 || err != nil {
 		t.Errorf("RevokeUser(forget) = %d, %v; want 1", n, err)
 	}
@@ -443,13 +443,13 @@ func TestRedisRevokeUser(t *testing.T) {
 	if _, _, err := st.UserKeys(ctx, "o-alice"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("UserKeys of a forgotten user: %v", err)
 	}
-	if _, s := login(t, st, "o-alice", skey(1)); s.Phone != "" {
+	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "" {
 		t.Errorf("a forgotten user's phone came back: %+v", s)
 	}
 	if n, err := st.RevokeUser(ctx, "o-nobody", true); n != 0 || err != nil {
 		t.Errorf("RevokeUser(unknown) = %d, %v", n, err)
 	}
-	mustGet(t, st, bob)
+	rmustGet(t, st, bob)
 }
 
 // WeChat hands out the same session_key again: the previous one stays.
@@ -472,7 +472,7 @@ func TestRedisUnchangedSessionKey(t *testing.T) {
 		{skey(3), skey(3), skey(2)},
 		{skey(2), skey(2), skey(3)},
 	} {
-		login(t, st, "o-alice", step.key)
+		rlogin(t, st, "o-alice", step.key)
 		n, p, err := st.UserKeys(ctx, "o-alice")
 		if err != nil || n != step.newest || p != step.before {
 			t.Fatalf("after a login with %s: UserKeys = %q, %q, %v; want %q, %q", step.key, n, p, err, step.newest, step.before)
@@ -502,12 +502,12 @@ func TestRedisNothingSecretInClear(t *testing.T) {
 	for i, openID := range []string{"o-alice", "o-bob", "o-carol"} {
 		for j := 0; j < 3; j++ {
 			key := skey(10*i + j)
-			tok, _ := login(t, st, openID, key)
+			tok, _ := rlogin(t, st, openID, key)
 			tokens, keys = append(tokens, tok), append(keys, key)
 			if err := st.BindPhone(ctx, tok, openID, "13800138000", "86"); err != nil {
 				t.Fatal(err)
 			}
-			mustGet(t, st, tok)
+			rmustGet(t, st, tok)
 		}
 	}
 	if err := st.Delete(ctx, tokens[0]); err != nil {
@@ -605,9 +605,9 @@ func TestRedisDownFailsFastAndRecovers(t *testing.T) {
 		o.Timeout = timeout
 		o.OnStateChange = log.hook
 	})
-	tok, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, tok)
-	mustGet(t, st, tok) // in the near cache now
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, tok)
+	rmustGet(t, st, tok) // in the near cache now
 
 	allFailFast := func(when string) {
 		t.Helper()
@@ -646,7 +646,7 @@ func TestRedisDownFailsFastAndRecovers(t *testing.T) {
 	allFailFast("paused")
 	srv.Resume()
 	waitState([]string{"down", "up"})
-	if s := mustGet(t, st, tok); s.OpenID != "o-alice" {
+	if s := rmustGet(t, st, tok); s.OpenID != "o-alice" {
 		t.Fatalf("after Resume: %+v", s)
 	}
 
@@ -657,8 +657,8 @@ func TestRedisDownFailsFastAndRecovers(t *testing.T) {
 	waitState([]string{"down", "up", "down", "up"})
 	// the near cache held the session; Redis lost it: not served
 	wantNotFound(t, st, tok, "Redis restarted empty")
-	tok2, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, tok2)
+	tok2, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, tok2)
 	_, errs := log.get()
 	if errs[0] == nil || errs[1] != nil || errs[2] == nil || errs[3] != nil {
 		t.Errorf("OnStateChange errors: %v", errs)
@@ -690,6 +690,6 @@ func TestRedisStartsWhileDown(t *testing.T) {
 		ev, _ := log.get()
 		return fmt.Sprint(ev) == "[down up]"
 	})
-	tok, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, tok)
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, tok)
 }

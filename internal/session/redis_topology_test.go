@@ -41,7 +41,7 @@ func TestRedisCluster(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		u := user{openID: fmt.Sprintf("o-user%02d", i)}
 		for j := 0; j < 2; j++ {
-			tok, _ := login(t, a, u.openID, skey(i))
+			tok, _ := rlogin(t, a, u.openID, skey(i))
 			u.tokens = append(u.tokens, tok)
 		}
 		users = append(users, u)
@@ -58,7 +58,7 @@ func TestRedisCluster(t *testing.T) {
 	}
 	for _, u := range users {
 		for _, tok := range u.tokens {
-			if s := mustGet(t, b, tok); s.OpenID != u.openID {
+			if s := rmustGet(t, b, tok); s.OpenID != u.openID {
 				t.Fatalf("Get through another store: %+v", s)
 			}
 		}
@@ -67,7 +67,7 @@ func TestRedisCluster(t *testing.T) {
 	if err := b.BindPhone(ctx, u.tokens[0], u.openID, "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
-	if _, s := login(t, b, u.openID, skey(7)); s.Phone != "13800138000" {
+	if _, s := rlogin(t, b, u.openID, skey(7)); s.Phone != "13800138000" {
 		t.Fatalf("phone through the Cluster: %+v", s)
 	}
 	if k, _, err := b.UserKeys(ctx, u.openID); err != nil || k != skey(7) {
@@ -106,14 +106,14 @@ func TestRedisSentinelFailover(t *testing.T) {
 	}
 	var toks []string
 	for i := 0; i < 10; i++ {
-		tok, _ := login(t, st, fmt.Sprintf("o-user%02d", i), skey(i))
+		tok, _ := rlogin(t, st, fmt.Sprintf("o-user%02d", i), skey(i))
 		toks = append(toks, tok)
 	}
 	if err := st.BindPhone(ctx, toks[3], "o-user03", "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range toks {
-		mustGet(t, st, tok)
+		rmustGet(t, st, tok)
 	}
 	sent.WaitReplicated()
 	killed := time.Now()
@@ -129,11 +129,11 @@ func TestRedisSentinelFailover(t *testing.T) {
 	})
 	t.Logf("served again %v after the primary died; OnStateChange: %v", time.Since(killed), func() []string { ev, _ := log.get(); return ev }())
 	for i, tok := range toks {
-		if s := mustGet(t, st, tok); s.OpenID != fmt.Sprintf("o-user%02d", i) {
+		if s := rmustGet(t, st, tok); s.OpenID != fmt.Sprintf("o-user%02d", i) {
 			t.Fatalf("after the failover: %+v", s)
 		}
 	}
-	if s := mustGet(t, st, toks[3]); s.Phone != "13800138000" {
+	if s := rmustGet(t, st, toks[3]); s.Phone != "13800138000" {
 		t.Fatalf("the phone after the failover: %+v", s)
 	}
 	var tok string
@@ -142,7 +142,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 		_, err := st.Login(ctx, tok, Session{OpenID: "o-new"}, skey(99))
 		return err == nil
 	})
-	mustGet(t, st, tok)
+	rmustGet(t, st, tok)
 	if n, err := st.RevokeUser(ctx, "o-user05", false); n != 1 || err != nil {
 		t.Fatalf("RevokeUser after the failover = %d, %v", n, err)
 	}
@@ -156,8 +156,8 @@ func TestRedisSentinelFailover(t *testing.T) {
 func TestRedisUnixSocketAndPassword(t *testing.T) {
 	srv := testredis.StartWith(t, testredis.Options{Unix: true, Password: "pw-Zq81x"})
 	st := newRedisStore(t, "unix://:pw-Zq81x@"+srv.Socket, Limits{})
-	tok, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, tok)
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, tok)
 	if n := srv.MustDo("EXISTS", st.keys.sessionKey(tok)).(int64); n != 1 {
 		t.Fatal("the session is not in that Redis")
 	}
@@ -173,7 +173,7 @@ func TestRedisUnixSocketAndPassword(t *testing.T) {
 	// the URL's user name works too (ACL)
 	srv.MustDo("ACL", "SETUSER", "wxauth", "on", ">pw-user-1", "~*", "+@all")
 	acl := newRedisStore(t, fmt.Sprintf("redis://wxauth:pw-user-1@%s", srv.Addr()), Limits{})
-	mustGet(t, acl, tok)
+	rmustGet(t, acl, tok)
 }
 
 // rediss://: TLS, with the certificate verified (against the system roots
@@ -195,8 +195,8 @@ func TestRedisTLS(t *testing.T) {
 		t.Fatalf("OnStateChange: %v", errs)
 	}
 	st := newRedisStore(t, srv.URL(), Limits{}, func(o *RedisOptions) { o.rootCAs = pool })
-	tok, _ := login(t, st, "o-alice", skey(1))
-	mustGet(t, st, tok)
+	tok, _ := rlogin(t, st, "o-alice", skey(1))
+	rmustGet(t, st, tok)
 	// plain redis:// to a TLS port does not work either
 	plain := newRedisStore(t, strings.Replace(srv.URL(), "rediss://", "redis://", 1), Limits{}, func(o *RedisOptions) {
 		o.Timeout = 300 * time.Millisecond

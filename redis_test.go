@@ -119,11 +119,17 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	rd.Pause()
 	expect503("redis paused")
 	rd.Resume()
-	e.do("GET", "/api/x", "", bearer(tok)...).upstream(t) // the same session, back
+	// the same session, back by itself once the store sees Redis again
+	within(t, 3*time.Second, "the session after Redis resumed", func() bool {
+		return e.do("GET", "/api/x", "", bearer(tok)...).status == http.StatusOK
+	})
 
 	rd.Stop()
 	expect503("redis stopped")
 	rd.Restart() // empty: old sessions are gone, new logins work
+	within(t, 3*time.Second, "the store after Redis restarted", func() bool {
+		return e.do("GET", "/api/x", "", bearer(tok)...).status != http.StatusServiceUnavailable
+	})
 	if got := e.do("GET", "/api/x", "", bearer(tok)...).errorCode(t, 401); got != "invalid_token" {
 		t.Errorf("old token on an emptied Redis: %q", got)
 	}

@@ -227,7 +227,6 @@ http://127.0.0.1:$P_C {
 EOF
 if ((REDIS == 1)); then
 	cat >>"$CADDYFILE" <<EOF
-
 # R: wechat_auth with its sessions in Redis (near cache on) + reverse_proxy
 http://127.0.0.1:$P_R {
 	wechat_auth {

@@ -101,7 +101,7 @@ func bearerToken(h http.Header) (token string, present bool) {
 	for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
 		t = t[:len(t)-1]
 	}
-	if !wellFormedToken(t) {
+	if !session.WellFormedToken(t) {
 		return "", true
 	}
 	return t, true

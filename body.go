@@ -15,15 +15,38 @@ func readJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
 	if r.Method != http.MethodPost {
 		return &errMethodNotAllowed
 	}
+	body, e := readBody(w, r)
+	if e != nil {
+		return e
+	}
+	return decodeJSON(body, dst)
+}
+
+// readOptionalJSON is readJSON for a body that may be left out: an empty
+// body leaves dst as it is.
+func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) *apiError {
+	body, e := readBody(w, r)
+	if e != nil || len(body) == 0 {
+		return e
+	}
+	return decodeJSON(body, dst)
+}
+
+// readBody reads a request body of at most maxBodySize bytes, trimmed.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &errBodyTooLarge
+			return nil, &errBodyTooLarge
 		}
-		return &errInvalidJSON
+		return nil, &errInvalidJSON
 	}
-	body = bytes.TrimSpace(body)
+	return bytes.TrimSpace(body), nil
+}
+
+// decodeJSON decodes one JSON object, and nothing after it, into dst.
+func decodeJSON(body []byte, dst any) *apiError {
 	if len(body) == 0 || body[0] != '{' {
 		return &errInvalidJSON
 	}

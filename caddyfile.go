@@ -14,7 +14,7 @@ import (
 // the reference lists them.
 var caddyfileOptions = []string{
 	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
-	"max_sessions", "redis", "redis_timeout", "phone_data_max_age", "failure_limit",
+	"max_sessions", "idle_timeout", "phone_ttl", "redis", "redis_timeout", "phone_data_max_age", "failure_limit",
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -27,6 +27,8 @@ var caddyfileOptions = []string{
 //		session_ttl   <duration>
 //		timeout       <duration>
 //		max_sessions  <n>
+//		idle_timeout  <duration>
+//		phone_ttl     <duration>
 //		redis         <url>
 //		redis_timeout <duration>
 //		phone_data_max_age <duration>
@@ -74,6 +76,22 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.Timeout = dur
+		case "idle_timeout":
+			if val == "0" || val == "off" {
+				h.IdleTimeout = 0
+				break
+			}
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			h.IdleTimeout = dur
+		case "phone_ttl":
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			h.PhoneTTL = dur
 		case "redis_timeout":
 			dur, err := parseDuration(d, name, val)
 			if err != nil {

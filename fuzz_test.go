@@ -6,7 +6,6 @@ package wechatauth
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +23,7 @@ const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"
 
 // fuzzHandler is a provisioned-by-hand Handler against a fake WeChat.
 func fuzzHandler(f *testing.F) *Handler {
-	store, err := session.NewMemory(10000)
+	store, err := session.NewMemory(session.Limits{MaxSessions: 10000})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -78,15 +77,7 @@ func FuzzLoginBody(f *testing.F) {
 
 func FuzzPhoneBody(f *testing.F) {
 	h := fuzzHandler(f)
-	token := newToken()
-	key := "AAAAAAAAAAAAAAAAAAAAAA=="
-	ctx := context.Background()
-	if err := h.store.PutUserKey(ctx, "ofuzz", key, time.Hour); err != nil {
-		f.Fatal(err)
-	}
-	if err := h.store.Create(ctx, token, session.Session{OpenID: "ofuzz"}, time.Hour); err != nil {
-		f.Fatal(err)
-	}
+	token := storeSession(f, h.store, session.Session{OpenID: "ofuzz"})
 	for _, s := range []string{`{"code":"phone-13800138000"}`, `{"code":"bad-1"}`,
 		`{"encryptedData":"AAAAAAAAAAAAAAAAAAAAAA==","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`,
 		`{"encryptedData":"x","iv":"y"}`, `{"encryptedData":5}`, `{"iv":""}`, `{}`, `{"code":""}`} {

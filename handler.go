@@ -50,7 +50,8 @@ const (
 //     user's openid and session_key, keeps both on the server and answers
 //     {"token", "expires_in"}.
 //   - POST /wx/phone with the token: binds the user's phone number.
-//   - POST /wx/logout with the token: ends the session.
+//   - POST /wx/logout with the token: ends the session; with the body
+//     {"all": true}, every session of the user.
 //
 // Any other request must carry "Authorization: Bearer <token>" (unless
 // require is "none"); it goes on with X-WX-OpenID, X-WX-UnionID,
@@ -93,6 +94,18 @@ type Handler struct {
 	// How many sessions the in-memory store holds at most. Default
 	// 1000000. The app's store setting.
 	MaxSessions int64 `json:"max_sessions,omitempty"`
+
+	// How long a session may go unused before it ends. Default 0: off.
+	// A session used at least every idle_timeout/2 lives until
+	// session_ttl; one unused for 1.5 × idle_timeout has ended. The app's
+	// store setting.
+	IdleTimeout caddy.Duration `json:"idle_timeout,omitempty"`
+
+	// How long a phone bound to a user stays bound, from the bind, for
+	// every later login of the user (so require phone passes without
+	// another billed getPhoneNumber). Default 720h. The app's store
+	// setting.
+	PhoneTTL caddy.Duration `json:"phone_ttl,omitempty"`
 
 	// A Redis URL (redis://[user:password@]host:port/db, rediss:// for
 	// TLS, or unix:///path) to keep the sessions in, shared by every Caddy
@@ -201,6 +214,8 @@ func (h *Handler) storeSettings() storeSettings {
 	l := session.Limits{
 		MaxSessions: h.MaxSessions,
 		SessionTTL:  h.sessionTTL,
+		IdleTimeout: time.Duration(h.IdleTimeout),
+		PhoneTTL:    time.Duration(h.PhoneTTL),
 	}.WithDefaults()
 	return storeSettings{Redis: h.redisURL, Limits: l}
 }
@@ -233,6 +248,12 @@ func (h *Handler) Validate() error {
 	}
 	if h.MaxSessions < 0 {
 		return fmt.Errorf("wechat_auth: max_sessions %d: want a positive whole number", h.MaxSessions)
+	}
+	if h.IdleTimeout < 0 {
+		return fmt.Errorf("wechat_auth: idle_timeout %v: want a positive duration, or 0 for none", time.Duration(h.IdleTimeout))
+	}
+	if h.PhoneTTL < 0 {
+		return fmt.Errorf("wechat_auth: phone_ttl %v: want a positive duration", time.Duration(h.PhoneTTL))
 	}
 	if h.PhoneDataMaxAge < 0 {
 		return fmt.Errorf("wechat_auth: phone_data_max_age %v: want 0 (any age) or a positive duration", time.Duration(h.PhoneDataMaxAge))

@@ -436,7 +436,7 @@ func (e *env) recordSessionKeys() {
 }
 
 // knownUsers are the user names tests log in with (for the log grep).
-var knownUsers = []string{"alice", "bob", "carol", "dave", "erin"}
+var knownUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 

@@ -49,7 +49,6 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) *apiError {
 // startSession trades a login code with WeChat and stores the session:
 // a new token, or the error to answer.
 func (h *Handler) startSession(r *http.Request, code string) (string, *apiError) {
-
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	ws, err := h.wx.Code2Session(ctx, code)
@@ -59,16 +58,13 @@ func (h *Handler) startSession(r *http.Request, code string) (string, *apiError)
 		return "", e
 	}
 
-	token := newToken()
-	s := session.Session{OpenID: ws.OpenID, UnionID: ws.UnionID}
-	err = h.store.PutUserKey(r.Context(), ws.OpenID, ws.SessionKey, h.sessionTTL)
-	if err == nil {
-		err = h.store.Create(r.Context(), token, s, h.sessionTTL)
-	}
+	token := h.store.NewToken(ws.OpenID)
+	s, err := h.store.Login(r.Context(), token, session.Session{OpenID: ws.OpenID, UnionID: ws.UnionID}, ws.SessionKey)
 	if err != nil {
 		h.logger.Error("login: session not stored", zap.String("openid", ws.OpenID), zap.Error(err))
 		return "", storeFailure(err)
 	}
-	h.logger.Info("login", zap.String("openid", ws.OpenID), zap.Bool("unionid", ws.UnionID != ""))
+	h.logger.Info("login", zap.String("openid", ws.OpenID), zap.Bool("unionid", ws.UnionID != ""),
+		zap.Bool("phone_bound", s.Phone != ""))
 	return token, nil
 }

@@ -7,11 +7,31 @@ import (
 )
 
 // logout answers POST /wx/logout: the token dies in the shared store, so
-// on every block and every Caddy that uses it.
+// on every block and every Caddy that uses it (204). With the body
+// {"all": true}, every session of the caller's user dies: 200
+// {"revoked": n}. An empty body, or {"all": false}, is a plain logout.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) *apiError {
 	token, s, e := h.sessionPOST(r)
 	if e != nil {
 		return e
+	}
+	var req struct {
+		All bool `json:"all"`
+	}
+	if e := readOptionalJSON(w, r, &req); e != nil {
+		return e
+	}
+	if req.All {
+		n, err := h.store.RevokeUser(r.Context(), s.OpenID, false)
+		if err != nil {
+			h.logger.Error("logout everywhere: sessions not revoked", zap.Error(err))
+			return storeFailure(err)
+		}
+		h.logger.Info("logout everywhere", zap.String("openid", s.OpenID), zap.Int("revoked", n))
+		writeJSON(w, http.StatusOK, struct {
+			Revoked int `json:"revoked"`
+		}{n})
+		return nil
 	}
 	if err := h.store.Delete(r.Context(), token); err != nil {
 		h.logger.Error("logout: session not deleted", zap.Error(err))

@@ -55,10 +55,9 @@ func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *apiError {
 	if e != nil {
 		return e
 	}
-	s.Phone, s.PhoneCountry = phone.PurePhoneNumber, phone.CountryCode
-	if err := h.store.Update(r.Context(), token, s); err != nil {
+	if err := h.store.BindPhone(r.Context(), token, s.OpenID, phone.PurePhoneNumber, phone.CountryCode); err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
-			h.logger.Error("phone: session not updated", zap.Error(err))
+			h.logger.Error("phone: not bound", zap.Error(err))
 		}
 		return storeFailure(err)
 	}

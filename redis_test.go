@@ -119,11 +119,17 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	rd.Pause()
 	expect503("redis paused")
 	rd.Resume()
-	e.do("GET", "/api/x", "", bearer(tok)...).upstream(t) // the same session, back
+	// the same session, back by itself once the store sees Redis again
+	within(t, 3*time.Second, "the session after Redis resumed", func() bool {
+		return e.do("GET", "/api/x", "", bearer(tok)...).status == http.StatusOK
+	})
 
 	rd.Stop()
 	expect503("redis stopped")
 	rd.Restart() // empty: old sessions are gone, new logins work
+	within(t, 3*time.Second, "the store after Redis restarted", func() bool {
+		return e.do("GET", "/api/x", "", bearer(tok)...).status != http.StatusServiceUnavailable
+	})
 	if got := e.do("GET", "/api/x", "", bearer(tok)...).errorCode(t, 401); got != "invalid_token" {
 		t.Errorf("old token on an emptied Redis: %q", got)
 	}
@@ -169,8 +175,9 @@ var caddyBinary = sync.OnceValues(func() (string, error) {
 
 // caddyProcess runs the built Caddy with a Caddyfile as a child process.
 type caddyProcess struct {
-	base    string
-	logPath string
+	base     string
+	adminURL string
+	logPath  string
 }
 
 func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
@@ -181,9 +188,10 @@ func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
 	}
 	dir := t.TempDir()
 	port := freePort(t)
-	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), logPath: filepath.Join(dir, "caddy.log")}
+	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), adminURL: "http://" + admin, logPath: filepath.Join(dir, "caddy.log")}
 	v := e.vars()
-	v.Port, v.Admin, v.Log = port, "off", p.logPath
+	v.Port, v.Admin, v.Log = port, admin, p.logPath
 	var buf bytes.Buffer
 	if err := template.Must(template.New("").Parse(globalOptions+caddyfile)).Execute(&buf, v); err != nil {
 		t.Fatal(err)

@@ -112,6 +112,7 @@ func claimStoreSettings(ctx caddy.Context, appID string, s storeSettings) error 
 type storeEntry struct {
 	session.Store
 	appID string
+	kind  string // "memory" or "redis"
 }
 
 func (e *storeEntry) Destruct() error { return e.Close() }
@@ -125,23 +126,47 @@ func acquireStore(appID, secret string, s storeSettings, redisTimeout time.Durat
 		// secret, so the secret is part of its name (hashed).
 		key = "store\x00" + appID + "\x00redis\x00" + s.Redis + "\x00" + secretHash(secret)
 	}
-	val, _, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
-		var st session.Store
-		var err error
+	val, loaded, err := stores.LoadOrNew(key, func() (caddy.Destructor, error) {
 		if s.Redis != "" {
-			st, err = session.NewRedis(s.Redis, appID, secret, redisTimeout)
-		} else {
-			st, err = session.NewMemory(s.MaxSessions)
+			st, err := session.NewRedis(session.RedisOptions{
+				URL: s.Redis, AppID: appID, KeySecret: secret, Timeout: redisTimeout, Limits: s.Limits,
+				OnStateChange: logRedisState(appID),
+			})
+			if err != nil {
+				return nil, err
+			}
+			return &storeEntry{st, appID, "redis"}, nil
 		}
+		st, err := session.NewMemory(s.Limits)
 		if err != nil {
 			return nil, err
 		}
-		return &storeEntry{st, appID}, nil
+		return &storeEntry{st, appID, "memory"}, nil
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	return key, val.(*storeEntry).Store, nil
+	st := val.(*storeEntry).Store
+	if loaded {
+		// a reload: the live store takes the new config's limits, and
+		// keeps its sessions
+		st.SetLimits(s.Limits)
+	}
+	return key, st, nil
+}
+
+// logRedisState logs when an app's Redis goes down (once; until it is back
+// every request with a token gets 503 at once) and when it is back.
+func logRedisState(appID string) func(up bool, err error) {
+	return func(up bool, err error) {
+		log := caddy.Log().Named("http.handlers.wechat_auth")
+		if up {
+			log.Info("redis is back: sessions are served again", zap.String("app_id", appID))
+			return
+		}
+		log.Error("redis is down: requests with a token get 503 session_store_unavailable until it is back",
+			zap.String("app_id", appID), zap.Error(err))
+	}
 }
 
 // storeSizes sums the live sessions of the stores that count them, by app.
@@ -149,8 +174,8 @@ func storeSizes() map[string]int64 {
 	perApp := map[string]int64{}
 	stores.Range(func(_, v any) bool {
 		e := v.(*storeEntry)
-		if c, ok := e.Store.(interface{ Len() int64 }); ok {
-			perApp[e.appID] += c.Len()
+		if n, ok := e.Len(); ok {
+			perApp[e.appID] += n
 		}
 		return true
 	})

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh: load benchmark of wechat_auth against a plain reverse_proxy
 # and against the usual alternative (forward_auth to a small session
-# service). See bench/README.md.
+# service), with its sessions in memory and in Redis (near cache on, and
+# off: the cache-miss path). See bench/README.md.
 #
 #   bench/run.sh                          # 5 rounds x 10 s per target, wrk -t2 -c64
 #   ROUNDS=2 DURATION=3 bench/run.sh      # a quick run
@@ -9,6 +10,7 @@
 # Knobs (environment): ROUNDS (5), DURATION (10, seconds per target and
 # round), CONNS (64), THREADS (2), WARMUP (2, seconds per target before
 # round 1, 0 for none), LOGIN_DURATION (10, seconds), BASE_PORT (19100),
+# REDIS (1; 0 leaves out the Redis targets R and RC and redis-server),
 # KEEP=1 (keep the temp dir with the binaries, logs and raw wrk output).
 set -euo pipefail
 
@@ -19,20 +21,27 @@ THREADS=${THREADS:-2}
 WARMUP=${WARMUP:-2}
 LOGIN_DURATION=${LOGIN_DURATION:-10}
 BASE_PORT=${BASE_PORT:-19100}
+REDIS=${REDIS:-1}
 KEEP=${KEEP:-0}
 
 APP_ID=wxbench000000001
 APP_SECRET=benchsecret
+# the Redis targets are apps of their own: an app's store is one for all
+# of its blocks (contract v2), so R (near cache) and RC (near cache off)
+# cannot share B's app_id
+APP_ID_R=wxbench000000002
+APP_ID_RC=wxbench000000003
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: FAILED: $*"; exit 1; }
 
-for v in ROUNDS DURATION CONNS THREADS WARMUP LOGIN_DURATION BASE_PORT; do
+for v in ROUNDS DURATION CONNS THREADS WARMUP LOGIN_DURATION BASE_PORT REDIS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (seconds for durations), got '${!v}'"
 done
 ((ROUNDS >= 1)) || die "ROUNDS must be at least 1"
 ((DURATION >= 1 && LOGIN_DURATION >= 1)) || die "DURATION and LOGIN_DURATION must be at least 1"
 ((CONNS >= THREADS && THREADS >= 1)) || die "need CONNS >= THREADS >= 1"
+((REDIS == 0 || REDIS == 1)) || die "REDIS must be 0 or 1, got '$REDIS'"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -89,6 +98,14 @@ if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	PATH=/usr/local/go/bin:$PATH
 fi
 command -v go >/dev/null 2>&1 || die "go not found (install Go 1.26, see README.md)"
+if ((REDIS == 1)) && ! command -v redis-server >/dev/null 2>&1; then
+	say "bench: installing redis-server (apt-get)"
+	if ((EUID == 0)); then
+		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null || die "apt-get install redis-server failed"
+	else
+		sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null || die "apt-get install redis-server failed"
+	fi
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wxauth-bench.XXXXXX")
 BIN=$WORK/bin
@@ -109,7 +126,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=7 # wxfake, upstream, sessiond, A, B, B-phone, C
+NPORTS=10 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -122,6 +139,7 @@ done
 [[ -n $base ]] || die "no free block of $NPORTS ports from $BASE_PORT on (set BASE_PORT)"
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
+P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -148,12 +166,19 @@ start() {
 }
 
 # ---------------------------------------------------------------- start
-start wxfake "$BIN/wxfake" -listen "127.0.0.1:$P_WX" -app "$APP_ID:$APP_SECRET"
+start wxfake "$BIN/wxfake" -listen "127.0.0.1:$P_WX" -app "$APP_ID:$APP_SECRET" \
+	-app "$APP_ID_R:$APP_SECRET" -app "$APP_ID_RC:$APP_SECRET"
 wait_port wxfake "$LAST_PID" "$P_WX"
 start upstream "$BIN/echo" -tiny -listen "127.0.0.1:$P_UP"
 wait_port upstream "$LAST_PID" "$P_UP"
 start sessiond "$BIN/sessiond" -listen "127.0.0.1:$P_SESS"
 wait_port sessiond "$LAST_PID" "$P_SESS"
+if ((REDIS == 1)); then
+	mkdir -p "$WORK/redis"
+	start redis redis-server --port "$P_REDIS" --bind 127.0.0.1 --save "" --appendonly no \
+		--dir "$WORK/redis" --loglevel warning
+	wait_port redis "$LAST_PID" "$P_REDIS"
+fi
 
 CADDYFILE=$WORK/Caddyfile
 cat >"$CADDYFILE" <<EOF
@@ -200,9 +225,37 @@ http://127.0.0.1:$P_C {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 EOF
+if ((REDIS == 1)); then
+	cat >>"$CADDYFILE" <<EOF
+# R: wechat_auth with its sessions in Redis (near cache on) + reverse_proxy
+http://127.0.0.1:$P_R {
+	wechat_auth {
+		app_id $APP_ID_R
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		redis redis://127.0.0.1:$P_REDIS
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
+# RC: the same with the near cache off: every request asks Redis (what a
+# near cache miss costs)
+http://127.0.0.1:$P_RC {
+	wechat_auth {
+		app_id $APP_ID_RC
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		redis redis://127.0.0.1:$P_REDIS?near_cache=off
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+EOF
+fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-for p in "$P_A" "$P_B" "$P_BP" "$P_C"; do wait_port caddy "$CADDY_PID" "$p"; done
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C")
+if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
+for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
 # ---------------------------------------------------------------- tokens
 # login PORT CODE: prints the token of a successful /wx/login.
@@ -222,6 +275,10 @@ resp=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_BP"
 TOKEN_C=$(curl -sS -X POST "http://127.0.0.1:$P_SESS/issue?openid=obench_sessiond_user_00000001") || die "sessiond /issue failed"
 TOKEN_C=${TOKEN_C%$'\n'}
 [[ -n $TOKEN_C ]] || die "sessiond /issue gave no token"
+if ((REDIS == 1)); then
+	TOKEN_R=$(login "$P_R" ok-benchr)
+	TOKEN_RC=$(login "$P_RC" ok-benchrc)
+fi
 
 # ---------------------------------------------------------------- sanity
 PATH_Q=/api/hello
@@ -243,6 +300,17 @@ expect 200 "$P_C" "$TOKEN_C"
 expect 401 "$P_C"
 expect 401 "$P_C" "$TOKEN_B"
 [[ $(curl -sS "http://127.0.0.1:$P_A$PATH_Q") == ok ]] || die "the tiny upstream does not answer ok"
+if ((REDIS == 1)); then
+	expect 200 "$P_R" "$TOKEN_R"
+	expect 401 "$P_R" "$TOKEN_B"
+	expect 200 "$P_RC" "$TOKEN_RC"
+	expect 401 "$P_RC" "$TOKEN_R"
+	# the sessions of R and RC are in Redis, not in Caddy's memory
+	for app in "$APP_ID_R" "$APP_ID_RC"; do
+		n=$(redis-cli -p "$P_REDIS" --scan --pattern "wxauth:{$app:*}:s:*" | wc -l)
+		((n == 1)) || die "Redis holds $n sessions of app $app after one login, want 1 (is the redis option wired to the Redis store?)"
+	done
+fi
 
 # ---------------------------------------------------------------- wrk
 TARGETS=(A B BP C)
@@ -253,7 +321,15 @@ declare -A LABEL=(
 	[B]="B  wechat_auth + reverse_proxy"
 	[BP]="BP wechat_auth require phone"
 	[C]="C  forward_auth->sessiond + r_p"
+	[R]="R  wechat_auth, Redis + r_p"
+	[RC]="RC Redis, near cache off (miss)"
 )
+if ((REDIS == 1)); then
+	# interleaved with the others; R and RC next to A and B
+	TARGETS=(A R B RC BP C)
+	PORT[R]=$P_R PORT[RC]=$P_RC
+	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
+fi
 declare -A RPS P50 P99
 
 # to_ms "1.23ms": a wrk latency in milliseconds.
@@ -298,6 +374,7 @@ run_wrk() {
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "bench: Caddy on 127.0.0.1:$P_A (A) :$P_B (B) :$P_BP (B-phone) :$P_C (C); fake WeChat :$P_WX, upstream :$P_UP, sessiond :$P_SESS"
+if ((REDIS == 1)); then say "bench: Redis targets on :$P_R (R) :$P_RC (RC), redis-server :$P_REDIS"; fi
 say "bench: $ROUNDS rounds x ${DURATION}s per target, wrk -t$THREADS -c$CONNS, order ${TARGETS[*]}; load average $LOAD_BEFORE"
 if ((WARMUP > 0)); then
 	say "bench: warm-up, ${WARMUP}s per target"
@@ -379,7 +456,7 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "machine:  $(nproc) cores, $CPU, $(uname -sr)"
 	echo "tools:    $(go env GOVERSION), wrk $WRKV; Caddy, wrk and the helpers share the machine"
 	echo "load:     loadavg $LOAD_BEFORE before, $LOAD_AFTER after"
-	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved A B BP C, wrk -t$THREADS -c$CONNS,"
+	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved ${TARGETS[*]}, wrk -t$THREADS -c$CONNS,"
 	echo "          GET $PATH_Q with Authorization: Bearer (all targets), upstream answers \"ok\""
 	echo
 	printf '%-33s %9s %17s %9s %9s\n' "target" "req/s" "min..max" "p50 ms" "p99 ms"
@@ -394,6 +471,12 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line B A)"
 	echo "  $(ratio_line B C)"
 	echo "  $(ratio_line BP A)"
+	if ((REDIS == 1)); then
+		echo "  $(ratio_line R A)"
+		echo "  $(ratio_line R B)"
+		echo "  $(ratio_line RC A)"
+		echo "  $(ratio_line RC R)"
+	fi
 	echo
 	echo "login:    POST /wx/login, new code each (wechat_auth -> fake WeChat), ${LOGIN_DURATION}s, wrk -t$THREADS -c$CONNS"
 	echo "          $LOGIN_RPS req/s, p50 $(printf %.2f "$LOGIN_P50") ms, p99 $(printf %.2f "$LOGIN_P99") ms, non-2xx $LOGIN_BAD of $LOGIN_TOTAL ($LOGIN_SHARE%)"

@@ -2,115 +2,321 @@ package session
 
 import (
 	"hash/maphash"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// keyring holds each user's newest and previous session_key for the
-// Memory store: a record of 40 bytes per user in plain sharded maps keyed
-// by a seeded 64-bit hash of the openid, far leaner than a cache entry.
-// (Two openids with one hash, odds about n²/2^65, would share a record:
-// one user's legacy phone data would then fail to decrypt, nothing worse:
-// data sealed for one user never opens with another's key.)
+// keyring holds the Memory store's user records: each user's newest and
+// previous session_key, the generation and count of their live sessions,
+// and the phone they bound. A record is 48 bytes in plain sharded maps
+// keyed by a seeded 64-bit hash of the openid (far leaner than a cache
+// entry); a second, independent 32-bit hash tells apart two openids that
+// share the first (odds about n²/2^65): the newcomer takes the slot over,
+// and the sessions of the other end, so no user ever sees another's phone.
+//
+// Generations make RevokeUser O(1): every session carries the generation
+// of its user at login, and is live only while the record holds that
+// generation. Generations come from one store-wide counter, so a record
+// created again (after a sweep, an eviction or a forgetting RevokeUser)
+// never gives an older session life back.
+//
+// The live count of a record is the number of its sessions of the current
+// generation that have not ended; their sum is the store's Len. A session
+// is counted in by Login and out exactly once, by whoever sets its dead
+// bit, always under the record's shard lock (so that a count never races
+// a RevokeUser).
 type keyring struct {
-	seed   maphash.Seed
-	limit  int // records per shard
-	shards [keyringShards]keyShard
-	stop   chan struct{}
-	done   chan struct{}
+	seed, checkSeed maphash.Seed
+	epoch           time.Time    // the store's clock: time.Since(epoch)
+	limit           atomic.Int64 // records per shard
+	phoneTTL        atomic.Int64 // Limits.PhoneTTL
+	live            atomic.Int64 // live sessions, all users
+	gens            atomic.Uint32
+	shards          [keyringShards]userShard
+	stop            chan struct{}
+	done            chan struct{}
 }
 
 const keyringShards = 64
 
-type keyShard struct {
-	mu sync.Mutex
-	m  map[uint64]keyRecord
+type userShard struct {
+	mu     sync.Mutex
+	users  map[uint64]userRecord
+	phones map[uint64]phoneRecord // users with flagPhone
 }
 
-type keyRecord struct {
+type userRecord struct {
 	newest, previous [16]byte
-	expires          uint32 // Unix seconds
-	hasPrevious      bool
+	// expires is when the record may go (a login pushes it to the login's
+	// absolute expiry), in seconds since the epoch, rounded up; a bound
+	// phone younger than the PhoneTTL keeps it longer.
+	expires uint32
+	gen     uint32 // generation of the live sessions
+	check   uint32 // the second hash of the openid
+	bits    uint32 // flags (high 8 bits), live sessions (low 24, saturating)
 }
 
-// newKeyring holds up to max records and sweeps expired ones every sweep.
-func newKeyring(max int64, sweep time.Duration) *keyring {
+const (
+	flagKey      = 1 << 31 // newest is set
+	flagPrevious = 1 << 30 // previous is set
+	flagPhone    = 1 << 29 // phones holds the user's phone
+	liveMask     = 1<<24 - 1
+)
+
+func (r *userRecord) live() int { return int(r.bits & liveMask) }
+
+func (r *userRecord) addLive(d int) {
+	n := min(max(r.live()+d, 0), liveMask)
+	r.bits = r.bits&^liveMask | uint32(n)
+}
+
+type phoneRecord struct {
+	phone, country string
+	bound          time.Duration // since the epoch
+}
+
+func newKeyring(maxSessions int64, phoneTTL, sweep time.Duration) *keyring {
 	k := &keyring{
-		seed:  maphash.MakeSeed(),
-		limit: int(max/keyringShards) + 1,
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		seed:      maphash.MakeSeed(),
+		checkSeed: maphash.MakeSeed(),
+		epoch:     time.Now(),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
+	k.setLimit(maxSessions)
+	k.phoneTTL.Store(int64(phoneTTL))
 	for i := range k.shards {
-		k.shards[i].m = make(map[uint64]keyRecord)
+		k.shards[i].users = make(map[uint64]userRecord)
+		k.shards[i].phones = make(map[uint64]phoneRecord)
 	}
 	go k.sweeper(sweep)
 	return k
 }
 
-func (k *keyring) shard(openID string) (*keyShard, uint64) {
+// setLimit sizes the shards for maxSessions users, with room for the
+// unevenness of hashing (four standard deviations).
+func (k *keyring) setLimit(maxSessions int64) {
+	mean := float64(maxSessions) / keyringShards
+	k.limit.Store(int64(mean+4*math.Sqrt(mean)) + 16)
+}
+
+// now returns the store's clock (monotonic).
+func (k *keyring) now() time.Duration { return time.Since(k.epoch) }
+
+func secondsUp(d time.Duration) uint32 {
+	return uint32(min((d+time.Second-1)/time.Second, math.MaxUint32))
+}
+
+func (k *keyring) shard(openID string) (*userShard, uint64) {
 	h := maphash.String(k.seed, openID)
 	return &k.shards[h%keyringShards], h
 }
 
-// put makes key the user's newest, the newest before it the previous.
-func (k *keyring) put(openID string, key [16]byte, ttl time.Duration) {
+func (k *keyring) checkOf(openID string) uint32 {
+	return uint32(maphash.String(k.checkSeed, openID))
+}
+
+// newGen returns a generation never handed out before (until 2^32 have).
+func (k *keyring) newGen() uint32 {
+	for {
+		if g := k.gens.Add(1); g != 0 {
+			return g
+		}
+	}
+}
+
+// login records a login of openID with key at now, for a session that
+// lives until absExp: the key rotates in, the session is counted in the
+// user's generation (returned), and the phone the user has bound, if any,
+// is returned.
+func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string) {
 	s, h := k.shard(openID)
-	now := time.Now()
-	exp := uint32(now.Add(ttl).Unix())
+	check := k.checkOf(openID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, found := s.m[h]
-	if found && cur.expires <= uint32(now.Unix()) {
-		found = false
+	r, ok := s.users[h]
+	if ok && r.check != check {
+		k.drop(s, h, r) // another openid with the same hash: it gives way
+		ok = false
 	}
-	if found && cur.newest == key {
-		cur.expires = exp
-		s.m[h] = cur
-		return
+	if !ok {
+		if int64(len(s.users)) >= k.limit.Load() {
+			k.makeRoom(s, now)
+		}
+		r = userRecord{gen: k.newGen(), check: check}
 	}
-	if !found && len(s.m) >= k.limit {
-		s.evictOne(now)
+	if r.expires < secondsUp(now) {
+		r.bits &^= flagKey | flagPrevious // the keys expired with the record
 	}
-	s.m[h] = keyRecord{newest: key, previous: cur.newest, hasPrevious: found, expires: exp}
+	switch {
+	case r.bits&flagKey == 0:
+		r.newest = key
+		r.bits |= flagKey
+	case r.newest != key:
+		// an unchanged key handed out again moves nothing
+		r.previous, r.newest = r.newest, key
+		r.bits |= flagPrevious
+	}
+	r.expires = max(r.expires, secondsUp(absExp))
+	r.addLive(1)
+	k.live.Add(1)
+	phone, country = k.phoneOf(s, h, &r, now)
+	s.users[h] = r
+	return r.gen, phone, country
 }
 
-// get returns the user's record, if live.
-func (k *keyring) get(openID string) (keyRecord, bool) {
-	s, h := k.shard(openID)
+// phoneOf returns the user's phone, if bound within the PhoneTTL, and
+// forgets it otherwise. s is locked.
+func (k *keyring) phoneOf(s *userShard, h uint64, r *userRecord, now time.Duration) (string, string) {
+	if r.bits&flagPhone == 0 {
+		return "", ""
+	}
+	p := s.phones[h]
+	if now-p.bound >= time.Duration(k.phoneTTL.Load()) {
+		return "", ""
+	}
+	return p.phone, p.country
+}
+
+// end ends e: it sets its dead bit and, if this call set it and e is of
+// its user's current generation, counts it out. It reports whether this
+// call set the bit.
+func (k *keyring) end(e *entry) bool {
+	s, h := k.shard(e.openID())
 	s.mu.Lock()
-	r, ok := s.m[h]
+	defer s.mu.Unlock()
+	if !e.markDead() {
+		return false
+	}
+	if r, ok := s.users[h]; ok && r.gen == e.gen && r.live() > 0 {
+		r.addLive(-1)
+		s.users[h] = r
+		k.live.Add(-1)
+	}
+	return true
+}
+
+// lookup tells whether e belongs to its user's current generation (its
+// record is there and was not revoked since), and returns the phone the
+// user has bound.
+func (k *keyring) lookup(e *entry) (phone, country string, ok bool) {
+	s, h := k.shard(e.openID())
+	s.mu.Lock()
+	r, found := s.users[h]
+	if !found || r.gen != e.gen {
+		s.mu.Unlock()
+		return "", "", false
+	}
+	if r.bits&flagPhone != 0 {
+		phone, country = k.phoneOf(s, h, &r, k.now())
+	}
 	s.mu.Unlock()
-	if !ok || r.expires <= uint32(time.Now().Unix()) {
-		return keyRecord{}, false
-	}
-	return r, true
+	return phone, country, true
 }
 
-// evictOne makes room in a full shard: expired records first, else the
-// first one map order gives (users are rarely evicted: the bound is the
-// store's session bound).
-func (s *keyShard) evictOne(now time.Time) {
-	if s.sweep(now) > 0 {
-		return
+// bindPhone binds a phone to the user of e, if e is live and of the
+// current generation.
+func (k *keyring) bindPhone(e *entry, phone, country string, now time.Duration) bool {
+	s, h := k.shard(e.openID())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[h]
+	if !ok || r.gen != e.gen || e.dead() {
+		return false
 	}
-	for h := range s.m {
-		delete(s.m, h)
-		return
-	}
+	s.phones[h] = phoneRecord{phone: phone, country: country, bound: now}
+	r.bits |= flagPhone
+	s.users[h] = r
+	return true
 }
 
-// sweep deletes the expired records; it returns how many.
-func (s *keyShard) sweep(now time.Time) int {
+// revoke ends every session of openID and returns how many were live;
+// with forget it forgets the user's record altogether.
+func (k *keyring) revoke(openID string, forget bool) int {
+	s, h := k.shard(openID)
+	check := k.checkOf(openID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[h]
+	if !ok || r.check != check {
+		return 0
+	}
+	n := r.live()
+	if forget {
+		k.drop(s, h, r)
+		return n
+	}
+	k.live.Add(-int64(n))
+	r.addLive(-n)
+	r.gen = k.newGen()
+	s.users[h] = r
+	return n
+}
+
+// keys returns the user's session_keys; ok is false without any.
+func (k *keyring) keys(openID string) (newest, previous [16]byte, hasPrevious, ok bool) {
+	s, h := k.shard(openID)
+	check := k.checkOf(openID)
+	now := secondsUp(k.now())
+	s.mu.Lock()
+	r, found := s.users[h]
+	s.mu.Unlock()
+	if !found || r.check != check || r.bits&flagKey == 0 || r.expires < now {
+		return newest, previous, false, false
+	}
+	return r.newest, r.previous, r.bits&flagPrevious != 0, true
+}
+
+// drop removes a record, and the live sessions it counted. s is locked.
+func (k *keyring) drop(s *userShard, h uint64, r userRecord) {
+	k.live.Add(-int64(r.live()))
+	delete(s.users, h)
+	delete(s.phones, h)
+}
+
+// sweep drops the records that have expired and hold no phone still
+// bound, and forgets the phones bound too long ago; it returns how many
+// records it dropped. s is locked.
+func (k *keyring) sweep(s *userShard, now time.Duration) int {
 	n := 0
-	t := uint32(now.Unix())
-	for h, r := range s.m {
-		if r.expires <= t {
-			delete(s.m, h)
+	sec := secondsUp(now)
+	phoneTTL := time.Duration(k.phoneTTL.Load())
+	for h, r := range s.users {
+		if r.bits&flagPhone != 0 && now-s.phones[h].bound >= phoneTTL {
+			delete(s.phones, h)
+			r.bits &^= flagPhone
+			s.users[h] = r
+		}
+		if r.expires < sec && r.bits&flagPhone == 0 {
+			k.drop(s, h, r)
 			n++
 		}
 	}
 	return n
+}
+
+// makeRoom frees records in a full shard, a batch at a time so that the
+// scans stay rare: the expired first, then those without a live session
+// nor a phone, then those without a live session, and only as a last
+// resort (the store holds more users with live sessions than it was
+// sized for) any. s is locked.
+func (k *keyring) makeRoom(s *userShard, now time.Duration) {
+	batch := max(len(s.users)/32, 1)
+	freed := k.sweep(s, now)
+	for pass := 0; pass < 3 && freed < batch; pass++ {
+		for h, r := range s.users {
+			if freed >= batch {
+				break
+			}
+			if pass < 2 && r.live() > 0 || pass < 1 && r.bits&flagPhone != 0 {
+				continue
+			}
+			k.drop(s, h, r)
+			freed++
+		}
+	}
 }
 
 func (k *keyring) sweeper(every time.Duration) {
@@ -121,11 +327,11 @@ func (k *keyring) sweeper(every time.Duration) {
 		select {
 		case <-k.stop:
 			return
-		case now := <-tick.C:
+		case <-tick.C:
 			for i := range k.shards {
 				s := &k.shards[i]
 				s.mu.Lock()
-				s.sweep(now)
+				k.sweep(s, k.now())
 				s.mu.Unlock()
 			}
 		}

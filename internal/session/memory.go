@@ -2,9 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,151 +12,270 @@ import (
 	"github.com/dgraph-io/ristretto/v2"
 )
 
-// DefaultMaxSessions is how many sessions a Memory store holds when no
-// bound is given.
-const DefaultMaxSessions = 1_000_000
-
 // Memory is a Store in this process's memory: a ristretto cache of
-// sessions by token, bounded to maxSessions entries (cost 1 each) with
-// per-entry TTLs, and a keyring of each user's session_keys (as many
-// users at most).
+// sessions by token, bounded to MaxSessions entries (cost 1 each) with
+// per-entry TTLs, and a keyring of user records (session_keys, phone,
+// generation and count of live sessions; as many users at most).
 //
 // When full, ristretto's admission policy decides between a new entry and
 // the ones it would evict; a refused new session is reported as ErrFull,
 // and an evicted one simply reads as ErrNotFound.
+//
+// With an IdleTimeout, a session's TTL in the cache is the idle timeout
+// (capped by its absolute expiry), and a Get at least IdleTimeout/4 after
+// the last renewal renews it in place: one compare-and-swap decides which
+// Get writes, so a busy session costs one cache write per IdleTimeout/4.
+//
+// RevokeUser moves the user to a new generation: the sessions of older
+// generations read as ErrNotFound at once and leave the cache when a Get
+// meets them, or when they expire or are evicted. Len and RevokeUser see
+// a session that expired as live until ristretto's cleanup removes it
+// (every few seconds).
 type Memory struct {
-	sessions *ristretto.Cache[string, packed]
-	keys     *keyring
-	// mu orders Update, which reads before it writes, against Delete, so
-	// that a logout is never undone.
-	mu sync.Mutex
-	// live counts the sessions held: created, less deleted, evicted and
-	// expired (as ristretto's cleanup finds them, every few seconds).
-	live atomic.Int64
+	sessions *ristretto.Cache[string, *entry]
+	users    *keyring
+
+	sessionTTL atomic.Int64
+	idle       atomic.Int64
+
+	limitsMu sync.Mutex
+	limits   Limits
+	close    sync.Once
 }
 
-// packed is a Session in one string, "openid\x00unionid\x00phone\x00cc":
-// one allocation and a 16-byte header instead of four, since memory per
-// session is what bounds how many users one Caddy holds. Get slices it
-// back without allocating.
-type packed string
-
-func pack(s Session) packed {
-	return packed(s.OpenID + "\x00" + s.UnionID + "\x00" + s.Phone + "\x00" + s.PhoneCountry)
-}
-
-func (p packed) unpack() Session {
-	var s Session
-	rest := string(p)
-	s.OpenID, rest, _ = strings.Cut(rest, "\x00")
-	s.UnionID, rest, _ = strings.Cut(rest, "\x00")
-	s.Phone, s.PhoneCountry, _ = strings.Cut(rest, "\x00")
-	return s
-}
-
-// NewMemory returns a Memory store for at most maxSessions sessions
-// (DefaultMaxSessions if maxSessions <= 0).
-func NewMemory(maxSessions int64) (*Memory, error) {
-	if maxSessions <= 0 {
-		maxSessions = DefaultMaxSessions
-	}
-	m := &Memory{}
-	sessions, err := ristretto.NewCache(&ristretto.Config[string, packed]{
-		NumCounters:        4 * maxSessions, // see the README: 4-bit counters for admission when full
-		MaxCost:            maxSessions,
+// NewMemory returns a Memory store with the limits l (defaults for the
+// unset ones).
+func NewMemory(l Limits) (*Memory, error) {
+	l = l.WithDefaults()
+	m := &Memory{users: newKeyring(l.MaxSessions, l.PhoneTTL, time.Minute)}
+	sessions, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
+		NumCounters:        4 * l.MaxSessions, // see the README: 4-bit counters for admission when full
+		MaxCost:            l.MaxSessions,
 		BufferItems:        64,
 		IgnoreInternalCost: true,
-		OnEvict:            func(*ristretto.Item[packed]) { m.live.Add(-1) },
+		OnEvict: func(it *ristretto.Item[*entry]) {
+			if it.Value != nil { // nil: the entry had left already
+				m.users.end(it.Value)
+			}
+		},
 	})
 	if err != nil {
+		m.users.close()
 		return nil, err
 	}
-	keys := newKeyring(maxSessions, time.Minute)
-	m.sessions, m.keys = sessions, keys
+	m.sessions = sessions
+	m.limits = l
+	m.sessionTTL.Store(int64(l.SessionTTL))
+	m.idle.Store(int64(l.IdleTimeout))
 	return m, nil
 }
 
-// Create implements Store.
-func (m *Memory) Create(_ context.Context, token string, s Session, ttl time.Duration) error {
-	if !m.sessions.SetWithTTL(token, pack(s), 1, ttl) {
-		return ErrFull
+// SetLimits implements Store: live sessions stay. MaxSessions resizes
+// the cache in place (shrinking it evicts only as new sessions come; the
+// admission counters stay sized for the first MaxSessions), a new
+// SessionTTL applies to new sessions, a new IdleTimeout to every session
+// at its next use, a new PhoneTTL to every bound phone.
+func (m *Memory) SetLimits(l Limits) {
+	l = l.WithDefaults()
+	m.limitsMu.Lock()
+	defer m.limitsMu.Unlock()
+	if l.MaxSessions != m.limits.MaxSessions {
+		m.sessions.UpdateMaxCost(l.MaxSessions)
+		m.users.setLimit(l.MaxSessions)
+	}
+	m.sessionTTL.Store(int64(l.SessionTTL))
+	m.idle.Store(int64(l.IdleTimeout))
+	m.users.phoneTTL.Store(int64(l.PhoneTTL))
+	m.limits = l
+}
+
+// Limits returns the limits in force.
+func (m *Memory) Limits() Limits {
+	m.limitsMu.Lock()
+	defer m.limitsMu.Unlock()
+	return m.limits
+}
+
+// NewToken implements Store.
+func (m *Memory) NewToken(string) string { return randomToken() }
+
+// randomToken returns TokenBytes from crypto/rand, base64url.
+func randomToken() string {
+	var raw [TokenBytes]byte
+	_, _ = rand.Read(raw[:]) // never fails (it crashes the program first)
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+var (
+	errSessionKey = errors.New("session: session_key is not base64 of 16 bytes")
+	errOpenID     = errors.New("session: openid is empty or longer than 65535 bytes")
+	errUnionID    = errors.New("session: unionid is longer than 65535 bytes")
+)
+
+// parseSessionKey decodes a session_key as WeChat sends it.
+func parseSessionKey(key string) ([16]byte, error) {
+	var raw [16]byte
+	if base64.StdEncoding.DecodedLen(len(key)) > 18 {
+		return raw, errSessionKey
+	}
+	var buf [18]byte
+	n, err := base64.StdEncoding.Decode(buf[:], []byte(key))
+	if err != nil || n != 16 {
+		return raw, errSessionKey
+	}
+	copy(raw[:], buf[:16])
+	return raw, nil
+}
+
+// Login implements Store.
+func (m *Memory) Login(_ context.Context, token string, s Session, sessionKey string) (Session, error) {
+	key, err := parseSessionKey(sessionKey)
+	if err != nil {
+		return Session{}, err
+	}
+	if s.OpenID == "" || len(s.OpenID) > maxIDLen {
+		return Session{}, errOpenID
+	}
+	if len(s.UnionID) > maxIDLen {
+		return Session{}, errUnionID
+	}
+	ttl := time.Duration(m.sessionTTL.Load())
+	idle := time.Duration(m.idle.Load())
+	now := m.users.now()
+	gen, phone, country := m.users.login(s.OpenID, key, now, now+ttl)
+	capped := idle > 0 && idle < ttl
+	e := newEntry(s.OpenID, s.UnionID, gen, now, now+ttl, capped)
+	first := ttl
+	if capped {
+		first = idle
+	}
+	if !m.sessions.SetWithTTL(token, e, 1, first) {
+		m.users.end(e)
+		return Session{}, ErrFull
 	}
 	// ristretto applies new entries asynchronously; the token must work
 	// as soon as the client has it.
 	m.sessions.Wait()
-	if _, ok := m.sessions.Get(token); !ok {
-		return ErrFull
+	if got, ok := m.sessions.Get(token); !ok || got != e {
+		m.users.end(e) // refused by the admission policy
+		return Session{}, ErrFull
 	}
-	m.live.Add(1)
-	return nil
-}
-
-// Len returns how many sessions the store holds.
-func (m *Memory) Len() int64 { return max(m.live.Load(), 0) }
-
-// Get implements Store.
-func (m *Memory) Get(_ context.Context, token string) (Session, error) {
-	p, ok := m.sessions.Get(token)
-	if !ok {
-		return Session{}, ErrNotFound
-	}
-	s := p.unpack()
+	s.Phone, s.PhoneCountry = phone, country
 	return s, nil
 }
 
-// Update implements Store.
-func (m *Memory) Update(_ context.Context, token string, s Session) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	ttl, ok := m.sessions.GetTTL(token)
-	if !ok || ttl <= 0 {
+// Get implements Store.
+func (m *Memory) Get(_ context.Context, token string) (Session, error) {
+	e, ok := m.sessions.Get(token)
+	if !ok {
+		return Session{}, ErrNotFound
+	}
+	if !m.fresh(token, e, true) {
+		return Session{}, ErrNotFound
+	}
+	phone, country, ok := m.users.lookup(e)
+	if !ok {
+		// revoked: out of the cache with it (it was counted out then)
+		m.sessions.Del(token)
+		return Session{}, ErrNotFound
+	}
+	return Session{OpenID: e.openID(), UnionID: e.unionID(), Phone: phone, PhoneCountry: country}, nil
+}
+
+// fresh tells whether e (token's entry) has neither ended nor been idle
+// too long; with renew, it renews e when due.
+func (m *Memory) fresh(token string, e *entry, renew bool) bool {
+	st := e.state.Load()
+	if st&stateDead != 0 {
+		return false
+	}
+	idle := time.Duration(m.idle.Load())
+	if idle <= 0 && st&stateCapped == 0 {
+		return true // the hot path without an idle timeout: no clock read
+	}
+	now := m.users.now()
+	if idle > 0 && now-lastRenewal(st) > idle {
+		// idle too long, though the cache has it still (it may have
+		// been put there under a longer IdleTimeout)
+		m.end(token, e)
+		return false
+	}
+	rest := e.absExpiry() - now
+	if rest <= 0 {
+		return false // past its absolute expiry: the cache drops it soon
+	}
+	if !renew || idle > 0 && now-lastRenewal(st) < idle/4 {
+		return true
+	}
+	// due: renew (or, the idle timeout now off, give it back its
+	// absolute expiry)
+	ttl, capped := rest, false
+	if idle > 0 && idle < rest {
+		ttl, capped = idle, true
+	}
+	if !e.state.CompareAndSwap(st, renewedState(now, capped)) {
+		return !e.dead() // renewed by another Get meanwhile, or ended
+	}
+	if st&stateCapped != 0 || capped {
+		// Should the entry have left the cache since the Get (evicted
+		// or expired), this puts it back; but it is dead then, so it
+		// reads as ErrNotFound and is never counted out twice.
+		m.sessions.SetWithTTL(token, e, 1, ttl)
+	}
+	return true
+}
+
+// end ends token's session e.
+func (m *Memory) end(token string, e *entry) {
+	m.users.end(e)
+	m.sessions.Del(token)
+}
+
+// BindPhone implements Store.
+func (m *Memory) BindPhone(_ context.Context, token, openID, phone, country string) error {
+	e, ok := m.sessions.Get(token)
+	if !ok || e.openID() != openID || !m.fresh(token, e, false) {
 		return ErrNotFound
 	}
-	// The key exists, so ristretto updates it in place, synchronously,
-	// and the expiry stays where it was (to the second).
-	m.sessions.SetWithTTL(token, pack(s), 1, ttl)
+	if !m.users.bindPhone(e, phone, country, m.users.now()) {
+		return ErrNotFound
+	}
 	return nil
 }
 
 // Delete implements Store.
 func (m *Memory) Delete(_ context.Context, token string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.sessions.Get(token); ok {
-		m.live.Add(-1)
+	if e, ok := m.sessions.Get(token); ok {
+		m.end(token, e)
 	}
-	m.sessions.Del(token) // immediate in ristretto
 	return nil
 }
 
-// PutUserKey implements Store.
-func (m *Memory) PutUserKey(_ context.Context, openID, key string, ttl time.Duration) error {
-	var raw [16]byte
-	if n, err := base64.StdEncoding.Decode(raw[:], []byte(key)); err != nil || n != 16 {
-		return errors.New("session_key is not base64 of 16 bytes")
-	}
-	m.keys.put(openID, raw, ttl)
-	return nil
+// RevokeUser implements Store.
+func (m *Memory) RevokeUser(_ context.Context, openID string, forgetUser bool) (int, error) {
+	return m.users.revoke(openID, forgetUser), nil
 }
 
 // UserKeys implements Store.
 func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, error) {
-	k, ok := m.keys.get(openID)
+	newest, previous, hasPrevious, ok := m.users.keys(openID)
 	if !ok {
 		return "", "", ErrNotFound
 	}
-	newest := base64.StdEncoding.EncodeToString(k.newest[:])
-	if !k.hasPrevious {
-		return newest, "", nil
+	if !hasPrevious {
+		return base64.StdEncoding.EncodeToString(newest[:]), "", nil
 	}
-	return newest, base64.StdEncoding.EncodeToString(k.previous[:]), nil
+	return base64.StdEncoding.EncodeToString(newest[:]), base64.StdEncoding.EncodeToString(previous[:]), nil
 }
+
+// Len implements Store.
+func (m *Memory) Len() (int64, bool) { return max(m.users.live.Load(), 0), true }
 
 // Close implements Store.
 func (m *Memory) Close() error {
-	m.sessions.Close()
-	m.keys.close()
+	m.close.Do(func() {
+		m.sessions.Close()
+		m.users.close()
+	})
 	return nil
 }
-
-var _ Store = (*Memory)(nil)

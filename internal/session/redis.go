@@ -2,220 +2,473 @@ package session
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 )
 
-// DefaultRedisTimeout bounds one Redis operation.
-const DefaultRedisTimeout = time.Second
+// Defaults of RedisOptions.
+const (
+	// DefaultRedisTimeout bounds one Redis operation.
+	DefaultRedisTimeout = time.Second
+	// DefaultNearCacheBytes is the near cache's size per Redis node.
+	DefaultNearCacheBytes = 64 << 20
+)
 
-// Redis is a Store in Redis, shared by every Caddy that points at it.
+// nearCacheTTL is the near cache's own bound on an entry's life: longer
+// than any session, so that an entry lives exactly as long as its key in
+// Redis (whose TTL caps it) unless an invalidation or the LRU ends it.
+const nearCacheTTL = 100 * 365 * 24 * time.Hour
+
+// RedisOptions configure NewRedis.
+type RedisOptions struct {
+	// URL is where Redis is:
+	//
+	//	redis://[user:password@]host[:port][/db]   (port 6379)
+	//	rediss://...                               (TLS, verified against the system roots)
+	//	unix://[user:password@]/path/to/redis.sock[?db=n]
+	//
+	// with parameters addr=host:port (repeatable: more seed nodes; a
+	// Redis Cluster is found from them), master_set=<name> (the hosts are
+	// Sentinels, port 26379, watching that master; sentinel_username= and
+	// sentinel_password= authenticate to them), db=<n>, and
+	// near_cache=off|<size>[KB|MB|GB] (overrides NearCacheBytes).
+	// Placeholders are the caller's business: URL is used as given.
+	URL string
+	// AppID namespaces the keys: stores of different apps never meet.
+	AppID string
+	// KeySecret (the app_secret) is what the store's keys are derived
+	// from: the one sealing session_keys (AES-256-GCM, bound to the
+	// openid), and the one of the keyed hashes (routing tags in tokens,
+	// session_key comparison). Every Caddy sharing the Redis must give the
+	// same. A new secret moves new logins to new routing tags: sessions
+	// made before keep working until they end, but RevokeUser no longer
+	// finds them, and session_keys sealed before no longer open.
+	KeySecret string
+	// Timeout bounds one operation (DefaultRedisTimeout when <= 0): a
+	// Redis slower than that gives ErrUnavailable.
+	Timeout time.Duration
+	// Limits are the app's store settings (SetLimits changes them).
+	Limits Limits
+	// NearCacheBytes bounds the memory of the near cache, per Redis node
+	// (DefaultNearCacheBytes when 0; < 0 turns it off).
+	NearCacheBytes int
+	// OnStateChange, when set, hears when the store finds Redis down
+	// (up false, with the error) and up again (up true, nil error): once
+	// per change, from a background goroutine, never after Close. A store
+	// that cannot reach Redis when made reports down at once.
+	OnStateChange func(up bool, err error)
+
+	// rootCAs replaces the system roots for rediss:// (tests).
+	rootCAs *x509.CertPool
+}
+
+// Redis is a Store in Redis, shared by every Caddy that points at it: a
+// single server, a Redis Cluster, or a primary found through Sentinels.
 //
-// Keys are namespaced by app: "wxauth:<app_id>:s:<sha256 of token>" holds a
-// session (JSON, Redis's own TTL), "wxauth:<app_id>:k:<openid>" a user's
-// session_keys (a hash of the newest and the previous). No key holds a
-// secret: a token appears only hashed. The session_keys are stored
-// encrypted with AES-256-GCM under a key derived from the app_secret, bound
-// to the openid, so a Redis dump does not give them away.
+// See redis_keys.go for the key layout (each user's keys share one hash
+// slot; a token carries its user's routing tag), redis_lua.go for the
+// scripts (Login, BindPhone and RevokeUser take one round trip each) and
+// redis_health.go for the heartbeat that makes the near cache safe and an
+// outage fail fast.
 //
-// Every operation is bounded by the timeout; a Redis that is down or slow
-// gives ErrUnavailable, never a wait without end, and the client
-// reconnects by itself when Redis is back.
+// Near cache: Get reads sessions through the client's server-assisted
+// cache (RESP3 CLIENT TRACKING): a session read once is served from this
+// process's memory until Redis says it changed (a logout, a revocation, a
+// renewal, a phone bound) or it expires, so a hot token costs no round
+// trip, and a change made by any Caddy reaches every other one as soon as
+// Redis pushes the invalidation. The cache is bounded (NearCacheBytes,
+// LRU). When a connection drops, the client empties that connection's
+// cache and reads go to Redis again; and the cache answers only while the
+// heartbeat proves the connection current (see redis_health.go), so a
+// session revoked elsewhere is not served from memory 75 ms after (the
+// contract's bound is 100 ms; with a healthy link it takes about one
+// network hop). What this store changes itself, its next Get sees. The
+// near cache needs RESP3 client tracking (Redis 6 or newer); without it
+// every Get is a round trip.
+//
+// Nothing secret is in Redis in clear: a token only as its SHA-256, a
+// session_key only sealed (and as a keyed hash).
 type Redis struct {
-	client  *redis.Client
-	prefix  string
-	aead    cipher.AEAD
+	keys    *redisKeys
+	opt     rueidis.ClientOption
 	timeout time.Duration
+	cache   atomic.Bool // the near cache is on
+	limits  atomic.Pointer[Limits]
+	onState func(up bool, err error)
+
+	client     atomic.Pointer[rueidis.Client]
+	epoch      time.Time
+	lastBeat   atomic.Int64 // mono() when the newest heartbeat every node answered was sent
+	skew       atomic.Int64 // Redis clock - our clock, ms
+	up         atomic.Bool
+	downErr    atomic.Pointer[error]
+	stateMu    sync.Mutex
+	stateKnown bool
+	kick       chan struct{}
+	ctx        context.Context
+	cancel     context.CancelFunc
+	done       chan struct{}
 }
 
-// NewRedis connects (lazily) to the Redis at url ("redis://[:password@]host:port/db"
-// or "rediss://..." for TLS) for the app appID. keySecret is what the
-// session_keys' encryption key is derived from (the app_secret).
-func NewRedis(url, appID, keySecret string, timeout time.Duration) (*Redis, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, errors.New("invalid redis URL") // the URL may hold a password: not echoed
-	}
-	if timeout <= 0 {
-		timeout = DefaultRedisTimeout
-	}
-	opts.DialTimeout = timeout
-	opts.ReadTimeout = timeout
-	opts.WriteTimeout = timeout
-	opts.PoolTimeout = timeout
-	opts.ContextTimeoutEnabled = true
-	opts.MaxRetries = 1
-	key := sha256.Sum256([]byte("wechat_auth session_key encryption v1\x00" + keySecret))
-	block, err := aes.NewCipher(key[:])
+// NewRedis returns a store in the Redis at o.URL. It tries to connect at
+// once (for at most o.Timeout); if Redis cannot be reached it still
+// returns the store, down (calls fail with ErrUnavailable), and keeps
+// trying in the background. Only a bad URL or option is an error; its
+// text names what is accepted and never holds the password.
+func NewRedis(o RedisOptions) (*Redis, error) {
+	t, err := parseRedisURL(o.URL)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := cipher.NewGCM(block)
+	if o.AppID == "" {
+		return nil, errors.New("session: Redis store without an app_id")
+	}
+	if o.KeySecret == "" {
+		return nil, errors.New("session: Redis store without a key secret (the app_secret)")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultRedisTimeout
+	}
+	keys, err := newRedisKeys(o.AppID, o.KeySecret)
 	if err != nil {
 		return nil, err
 	}
-	return &Redis{
-		client:  redis.NewClient(opts),
-		prefix:  "wxauth:" + appID + ":",
-		aead:    aead,
-		timeout: timeout,
-	}, nil
-}
-
-func (r *Redis) sessionKey(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return r.prefix + "s:" + base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-func (r *Redis) userKey(openID string) string { return r.prefix + "k:" + openID }
-
-// fail maps a Redis error to the store's.
-func fail(err error) error {
-	if errors.Is(err, redis.Nil) {
-		return ErrNotFound
+	cacheBytes := o.NearCacheBytes
+	if t.nearCache != 0 {
+		cacheBytes = t.nearCache
 	}
-	return fmt.Errorf("%w: redis: %v", ErrUnavailable, err)
+	if cacheBytes == 0 {
+		cacheBytes = DefaultNearCacheBytes
+	}
+	opt := t.opt
+	if opt.TLSConfig != nil && o.rootCAs != nil {
+		opt.TLSConfig.RootCAs = o.rootCAs
+		opt.Sentinel.TLSConfig.RootCAs = o.rootCAs
+	}
+	opt.ClientName = "wechat_auth"
+	opt.Dialer.Timeout = o.Timeout
+	opt.Dialer.KeepAlive = time.Second
+	opt.Sentinel.Dialer = opt.Dialer
+	opt.Sentinel.ClientName = "wechat_auth"
+	opt.Sentinel.TopologyRefreshInterval = 2 * time.Second
+	// the client's own liveness check: a connection that does not answer
+	// a PING for this long is closed (and its cache emptied)
+	opt.ConnWriteTimeout = max(o.Timeout, time.Second)
+	// a request is answered in time or fails: no retries behind its back
+	opt.DisableRetry = true
+	// one connection per node: commands, invalidations and the heartbeat
+	// share it (see redis_health.go)
+	opt.PipelineMultiplex = -1
+	if cacheBytes < 0 {
+		opt.DisableCache = true
+	} else {
+		opt.CacheSizeEachConn = cacheBytes
+	}
+	r := &Redis{
+		keys:    keys,
+		opt:     opt,
+		timeout: o.Timeout,
+		onState: o.OnStateChange,
+		epoch:   time.Now(),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	r.cache.Store(cacheBytes > 0)
+	r.SetLimits(o.Limits)
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	if c, err := r.connect(); err != nil {
+		r.setState(false, err)
+	} else {
+		r.client.Store(&c)
+		r.lastBeat.Store(r.mono())
+		r.up.Store(true)
+		r.stateKnown = true
+	}
+	go r.monitor()
+	return r, nil
 }
 
-func (r *Redis) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+// connect makes the client (rueidis connects at once, and finds a Cluster
+// or the Sentinels' master). A Redis without RESP3 client tracking (older
+// than 6, or a proxy in front of it) gets a client without near cache.
+// It runs in NewRedis, then only in the heartbeat's goroutine.
+func (r *Redis) connect() (rueidis.Client, error) {
+	opt := r.opt
+	opt.InitAddress = append([]string(nil), r.opt.InitAddress...)
+	c, err := rueidis.NewClient(opt)
+	if errors.Is(err, rueidis.ErrNoCache) && !opt.DisableCache {
+		r.cache.Store(false)
+		r.opt.DisableCache = true
+		opt.DisableCache = true
+		c, err = rueidis.NewClient(opt)
+	}
+	return c, err
+}
+
+// opCtx bounds one operation by the timeout.
+func (r *Redis) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= r.timeout {
+		return ctx, func() {}
+	}
 	return context.WithTimeout(ctx, r.timeout)
 }
 
-// Create implements Store.
-func (r *Redis) Create(ctx context.Context, token string, s Session, ttl time.Duration) error {
-	val, _ := json.Marshal(s)
-	ctx, cancel := r.ctx(ctx)
-	defer cancel()
-	ok, err := r.client.SetNX(ctx, r.sessionKey(token), val, ttl).Result()
-	if err != nil {
-		return fail(err)
-	}
-	if !ok {
-		return fmt.Errorf("%w: token already in use", ErrUnavailable) // 2^-256: never
-	}
-	return nil
+// SetLimits implements Store. MaxSessions does not apply: Redis bounds
+// itself (maxmemory).
+func (r *Redis) SetLimits(l Limits) {
+	l = l.WithDefaults()
+	r.limits.Store(&l)
 }
 
-// Get implements Store.
-func (r *Redis) Get(ctx context.Context, token string) (Session, error) {
-	ctx, cancel := r.ctx(ctx)
-	defer cancel()
-	raw, err := r.client.Get(ctx, r.sessionKey(token)).Bytes()
-	if err != nil {
-		return Session{}, fail(err)
+// NewToken implements Store: 29 random bytes after the user's 3-byte
+// routing tag (see redis_keys.go).
+func (r *Redis) NewToken(openID string) string { return r.keys.newToken(openID) }
+
+// Len implements Store: Redis cannot count one app's sessions cheaply.
+func (r *Redis) Len() (int64, bool) { return 0, false }
+
+// Login implements Store, in one round trip (loginScript).
+func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey string) (Session, error) {
+	if s.OpenID == "" {
+		return Session{}, errors.New("session: Login without an openid")
 	}
-	var s Session
-	if err := json.Unmarshal(raw, &s); err != nil || s.OpenID == "" {
-		return Session{}, ErrNotFound
+	if strings.ContainsRune(s.OpenID+s.UnionID, 0) {
+		return Session{}, errNUL
+	}
+	if raw, err := base64.StdEncoding.DecodeString(sessionKey); err != nil || len(raw) != 16 {
+		return Session{}, errors.New("session: session_key is not base64 of 16 bytes")
+	}
+	tag := r.keys.tag(s.OpenID)
+	if !WellFormedToken(token) || token[:tagLen] != tag {
+		return Session{}, errors.New("session: Login with a token NewToken did not make for this openid")
+	}
+	c, err := r.ready()
+	if err != nil {
+		return Session{}, err
+	}
+	l := r.limits.Load()
+	prefix := r.keys.prefix(tag)
+	id := tokenID(token)
+	ctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	v, err := loginScript.exec(ctx, c,
+		[]string{prefix + "u:" + s.OpenID, prefix + "x:" + s.OpenID, prefix + "s:" + id},
+		[]string{
+			r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey),
+			s.OpenID, s.UnionID,
+			ms(l.SessionTTL), ms(l.IdleTimeout), ms(l.PhoneTTL), id,
+		}, "").ToArray()
+	if err != nil {
+		return Session{}, r.fail(err)
+	}
+	s.Phone, s.PhoneCountry = "", ""
+	if len(v) == 3 {
+		if phone, err := v[1].ToString(); err == nil {
+			s.Phone = phone
+			s.PhoneCountry, _ = v[2].ToString()
+		}
 	}
 	return s, nil
 }
 
-// Update implements Store: SET XX KEEPTTL, so a session deleted meanwhile
-// stays deleted and the TTL is Redis's as it was.
-func (r *Redis) Update(ctx context.Context, token string, s Session) error {
-	val, _ := json.Marshal(s)
-	ctx, cancel := r.ctx(ctx)
-	defer cancel()
-	err := r.client.SetArgs(ctx, r.sessionKey(token), val, redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// Get implements Store: from the near cache when it may answer, else one
+// round trip. With an IdleTimeout it renews the session when its idle
+// expiry is more than IdleTimeout/4 old (renewScript): one write then,
+// none otherwise.
+func (r *Redis) Get(ctx context.Context, token string) (Session, error) {
+	s, _, err := r.get(ctx, token)
+	return s, err
+}
+
+// get is Get, also telling whether the near cache answered.
+func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
+	if !WellFormedToken(token) {
+		return Session{}, false, ErrNotFound
+	}
+	c, err := r.ready()
 	if err != nil {
-		return fail(err)
+		return Session{}, false, err
 	}
-	return nil
-}
-
-// Delete implements Store.
-func (r *Redis) Delete(ctx context.Context, token string) error {
-	ctx, cancel := r.ctx(ctx)
+	key := r.keys.sessionKey(token)
+	octx, cancel := r.opCtx(ctx)
 	defer cancel()
-	if err := r.client.Del(ctx, r.sessionKey(token)).Err(); err != nil {
-		return fail(err)
+	var (
+		val      string
+		deadline int64 // when the key expires, Unix ms of our clock (0: unknown)
+		hit      bool
+	)
+	if r.cache.Load() && r.fresh() {
+		res := c.DoCache(octx, c.B().Get().Key(key).Cache(), nearCacheTTL)
+		if val, err = res.ToString(); err != nil {
+			return Session{}, false, r.fail(err)
+		}
+		hit = res.IsCacheHit()
+		deadline = max(res.CachePXAT(), 0)
+	} else {
+		rs := c.DoMulti(octx, c.B().Pttl().Key(key).Build(), c.B().Get().Key(key).Build())
+		if val, err = rs[1].ToString(); err != nil {
+			return Session{}, false, r.fail(err)
+		}
+		if pttl, err := rs[0].AsInt64(); err == nil && pttl >= 0 {
+			deadline = time.Now().UnixMilli() + pttl
+		}
 	}
-	return nil
+	sv, ok := decodeSession(val)
+	if !ok {
+		return Session{}, hit, ErrNotFound
+	}
+	l := r.limits.Load()
+	now := time.Now().UnixMilli()
+	skew := r.skew.Load()
+	if sv.Phone != "" && now+skew-sv.phoneAt >= l.PhoneTTL.Milliseconds() {
+		sv.Phone, sv.PhoneCountry = "", "" // the bind has lapsed
+	}
+	if deadline > 0 && renewDue(now, deadline, sv.expires-skew, l.IdleTimeout.Milliseconds()) {
+		err := renewScript.exec(octx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}, "").Error()
+		if err != nil {
+			_ = r.fail(err) // the session is live: served all the same
+		}
+	}
+	return sv.Session, hit, nil
 }
 
-// rotateKeys makes ARGV[1] the newest key and the newest before it the
-// previous, atomically, and sets the record's TTL (ms).
-var rotateKeys = redis.NewScript(`
-local cur = redis.call('HGET', KEYS[1], 'n')
-if cur then
-	redis.call('HSET', KEYS[1], 'n', ARGV[1], 'p', cur)
-else
-	redis.call('HSET', KEYS[1], 'n', ARGV[1])
-	redis.call('HDEL', KEYS[1], 'p')
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
-`)
+// renewDue tells whether a session whose key expires at deadline (and
+// whose life ends at end), both ms of our clock, needs its expiry moved:
+// with an idle timeout, to now + idle (capped at end) once the current
+// one is more than idle/4 old, or sooner than that (a reload shortened
+// the idle timeout or turned it on); without, to end (a reload turned it
+// off).
+func renewDue(now, deadline, end, idle int64) bool {
+	if idle <= 0 {
+		return deadline < end-10_000
+	}
+	want := min(now+idle, end)
+	return deadline < want-idle/4 || deadline > want+idle/4
+}
 
-// PutUserKey implements Store.
-func (r *Redis) PutUserKey(ctx context.Context, openID, key string, ttl time.Duration) error {
-	sealed, err := r.seal(openID, key)
+// BindPhone implements Store, in one round trip (bindPhoneScript).
+func (r *Redis) BindPhone(ctx context.Context, token, openID, phone, country string) error {
+	if strings.ContainsRune(openID+phone+country, 0) {
+		return errNUL
+	}
+	if !WellFormedToken(token) || token[:tagLen] != r.keys.tag(openID) {
+		return ErrNotFound // not a session of openID
+	}
+	c, err := r.ready()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := r.ctx(ctx)
+	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
-	if err := rotateKeys.Run(ctx, r.client, []string{r.userKey(openID)}, sealed, ttl.Milliseconds()).Err(); err != nil {
-		return fail(err)
+	key := r.keys.sessionKey(token)
+	n, err := bindPhoneScript.exec(ctx, c,
+		[]string{key, r.keys.userKey(openID)},
+		[]string{openID, phone, country, ms(r.limits.Load().PhoneTTL)}, key).AsInt64()
+	if err != nil {
+		return r.fail(err)
+	}
+	if n != 1 {
+		return ErrNotFound
 	}
 	return nil
 }
 
-// UserKeys implements Store. A key that does not open (the app_secret
-// changed since it was stored) counts as absent.
-func (r *Redis) UserKeys(ctx context.Context, openID string) (string, string, error) {
-	ctx, cancel := r.ctx(ctx)
-	defer cancel()
-	vals, err := r.client.HMGet(ctx, r.userKey(openID), "n", "p").Result()
+// Delete implements Store. The user's index keeps the token's hash until
+// its expiry: RevokeUser counts only sessions that are still there.
+func (r *Redis) Delete(ctx context.Context, token string) error {
+	if !WellFormedToken(token) {
+		return nil
+	}
+	c, err := r.ready()
 	if err != nil {
-		return "", "", fail(err)
+		return err
+	}
+	ctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	// the PTTL after it: see script.exec (what this store deletes, its
+	// next Get does not find)
+	key := r.keys.sessionKey(token)
+	if err := c.DoMulti(ctx, c.B().Del().Key(key).Build(), c.B().Pttl().Key(key).Build())[0].Error(); err != nil {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// RevokeUser implements Store, in one round trip (revokeScript).
+func (r *Redis) RevokeUser(ctx context.Context, openID string, forgetUser bool) (int, error) {
+	c, err := r.ready()
+	if err != nil {
+		return 0, err
+	}
+	prefix := r.keys.prefix(r.keys.tag(openID))
+	forget := "0"
+	if forgetUser {
+		forget = "1"
+	}
+	ctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	index := prefix + "x:" + openID
+	n, err := revokeScript.exec(ctx, c,
+		[]string{index, prefix + "u:" + openID},
+		[]string{prefix + "s:", forget}, index).AsInt64()
+	if err != nil {
+		return 0, r.fail(err)
+	}
+	return int(n), nil
+}
+
+// UserKeys implements Store. A key that does not open (the secret changed
+// since it was sealed) counts as absent.
+func (r *Redis) UserKeys(ctx context.Context, openID string) (string, string, error) {
+	c, err := r.ready()
+	if err != nil {
+		return "", "", err
+	}
+	ctx, cancel := r.opCtx(ctx)
+	defer cancel()
+	vals, err := c.Do(ctx, c.B().Hmget().Key(r.keys.userKey(openID)).Field("kn", "kp").Build()).ToArray()
+	if err != nil {
+		return "", "", r.fail(err)
 	}
 	var keys [2]string
 	for i, v := range vals {
-		if s, ok := v.(string); ok {
-			keys[i] = r.open(openID, s)
+		if i < 2 {
+			if sealed, err := v.ToString(); err == nil {
+				keys[i] = r.keys.open(openID, sealed)
+			}
 		}
 	}
-	if keys[0] == "" {
+	if keys[0] == "" && keys[1] == "" {
 		return "", "", ErrNotFound
 	}
 	return keys[0], keys[1], nil
 }
 
-// seal encrypts a session_key for the user's record.
-func (r *Redis) seal(openID, key string) (string, error) {
-	nonce := make([]byte, r.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
+// Close implements Store: it stops the heartbeat and closes the
+// connections.
+func (r *Redis) Close() error {
+	r.cancel()
+	<-r.done
+	if c := r.client.Load(); c != nil {
+		(*c).Close()
 	}
-	return base64.StdEncoding.EncodeToString(r.aead.Seal(nonce, nonce, []byte(key), []byte(openID))), nil
+	return nil
 }
 
-// open decrypts what seal made, "" if it does not open.
-func (r *Redis) open(openID, sealed string) string {
-	raw, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < r.aead.NonceSize() {
-		return ""
-	}
-	n := r.aead.NonceSize()
-	plain, err := r.aead.Open(nil, raw[:n], raw[n:], []byte(openID))
-	if err != nil {
-		return ""
-	}
-	return string(plain)
+// String names the store for logs, without the URL's password.
+func (r *Redis) String() string {
+	return fmt.Sprintf("redis store of app %s (%s)", r.keys.appID, strings.Join(r.opt.InitAddress, ","))
 }
-
-// Close implements Store.
-func (r *Redis) Close() error { return r.client.Close() }
 
 var _ Store = (*Redis)(nil)

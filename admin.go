@@ -1,0 +1,131 @@
+package wechatauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(adminAPI{})
+}
+
+// adminAPI is the admin API module admin.api.wechat_auth: it serves, on
+// Caddy's admin endpoint (with its listener, origin checks and remote
+// admin access control),
+//
+//   - GET /wechat_auth/apps: each app this Caddy serves, with its store
+//     and live session count (no openids);
+//   - DELETE /wechat_auth/apps/<app_id>/users/<openid>: ends every
+//     session of that user, in every Caddy sharing the store, and forgets
+//     the user's bound phone and session_keys; 200 {"revoked": n}, 404
+//     for an app this Caddy does not serve, 400 for a malformed openid.
+type adminAPI struct{}
+
+// CaddyModule returns the Caddy module information.
+func (adminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.wechat_auth",
+		New: func() caddy.Module { return new(adminAPI) },
+	}
+}
+
+// Routes returns the routes under /wechat_auth/.
+func (a adminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/wechat_auth/apps", Handler: caddy.AdminHandlerFunc(a.handleApps)},
+		{Pattern: "/wechat_auth/apps/", Handler: caddy.AdminHandlerFunc(a.handleUser)},
+	}
+}
+
+// openIDPattern is the shape of an openid: 28 characters of base64url in
+// practice; 1 to 64 of them are accepted.
+var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// appStatus is one app in GET /wechat_auth/apps.
+type appStatus struct {
+	AppID string `json:"app_id"`
+	// Store is "memory" or "redis".
+	Store string `json:"store"`
+	// Sessions is the live session count; null where the store cannot
+	// count them cheaply (Redis).
+	Sessions *int64 `json:"sessions"`
+}
+
+func (adminAPI) handleApps(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed: GET lists the apps", r.Method)}
+	}
+	list := []appStatus{}
+	stores.Range(func(_, v any) bool {
+		e := v.(*storeEntry)
+		st := appStatus{AppID: e.appID, Store: e.kind}
+		if n, ok := e.Len(); ok {
+			st.Sessions = &n
+		}
+		list = append(list, st)
+		return true
+	})
+	sort.Slice(list, func(i, j int) bool { return list[i].AppID < list[j].AppID })
+	return writeAdminJSON(w, list)
+}
+
+func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
+	rest := strings.TrimPrefix(r.URL.Path, "/wechat_auth/apps/")
+	appID, openID, ok := strings.Cut(rest, "/users/")
+	if !ok || appID == "" || strings.Contains(appID, "/") {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound,
+			Err: fmt.Errorf("not found: use DELETE /wechat_auth/apps/<app_id>/users/<openid>")}
+	}
+	if r.Method != http.MethodDelete {
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed,
+			Err: fmt.Errorf("method %s not allowed: DELETE revokes the user", r.Method)}
+	}
+	if !openIDPattern.MatchString(openID) {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
+			Err: fmt.Errorf("openid %q is malformed: want 1 to 64 letters, digits, '-' or '_'", openID)}
+	}
+	var appStores []*storeEntry
+	stores.Range(func(_, v any) bool {
+		if e := v.(*storeEntry); e.appID == appID {
+			appStores = append(appStores, e)
+		}
+		return true
+	})
+	if len(appStores) == 0 {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound,
+			Err: fmt.Errorf("app %q is not served by this Caddy", appID)}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	total := 0
+	for _, e := range appStores {
+		n, err := e.RevokeUser(ctx, openID, true)
+		if err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusServiceUnavailable,
+				Err: fmt.Errorf("app %s: the session store failed: %v", appID, err)}
+		}
+		total += n
+	}
+	caddy.Log().Named("admin.api.wechat_auth").Info("user revoked",
+		zap.String("app_id", appID), zap.String("openid", openID), zap.Int("revoked", total))
+	return writeAdminJSON(w, struct {
+		Revoked int `json:"revoked"`
+	}{total})
+}
+
+func writeAdminJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	return json.NewEncoder(w).Encode(v)
+}
+
+var _ caddy.AdminRouter = (*adminAPI)(nil)

@@ -56,6 +56,9 @@ var (
 	errWeChatConfig      = apiError{http.StatusBadGateway, "wechat_config_error", "WeChat refused the server's app credentials"}
 	errWeChatOther       = apiError{http.StatusBadGateway, "wechat_error", "WeChat refused the request"}
 	errClientGone        = apiError{499, "client_closed_request", "the client went away"}
+
+	// the Open API gateway (wechat_api)
+	errAddressNotAllowed = apiError{http.StatusForbidden, "address_not_allowed", "this address may not call the WeChat API gateway (allow_from)"}
 )
 
 // allErrors is every answer above, for the test that keeps the README's
@@ -66,7 +69,7 @@ var allErrors = []apiError{
 	errNoToken, errInvalidToken, errPhoneRequired,
 	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
-	errClientGone,
+	errClientGone, errAddressNotAllowed,
 }
 
 // write sends the error as JSON. A missing or bad token's 401 carries

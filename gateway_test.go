@@ -468,7 +468,7 @@ http://127.0.0.1:{{.GatewayPort}} {
 			}
 			var got struct {
 				Method, Query, Body string
-				Headers            http.Header
+				Headers             http.Header
 			}
 			if err := json.Unmarshal(a.body, &got); err != nil {
 				t.Fatal(err)

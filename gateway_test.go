@@ -22,6 +22,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -591,5 +592,53 @@ http://127.0.0.1:{{.Port}} {
 	// and without a session it is never reached
 	if code := g.do("POST", "/api/bind-phone", `{"code":"phone-13800138000.2"}`).errorCode(t, 401); code != "unauthorized" {
 		t.Errorf("%q", code)
+	}
+}
+
+// The demo (go run ./cmd/demo): the repository's Caddyfile has a gateway
+// on an internal listener, and the echo app's POST /api/check, a backend
+// written for Cloud Hosting, checks a text through it for the logged-in
+// user.
+func TestGatewayInTheDemo(t *testing.T) {
+	e := newEnv(t, "")
+	raw, err := os.ReadFile("Caddyfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gwPort := freePort(t)
+	up := httptest.NewServer(echoserver.WithContentCheck(echoserver.Handler(nil), fmt.Sprintf("http://127.0.0.1:%d", gwPort), nil))
+	defer up.Close()
+	t.Setenv("WX_DEMO_PORT", fmt.Sprint(e.port))
+	t.Setenv("WX_DEMO_ADMIN", e.adminURL[len("http://"):])
+	t.Setenv("WX_DEMO_GATEWAY_PORT", fmt.Sprint(gwPort))
+	t.Setenv("WX_APP_ID", appA)
+	t.Setenv("WX_APP_SECRET", secretA)
+	t.Setenv("WX_API_BASE", e.wxURL)
+	t.Setenv("UPSTREAM", strings.TrimPrefix(up.URL, "http://"))
+	e.loadCaddyfile(string(raw))
+	e.client.CloseIdleConnections()
+
+	tok := e.login("", "ok-alice")
+	check := func(content string) echoserver.CheckAnswer {
+		t.Helper()
+		a := e.do("POST", "/api/check", fmt.Sprintf(`{"content":%q}`, content), bearer(tok)...)
+		e.secret(e.wx.AccessToken(appA), "an access_token")
+		var got echoserver.CheckAnswer
+		if a.status != 200 || json.Unmarshal(a.body, &got) != nil {
+			t.Fatalf("/api/check: %d %s", a.status, a.body)
+		}
+		if got.OpenID != fakewx.OpenID(appA, "alice") || got.AppID != appA {
+			t.Errorf("the backend saw %+v", got)
+		}
+		return got
+	}
+	if got := check("hello"); got.Suggest != "pass" {
+		t.Errorf("hello: %+v", got)
+	}
+	if got := check("a risky text"); got.Suggest != "risky" {
+		t.Errorf("risky: %+v", got)
+	}
+	if n := e.wx.Count(fakewx.EndpointMsgSecCheck); n != 2 {
+		t.Errorf("%d checks reached WeChat, want 2", n)
 	}
 }

@@ -39,13 +39,21 @@ func main() {
 	}
 	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}})
 	serve("fake WeChat API", *wxAddr, fakewx.LogRequests(wx, prefixed("wechat   ")))
-	serve("echo upstream", *upAddr, echoserver.Handler(prefixed("upstream ")))
+	// the echo app also answers POST /api/check, a content-security check
+	// through the Caddyfile's wechat_api gateway (no access_token needed)
+	gwPort := os.Getenv("WX_DEMO_GATEWAY_PORT")
+	if gwPort == "" {
+		gwPort = "2020"
+	}
+	up := echoserver.WithContentCheck(echoserver.Handler(prefixed("upstream ")), "http://127.0.0.1:"+gwPort, prefixed("upstream "))
+	serve("echo upstream", *upAddr, up)
 	_ = os.Setenv("WX_API_BASE", "http://"+*wxAddr)
 	_ = os.Setenv("UPSTREAM", *upAddr)
 
 	log.Printf("Caddy with %s on :8080; try:\n"+
 		"  curl -s -X POST localhost:8080/wx/login -d '{\"code\":\"ok-alice\"}'\n"+
-		"  curl -s -H 'Authorization: Bearer <token>' localhost:8080/api/hello", *config)
+		"  curl -s -H 'Authorization: Bearer <token>' localhost:8080/api/hello\n"+
+		"  curl -s -H 'Authorization: Bearer <token>' localhost:8080/api/check -d '{\"content\":\"hello\"}'", *config)
 	os.Args = []string{"caddy", "run", "--config", *config, "--adapter", "caddyfile"}
 	caddycmd.Main()
 }

@@ -642,3 +642,33 @@ func TestGatewayInTheDemo(t *testing.T) {
 		t.Errorf("%d checks reached WeChat, want 2", n)
 	}
 }
+
+// The README's allow list of APIs (Cloud Hosting's token permission list
+// has no counterpart built in): matchers around the gateway.
+func TestGatewayPathAllowListFromTheReadme(t *testing.T) {
+	g := newGateway(t, appSite+`
+http://127.0.0.1:{{.GatewayPort}} {
+	log {
+		output file {{.AccessLog}}
+	}
+	@openapi path /wxa/msg_sec_check /wxa/getwxacodeunlimit /wxa/business/getuserphonenumber
+	handle @openapi {
+		wechat_api {
+			{{template "appA" .}}
+		}
+	}
+	handle {
+		respond "not an allowed WeChat API" 403
+	}
+}
+`)
+	if a := g.call("POST", "/wxa/msg_sec_check", `{"content":"hello"}`); a.status != 200 || a.errcode(t) != 0 {
+		t.Errorf("allowed API: %d %s", a.status, a.body)
+	}
+	if a := g.call("POST", "/cgi-bin/message/subscribe/send", `{}`); a.status != 403 || string(a.body) != "not an allowed WeChat API" {
+		t.Errorf("other API: %d %s", a.status, a.body)
+	}
+	if n := g.wx.Count(fakewx.EndpointStableToken); n != 1 {
+		t.Errorf("%d token fetches", n)
+	}
+}

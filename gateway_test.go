@@ -22,6 +22,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
+	wechatauth "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
@@ -670,5 +671,53 @@ http://127.0.0.1:{{.GatewayPort}} {
 	}
 	if n := g.wx.Count(fakewx.EndpointStableToken); n != 1 {
 		t.Errorf("%d token fetches", n)
+	}
+}
+
+// The gateway holds the app's client (and token) while it is configured:
+// the same one as wechat_auth's, kept across a reload, released with the
+// last block that uses it.
+func TestGatewaySharesTheAppClientAcrossReloads(t *testing.T) {
+	g := newGateway(t, appSite+gatewaySite)
+	// app A's store, and one client for wechat_auth and wechat_api
+	if n := wechatauth.SharedStates(); n != 2 {
+		t.Errorf("%d shared states, want 2 (a store, one client)", n)
+	}
+	if a := g.call("POST", "/wxa/msg_sec_check", `{"content":"hello"}`); a.errcode(t) != 0 {
+		t.Fatal(string(a.body))
+	}
+	g.reloadViaAdmin(g.fill(appSite + gatewaySite))
+	g.client.CloseIdleConnections()
+	tok := g.login("", "ok-alice")
+	if a := g.do("POST", "/wx/phone", `{"code":"phone-13800138000"}`, bearer(tok)...); a.status != 200 {
+		t.Fatalf("phone: %d %s", a.status, a.body)
+	}
+	g.secret("13800138000", "a full phone number")
+	if a := g.call("POST", "/wxa/msg_sec_check", `{"content":"hello"}`); a.errcode(t) != 0 {
+		t.Fatal(string(a.body))
+	}
+	if n := g.wx.Count(fakewx.EndpointStableToken); n != 1 {
+		t.Errorf("%d token fetches across a reload, want 1", n)
+	}
+	// the gateway alone still holds the client; nothing holds it after
+	g.reload(g.fill(gatewaySite) + `
+http://127.0.0.1:{{.Port}} {
+	respond "no wechat_auth"
+}`)
+	if n := wechatauth.SharedStates(); n != 1 {
+		t.Errorf("%d shared states with the gateway alone, want 1", n)
+	}
+	g.reload(g.fill(`
+http://127.0.0.1:{{.Port}} {
+	respond "nothing"
+}
+http://127.0.0.1:{{.GatewayPort}} {
+	log {
+		output file {{.AccessLog}}
+	}
+	respond "nothing"
+}`))
+	if n := wechatauth.SharedStates(); n != 0 {
+		t.Errorf("%d shared states left without any block", n)
 	}
 }

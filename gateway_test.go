@@ -20,6 +20,7 @@ import (
 	"testing"
 	"text/template"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	wechatauth "github.com/wechat-auth/wechat_auth"
@@ -719,5 +720,39 @@ http://127.0.0.1:{{.GatewayPort}} {
 }`))
 	if n := wechatauth.SharedStates(); n != 0 {
 		t.Errorf("%d shared states left without any block", n)
+	}
+}
+
+// A bad value known only once placeholders are replaced is refused at
+// load, naming the setting, the value and what is accepted; the running
+// config goes on.
+func TestGatewayConfigErrorsAtLoad(t *testing.T) {
+	g := newGateway(t, appSite+gatewaySite)
+	t.Setenv("WXGW_ALLOW", "10.0.0.0/8 intranet")
+	t.Setenv("WXGW_EMPTY", "")
+	t.Setenv("WXGW_BASE", "api.weixin.qq.com")
+	for _, c := range []struct{ options, want string }{
+		{`app_secret {env.{{.SecretEnv}}}
+		allow_from {env.WXGW_ALLOW}`, `allow_from: "intranet" is not an IP address or CIDR range (such as 127.0.0.1, 10.0.0.0/8, fc00::/7 or private_ranges)`},
+		{`app_secret {env.{{.SecretEnv}}}
+		allow_from {env.WXGW_EMPTY}`, `allow_from: "{env.WXGW_EMPTY}" names no address`},
+		{`app_secret {env.WXGW_EMPTY}`, "app_secret is required"},
+		{`app_secret {env.{{.SecretEnv}}}
+		api_base {env.WXGW_BASE}`, `api_base must be an http(s) URL without a query, such as https://api.weixin.qq.com; got "api.weixin.qq.com"`},
+	} {
+		cfg := g.adapt(appSite + g.fill(`
+http://127.0.0.1:{{.GatewayPort}} {
+	wechat_api {
+		app_id {{.AppA}}
+		`+c.options+`
+	}
+}`))
+		err := caddy.Load(cfg, true)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+	if a := g.call("POST", "/wxa/msg_sec_check", `{"content":"hello"}`); a.status != 200 || a.errcode(t) != 0 {
+		t.Errorf("the running config stopped: %d %s", a.status, a.body)
 	}
 }

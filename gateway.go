@@ -82,8 +82,11 @@ type Gateway struct {
 	// replaced; a value may hold several, separated by spaces or commas.
 	AllowFrom []string `json:"allow_from,omitempty"`
 
-	// How long WeChat may take to start answering one call (the token
-	// fetch and each attempt), before the client gets 504. Default 30s.
+	// How long WeChat may take to answer one call (the token fetch, and
+	// each attempt up to its headers, or its whole body when the gateway
+	// reads a small JSON answer for its errcode), before the client gets
+	// 504. A large or binary answer then streams without a deadline.
+	// Default 30s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
 	logger    *zap.Logger

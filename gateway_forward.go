@@ -187,8 +187,6 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *ap
 		}
 		return fail("call failed", err, answer)
 	}
-	stopTimer() // the answer has begun: from here on it streams at its own pace
-
 	a := &attempt{resp: resp, token: token, cancel: cancel}
 	if jsonish(resp.Header.Get("Content-Type")) && resp.ContentLength <= peekMax {
 		a.head, err = io.ReadAll(io.LimitReader(resp.Body, peekMax+1))
@@ -198,6 +196,7 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *ap
 		}
 		a.complete = len(a.head) <= peekMax
 	}
+	stopTimer() // the answer is here: the rest streams at its own pace
 	return a, nil
 }
 

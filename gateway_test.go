@@ -404,6 +404,15 @@ func stubWeChat(t *testing.T, fake http.Handler) (string, *atomic.Int64) {
 			case <-r.Context().Done():
 			case <-stop:
 			}
+		case "/stub/headers-only": // a JSON answer that never ends
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			io.WriteString(w, `{"errcode":`)
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-stop:
+			}
 		case "/stub/bigjson":
 			dead.Add(1)
 			w.Header().Set("Content-Type", "application/json")
@@ -491,8 +500,10 @@ http://127.0.0.1:{{.GatewayPort}} {
 		}
 	})
 	t.Run("no answer within the timeout", func(t *testing.T) {
-		if got := g.call("POST", "/stub/hang", "{}").errorCode(t, 504); got != "wechat_timeout" {
-			t.Errorf("%q", got)
+		for _, path := range []string{"/stub/hang", "/stub/headers-only"} {
+			if got := g.call("POST", path, "{}").errorCode(t, 504); got != "wechat_timeout" {
+				t.Errorf("%s: %q", path, got)
+			}
 		}
 	})
 	t.Run("WeChat down", func(t *testing.T) {

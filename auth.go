@@ -15,6 +15,7 @@ import (
 const (
 	HeaderOpenID       = "X-Wx-Openid"
 	HeaderUnionID      = "X-Wx-Unionid"
+	HeaderAppID        = "X-Wx-Appid"
 	HeaderPhone        = "X-Wx-Phone"
 	HeaderPhoneCountry = "X-Wx-Phone-Country"
 )
@@ -54,18 +55,20 @@ func isIdentityHeader(name string) bool {
 	return true
 }
 
-// setIdentityHeaders tells the upstream who the user is. It runs after
+// setIdentityHeaders tells the upstream who the user is, and of which app
+// (openids are per app; one backend often serves several). It runs after
 // stripIdentityHeaders, so these are the only X-WX-* headers. The values
 // share one backing array (each capped to its own element, so an append
 // elsewhere cannot spill into the next): one allocation per request.
-func setIdentityHeaders(h http.Header, s *session.Session) {
-	vals := make([]string, 0, 4)
+func setIdentityHeaders(h http.Header, s *session.Session, appID string) {
+	vals := make([]string, 0, 5)
 	add := func(name, v string) {
 		i := len(vals)
 		vals = append(vals, v)
 		h[name] = vals[i : i+1 : i+1]
 	}
 	add(HeaderOpenID, s.OpenID)
+	add(HeaderAppID, appID)
 	if s.UnionID != "" {
 		add(HeaderUnionID, s.UnionID)
 	}

@@ -11,9 +11,12 @@ import (
 // later handler's Header.Add does) must not overwrite the next.
 func TestIdentityHeadersDoNotAlias(t *testing.T) {
 	h := http.Header{}
-	setIdentityHeaders(h, &session.Session{OpenID: "o", UnionID: "u", Phone: "1", PhoneCountry: "86"})
+	setIdentityHeaders(h, &session.Session{OpenID: "o", UnionID: "u", Phone: "1", PhoneCountry: "86"}, "a")
 	h.Add(HeaderOpenID, "added")
 	h.Add(HeaderUnionID, "added")
+	if got := h.Values(HeaderAppID); len(got) != 1 || got[0] != "a" {
+		t.Errorf("appid = %v", got)
+	}
 	if got := h.Values(HeaderUnionID); len(got) != 2 || got[0] != "u" {
 		t.Errorf("unionid = %v", got)
 	}

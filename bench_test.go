@@ -109,7 +109,7 @@ func BenchmarkTokenValidation(b *testing.B) {
 }
 
 // BenchmarkHeaderInjection: stripping a client's X-WX-* headers among
-// ordinary ones and setting the four identity headers.
+// ordinary ones and setting the five identity headers.
 func BenchmarkHeaderInjection(b *testing.B) {
 	s := session.Session{OpenID: "oBenchUser0000000000000000000", UnionID: "uBenchUnion000000000000000000", Phone: "13800138000", PhoneCountry: "86"}
 	base := http.Header{
@@ -126,7 +126,7 @@ func BenchmarkHeaderInjection(b *testing.B) {
 		}
 		h["X-Wx-Openid"] = spoof
 		stripIdentityHeaders(h)
-		setIdentityHeaders(h, &s)
+		setIdentityHeaders(h, &s, fuzzApp)
 	}
 	if h.Get(HeaderPhone) != "13800138000" || h.Get(HeaderOpenID) != s.OpenID {
 		b.Fatalf("headers %v", h)

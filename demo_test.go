@@ -18,6 +18,7 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	}
 	t.Setenv("WX_DEMO_PORT", fmt.Sprint(e.port))
 	t.Setenv("WX_DEMO_ADMIN", e.adminURL[len("http://"):])
+	t.Setenv("WX_DEMO_GATEWAY_PORT", fmt.Sprint(freePort(t)))
 	t.Setenv("WX_APP_ID", appA)
 	t.Setenv("WX_APP_SECRET", secretA)
 	t.Setenv("WX_API_BASE", e.wxURL)

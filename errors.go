@@ -65,6 +65,8 @@ var (
 
 	// hostile clients (failurelimit.go)
 	errTooManyFailures = apiError{http.StatusTooManyRequests, "too_many_failures", "too many codes from this address were refused: retry after Retry-After seconds"}
+	// the Open API gateway (wechat_api)
+	errAddressNotAllowed = apiError{http.StatusForbidden, "address_not_allowed", "this address may not call the WeChat API gateway (allow_from)"}
 )
 
 // allErrors is every answer above, for the test that keeps the README's
@@ -75,8 +77,7 @@ var allErrors = []apiError{
 	errNoToken, errInvalidToken, errPhoneRequired,
 	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark, errStalePhoneData,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
-	errClientGone,
-	errTooManyFailures,
+	errClientGone, errTooManyFailures, errAddressNotAllowed,
 }
 
 // write sends the error as JSON. A missing or bad token's 401 carries

@@ -54,8 +54,8 @@ const (
 //     {"all": true}, every session of the user.
 //
 // Any other request must carry "Authorization: Bearer <token>" (unless
-// require is "none"); it goes on with X-WX-OpenID, X-WX-UnionID,
-// X-WX-Phone and X-WX-Phone-Country set, any client header of such a name
+// require is "none"); it goes on with X-WX-OpenID, X-WX-AppID,
+// X-WX-UnionID, X-WX-Phone and X-WX-Phone-Country set, any client header of such a name
 // removed, and the Authorization header removed. Without a valid token
 // the answer is 401 with a JSON error. The placeholder
 // {http.auth.user.id} holds the openid of an authenticated request.
@@ -338,7 +338,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.answer(w, "auth", &errPhoneRequired)
 		return nil
 	}
-	setIdentityHeaders(r.Header, &s)
+	setIdentityHeaders(r.Header, &s, h.appID)
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("http.auth.user.id", s.OpenID)
 	}

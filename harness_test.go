@@ -120,12 +120,13 @@ http://127.0.0.1:{{.Port}} {
 // from showing the X-WX-Phone it sends upstream), underscore and dot
 // header names let through so that stripping them is our job.
 //
-// It also defines the template "appA": the lines that make a wechat_auth
-// block app A's against the fake WeChat, store settings included (every
+// It also defines the templates "appACreds", the lines that make a block
+// (wechat_auth or wechat_api) app A's against the fake WeChat, and "appA",
+// a wechat_auth block's: the same and the app's store settings (every
 // block of an app must give the same).
-const globalOptions = `{{define "appA"}}app_id {{.AppA}}
+const globalOptions = `{{define "appACreds"}}app_id {{.AppA}}
 			app_secret {env.{{.SecretEnv}}}
-			api_base {{.WeChat}}
+			api_base {{.WeChat}}{{end}}{{define "appA"}}{{template "appACreds" .}}
 			session_ttl 2h{{end}}{
 	admin {{.Admin}}
 	persist_config off

@@ -1,10 +1,16 @@
 package wechatauth_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
@@ -212,5 +218,138 @@ func TestRequireModes(t *testing.T) {
 	up = e.do("GET", "/open/x", "", "Authorization", "Basic YTpi").upstream(t)
 	if up.Headers.Get("Authorization") != "Basic YTpi" {
 		t.Errorf("require none dropped a Basic Authorization header")
+	}
+}
+
+// Every request passed on with a session says which app the user is of:
+// X-WX-AppID, the block's app_id. A client cannot forge it, in any
+// spelling, and a backend written for WeChat Cloud Hosting (which reads
+// the names lower-cased, as Node and many frameworks hand them over)
+// finds x-wx-openid and x-wx-appid where it looks.
+func TestAppIDHeaderForCloudHostingBackends(t *testing.T) {
+	e := newEnv(t, "")
+	lower := startLowerCaseBackend(t)
+	e.load(`
+http://127.0.0.1:{{.Port}} {
+	handle_path /lc/* {
+		wechat_auth {
+			{{template "appA" .}}
+		}
+		reverse_proxy ` + lower + `
+	}
+	handle_path /b/* {
+		wechat_auth {
+			app_id {{.AppB}}
+			app_secret {{.SecretB}}
+			api_base {{.WeChat}}
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle {
+		wechat_auth {
+			{{template "appA" .}}
+		}
+		reverse_proxy {{.Upstream}}
+	}
+}`)
+	tokA := e.login("", "ok-alice")
+	tokB := e.login("/b", "ok-alice")
+	forged := [][2]string{
+		{"X-WX-AppID", "wxforged"}, {"x-wx-appid", "wxforged"}, {"X_WX_APPID", "wxforged"}, {"x.wx.appid", "wxforged"},
+	}
+
+	for _, c := range []struct{ prefix, token, app string }{{"", tokA, appA}, {"/b", tokB, appB}} {
+		h := append(append([][2]string{}, forged...), [2]string{"Authorization", "Bearer " + c.token})
+		up := e.raw("GET", c.prefix+"/api/x", h, "").upstream(t)
+		if got := up.Headers.Values("X-WX-AppID"); len(got) != 1 || got[0] != c.app {
+			t.Errorf("%s: X-WX-AppID = %q, want [%q]", c.prefix, got, c.app)
+		}
+		if got := up.Headers.Get("X-WX-OpenID"); got != fakewx.OpenID(c.app, "alice") {
+			t.Errorf("%s: X-WX-OpenID = %q", c.prefix, got)
+		}
+		for name, vals := range up.Headers {
+			for _, v := range vals {
+				if v == "wxforged" {
+					t.Errorf("%s: a forged app id reached the upstream as %s", c.prefix, name)
+				}
+			}
+		}
+	}
+	// anonymous requests carry no app id: it comes with a session only
+	if got := e.raw("GET", "/api/x", forged, "").errorCode(t, 401); got != "unauthorized" {
+		t.Errorf("no token: %q", got)
+	}
+
+	// the Cloud Hosting backend, reading lower-cased names
+	a := e.raw("GET", "/lc/me", append(append([][2]string{}, forged...), [2]string{"Authorization", "Bearer " + tokA}), "")
+	if a.status != http.StatusOK {
+		t.Fatalf("lower-case backend: %d %s", a.status, a.body)
+	}
+	var got map[string][]string
+	if err := json.Unmarshal(a.body, &got); err != nil {
+		t.Fatalf("lower-case backend answered %q", a.body)
+	}
+	if v := got["x-wx-openid"]; len(v) != 1 || v[0] != fakewx.OpenID(appA, "alice") {
+		t.Errorf("x-wx-openid = %q", v)
+	}
+	if v := got["x-wx-appid"]; len(v) != 1 || v[0] != appA {
+		t.Errorf("x-wx-appid = %q", v)
+	}
+}
+
+// startLowerCaseBackend serves HTTP/1.1 by hand, the way Node's http
+// module hands headers to a backend: every name lower-cased, as it came on
+// the wire. It answers each request with its headers as JSON, name ->
+// values. It returns its host:port.
+func startLowerCaseBackend(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serveLowerCase(conn)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func serveLowerCase(conn net.Conn) {
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	br := bufio.NewReader(conn)
+	for {
+		if _, err := br.ReadString('\n'); err != nil { // the request line
+			return
+		}
+		headers := map[string][]string{}
+		length := 0
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "" {
+				break
+			}
+			name, value, _ := strings.Cut(line, ":")
+			name, value = strings.ToLower(name), strings.TrimSpace(value)
+			headers[name] = append(headers[name], value)
+			if name == "content-length" {
+				length, _ = strconv.Atoi(value)
+			}
+		}
+		if _, err := io.CopyN(io.Discard, br, int64(length)); err != nil {
+			return
+		}
+		body, _ := json.Marshal(headers)
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
 }

@@ -312,7 +312,7 @@ func startDemo(t *testing.T) *demo {
 	cmd.Env = append(cleanEnv(),
 		"HOME="+dirs["demo-home"], "XDG_CONFIG_HOME="+dirs["demo-config"],
 		"XDG_DATA_HOME="+dirs["demo-data"], "TMPDIR="+dirs["demo-tmp"],
-		"WX_DEMO_PORT="+strconv.Itoa(port))
+		"WX_DEMO_PORT="+strconv.Itoa(port), "WX_DEMO_GATEWAY_PORT="+strconv.Itoa(freePort(t)))
 	logPath := filepath.Join(root, "demo.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {

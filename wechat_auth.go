@@ -15,6 +15,11 @@
 //     only with a valid "Authorization: Bearer <token>", adding X-WX-OpenID,
 //     X-WX-UnionID, X-WX-AppID, X-WX-Phone and X-WX-Phone-Country after
 //     removing every X-WX-* header a client sent.
+//   - http.handlers.wechat_api (directive wechat_api): the Open API
+//     gateway. Backends call any WeChat server API through it without an
+//     access_token; it adds the app's token (the one wechat_auth of the
+//     same app_id uses), repeats a call once on a dead token, and answers
+//     only callers in allow_from. It belongs on an internal listener.
 //
 // Every wechat_auth block of one app_id in a Caddy shares one session store
 // (in memory, or in Redis shared by every Caddy) and one access_token, and

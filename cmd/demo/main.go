@@ -70,6 +70,10 @@ func main() {
 	if strings.Contains(string(caddyfile), "{$WX_DEMO_ADMIN") && admin != "off" && !strings.HasPrefix(admin, "unix/") {
 		checkFree("Caddy's admin API", admin, "set WX_DEMO_ADMIN to a free address (e.g. localhost:2999) or to off")
 	}
+	gwPort := envOr("WX_DEMO_GATEWAY_PORT", "2020")
+	if strings.Contains(string(caddyfile), "{$WX_DEMO_GATEWAY_PORT") {
+		checkFree("the WeChat API gateway (wechat_api)", "127.0.0.1:"+gwPort, "set WX_DEMO_GATEWAY_PORT to a free port, e.g. WX_DEMO_GATEWAY_PORT=2021 go run ./cmd/demo")
+	}
 
 	const appID, secret = "wxdemo0000000001", "demosecret"
 	if os.Getenv("WX_APP_SECRET") == "" {
@@ -77,14 +81,18 @@ func main() {
 	}
 	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}})
 	wxAt := serve("fake WeChat API", *wxAddr, "-wechat", fakewx.LogRequests(wx, prefixed("wechat   ")))
-	upAt := serve("echo upstream", *upAddr, "-upstream", echoserver.Handler(prefixed("upstream ")))
+	// the echo app also answers POST /api/check, a content-security check
+	// through the Caddyfile's wechat_api gateway (no access_token needed)
+	up := echoserver.WithContentCheck(echoserver.Handler(prefixed("upstream ")), "http://127.0.0.1:"+gwPort, prefixed("upstream "))
+	upAt := serve("echo upstream", *upAddr, "-upstream", up)
 	_ = os.Setenv("WX_API_BASE", "http://"+wxAt)
 	_ = os.Setenv("UPSTREAM", upAt)
 	isolate()
 
-	log.Printf("Caddy with %s on :%s (WX_DEMO_PORT), admin API %s (WX_DEMO_ADMIN); try:\n"+
+	log.Printf("Caddy with %s on :%s (WX_DEMO_PORT), admin API %s (WX_DEMO_ADMIN), WeChat API gateway on 127.0.0.1:%s (WX_DEMO_GATEWAY_PORT); try:\n"+
 		"  curl -fsS -X POST localhost:%s/wx/login -d '{\"code\":\"ok-bob.1\"}'\n"+
-		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/hello", *config, port, admin, port, port)
+		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/hello\n"+
+		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/check -d '{\"content\":\"hello\"}'", *config, port, admin, gwPort, port, port, port)
 	os.Args = []string{"caddy", "run", "--config", *config, "--adapter", "caddyfile"}
 	caddycmd.Main()
 }

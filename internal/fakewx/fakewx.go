@@ -160,6 +160,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.legacyToken(w, r)
 	case "/wxa/business/getuserphonenumber":
 		s.phoneNumber(w, r)
+	case "/wxa/msg_sec_check":
+		s.msgSecCheck(w, r)
+	case "/wxa/getwxacodeunlimit":
+		s.wxaCodeUnlimited(w, r)
 	case "/fake/encrypt":
 		s.fakeEncrypt(w, r)
 	case "/fake/stats":

@@ -31,6 +31,8 @@ APP_SECRET=benchsecret
 # cannot share B's app_id
 APP_ID_R=wxbench000000002
 APP_ID_RC=wxbench000000003
+# BI: B with idle_timeout on (a store setting: an app of its own too)
+APP_ID_BI=wxbench000000004
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: FAILED: $*"; exit 1; }
@@ -126,7 +128,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=10 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server
+NPORTS=11 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -139,7 +141,7 @@ done
 [[ -n $base ]] || die "no free block of $NPORTS ports from $BASE_PORT on (set BASE_PORT)"
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
-P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9))
+P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -167,7 +169,7 @@ start() {
 
 # ---------------------------------------------------------------- start
 start wxfake "$BIN/wxfake" -listen "127.0.0.1:$P_WX" -app "$APP_ID:$APP_SECRET" \
-	-app "$APP_ID_R:$APP_SECRET" -app "$APP_ID_RC:$APP_SECRET"
+	-app "$APP_ID_R:$APP_SECRET" -app "$APP_ID_RC:$APP_SECRET" -app "$APP_ID_BI:$APP_SECRET"
 wait_port wxfake "$LAST_PID" "$P_WX"
 start upstream "$BIN/echo" -tiny -listen "127.0.0.1:$P_UP"
 wait_port upstream "$LAST_PID" "$P_UP"
@@ -216,6 +218,18 @@ http://127.0.0.1:$P_BP {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# BI: B with idle_timeout on (a session unused for 30 minutes ends; use
+# renews it, at most every 7.5 minutes)
+http://127.0.0.1:$P_BI {
+	wechat_auth {
+		app_id $APP_ID_BI
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		idle_timeout 30m
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # C: forward_auth to a separate session service, then reverse_proxy
 http://127.0.0.1:$P_C {
 	forward_auth 127.0.0.1:$P_SESS {
@@ -253,7 +267,7 @@ EOF
 fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-SITES=("$P_A" "$P_B" "$P_BP" "$P_C")
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI")
 if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
 for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
@@ -269,6 +283,7 @@ login() {
 }
 TOKEN_B=$(login "$P_B" ok-bench)
 TOKEN_BP=$(login "$P_B" ok-benchphone)
+TOKEN_BI=$(login "$P_BI" ok-benchidle)
 resp=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_BP" -H 'Content-Type: application/json' \
 	-d '{"code":"phone-13800138000"}' "http://127.0.0.1:$P_BP/wx/phone") || die "POST /wx/phone failed"
 [[ ${resp##*$'\n'} == 200 ]] || die "POST /wx/phone: ${resp//$'\n'/ }"
@@ -295,6 +310,8 @@ expect 200 "$P_B" "$TOKEN_B"
 expect 401 "$P_B"
 expect 401 "$P_B" "$TOKEN_C"
 expect 200 "$P_BP" "$TOKEN_BP"
+expect 200 "$P_BI" "$TOKEN_BI"
+expect 401 "$P_BI" "$TOKEN_B"
 expect 403 "$P_BP" "$TOKEN_B"
 expect 200 "$P_C" "$TOKEN_C"
 expect 401 "$P_C"
@@ -313,20 +330,21 @@ if ((REDIS == 1)); then
 fi
 
 # ---------------------------------------------------------------- wrk
-TARGETS=(A B BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BP]=$P_BP [C]=$P_C)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C)
+TARGETS=(A B BI BP C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BP]=$P_BP [C]=$P_C)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BP]=$TOKEN_BP [C]=$TOKEN_C)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
 	[BP]="BP wechat_auth require phone"
+	[BI]="BI wechat_auth idle_timeout 30m"
 	[C]="C  forward_auth->sessiond + r_p"
 	[R]="R  wechat_auth, Redis + r_p"
 	[RC]="RC Redis, near cache off (miss)"
 )
 if ((REDIS == 1)); then
 	# interleaved with the others; R and RC next to A and B
-	TARGETS=(A R B RC BP C)
+	TARGETS=(A R B BI RC BP C)
 	PORT[R]=$P_R PORT[RC]=$P_RC
 	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
 fi
@@ -471,6 +489,7 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line B A)"
 	echo "  $(ratio_line B C)"
 	echo "  $(ratio_line BP A)"
+	echo "  $(ratio_line BI A)"
 	if ((REDIS == 1)); then
 		echo "  $(ratio_line R A)"
 		echo "  $(ratio_line R B)"

@@ -15,13 +15,19 @@ import (
 // BenchmarkAuthenticated measures the hot path of every proxied request:
 // strip client X-WX-* headers, check the bearer token in the store, set
 // the identity headers, call the next handler. One sub-benchmark per
-// store. go test -run '^$' -bench Authenticated -benchmem .
+// store (memory_idle: with idle_timeout 30m; redis: a hot token in the
+// near cache). go test -run '^$' -bench Authenticated -benchmem .
 func BenchmarkAuthenticated(b *testing.B) {
 	mem, err := session.NewMemory(session.Limits{MaxSessions: 100000})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer mem.Close()
+	idle, err := session.NewMemory(session.Limits{MaxSessions: 100000, IdleTimeout: 30 * time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer idle.Close()
 	rd := testredis.Start(b)
 	red, err := session.NewRedis(session.RedisOptions{URL: rd.URL(), AppID: fuzzApp, KeySecret: fuzzSecret, Timeout: time.Second})
 	if err != nil {
@@ -31,7 +37,7 @@ func BenchmarkAuthenticated(b *testing.B) {
 	for _, c := range []struct {
 		name  string
 		store session.Store
-	}{{"memory", mem}, {"redis", red}} {
+	}{{"memory", mem}, {"memory_idle", idle}, {"redis", red}} {
 		b.Run(c.name, func(b *testing.B) {
 			h := testHandler(b, c.store)
 			s := session.Session{OpenID: "oBenchUser0000000000000000000", UnionID: "uBenchUnion000000000000000000"}

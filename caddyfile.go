@@ -14,7 +14,7 @@ import (
 // the reference lists them.
 var caddyfileOptions = []string{
 	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
-	"max_sessions", "redis", "redis_timeout",
+	"max_sessions", "redis", "redis_timeout", "assertion",
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -29,6 +29,7 @@ var caddyfileOptions = []string{
 //		max_sessions  <n>
 //		redis         <url>
 //		redis_timeout <duration>
+//		assertion     on|off
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -78,6 +79,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.RedisTimeout = dur
+		case "assertion":
+			switch val {
+			case "on":
+				h.Assertion = true
+			case "off":
+				h.Assertion = false
+			default:
+				return d.Errf("assertion %q: want on or off (default off)", val)
+			}
 		case "max_sessions":
 			n, err := strconv.ParseInt(val, 10, 64)
 			if err != nil || n <= 0 {

@@ -32,11 +32,15 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			max_sessions 5000
 			redis redis://127.0.0.1:6379/0
 			redis_timeout 300ms
+			assertion on
 		}`, want: wechatauth.Handler{
 			AppID: "wx4f4bc4dec97d474b", AppSecret: "{env.WX_APP_SECRET}", APIBase: "http://127.0.0.1:9100",
 			Require: "phone", SessionTTL: caddy.Duration(168 * time.Hour), Timeout: caddy.Duration(3 * time.Second),
 			MaxSessions: 5000, Redis: "redis://127.0.0.1:6379/0", RedisTimeout: caddy.Duration(300 * time.Millisecond),
+			Assertion: true,
 		}},
+		{name: "assertion off", input: "wechat_auth {\nassertion off\n}", want: wechatauth.Handler{}},
+		{name: "assertion on then off", input: "wechat_auth {\nassertion on\nassertion off\n}", want: wechatauth.Handler{}},
 		{name: "require openid", input: "wechat_auth {\nrequire openid\n}", want: wechatauth.Handler{Require: "openid"}},
 		{name: "require none", input: "wechat_auth {\nrequire none\n}", want: wechatauth.Handler{Require: "none"}},
 		{name: "days", input: "wechat_auth {\nsession_ttl 30d\n}", want: wechatauth.Handler{SessionTTL: caddy.Duration(720 * time.Hour)}},
@@ -50,7 +54,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{name: "bad redis_timeout", input: "wechat_auth {\nredis_timeout soon\n}", err: []string{`redis_timeout "soon"`, "positive duration"}},
 		{name: "bad max_sessions", input: "wechat_auth {\nmax_sessions many\n}", err: []string{`max_sessions "many"`, "positive whole number"}},
 		{name: "zero max_sessions", input: "wechat_auth {\nmax_sessions 0\n}", err: []string{`max_sessions "0"`, "positive whole number"}},
-		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout"}},
+		{name: "bad assertion", input: "wechat_auth {\nassertion yes\n}", err: []string{`assertion "yes"`, "on or off"}},
+		{name: "assertion without value", input: "wechat_auth {\nassertion\n}", err: []string{"assertion needs a value"}},
+		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout", "assertion"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -109,7 +109,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=7 # wxfake, upstream, sessiond, A, B, B-phone, C
+NPORTS=8 # wxfake, upstream, sessiond, A, B, B-phone, C, B-assertion
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -121,7 +121,7 @@ for ((try = 0; try < 10; try++)); do
 done
 [[ -n $base ]] || die "no free block of $NPORTS ports from $BASE_PORT on (set BASE_PORT)"
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
-P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
+P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6)) P_BA=$((base + 7))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -160,6 +160,7 @@ cat >"$CADDYFILE" <<EOF
 {
 	admin off
 	auto_https off
+	storage file_system $WORK/storage
 	log {
 		level ERROR
 	}
@@ -191,6 +192,17 @@ http://127.0.0.1:$P_BP {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# B-assertion: wechat_auth with assertion on (same app: same sessions as B)
+http://127.0.0.1:$P_BA {
+	wechat_auth {
+		app_id $APP_ID
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		assertion on
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # C: forward_auth to a separate session service, then reverse_proxy
 http://127.0.0.1:$P_C {
 	forward_auth 127.0.0.1:$P_SESS {
@@ -202,7 +214,7 @@ http://127.0.0.1:$P_C {
 EOF
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-for p in "$P_A" "$P_B" "$P_BP" "$P_C"; do wait_port caddy "$CADDY_PID" "$p"; done
+for p in "$P_A" "$P_B" "$P_BP" "$P_C" "$P_BA"; do wait_port caddy "$CADDY_PID" "$p"; done
 
 # ---------------------------------------------------------------- tokens
 # login PORT CODE: prints the token of a successful /wx/login.
@@ -238,6 +250,10 @@ expect 200 "$P_B" "$TOKEN_B"
 expect 401 "$P_B"
 expect 401 "$P_B" "$TOKEN_C"
 expect 200 "$P_BP" "$TOKEN_BP"
+expect 200 "$P_BA" "$TOKEN_B"
+expect 401 "$P_BA"
+# keys exist only if a block with assertion on made them
+curl -sS "http://127.0.0.1:$P_BA/wx/jwks.json" | grep -q '"alg":"ES256"' || die "GET /wx/jwks.json on BA publishes no key: assertion is not on"
 expect 403 "$P_BP" "$TOKEN_B"
 expect 200 "$P_C" "$TOKEN_C"
 expect 401 "$P_C"
@@ -245,13 +261,14 @@ expect 401 "$P_C" "$TOKEN_B"
 [[ $(curl -sS "http://127.0.0.1:$P_A$PATH_Q") == ok ]] || die "the tiny upstream does not answer ok"
 
 # ---------------------------------------------------------------- wrk
-TARGETS=(A B BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BP]=$P_BP [C]=$P_C)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C)
+TARGETS=(A B BP BA C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BP]=$P_BP [BA]=$P_BA [C]=$P_C)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BP]=$TOKEN_BP [BA]=$TOKEN_B [C]=$TOKEN_C)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
 	[BP]="BP wechat_auth require phone"
+	[BA]="BA wechat_auth assertion on"
 	[C]="C  forward_auth->sessiond + r_p"
 )
 declare -A RPS P50 P99
@@ -297,7 +314,7 @@ run_wrk() {
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-say "bench: Caddy on 127.0.0.1:$P_A (A) :$P_B (B) :$P_BP (B-phone) :$P_C (C); fake WeChat :$P_WX, upstream :$P_UP, sessiond :$P_SESS"
+say "bench: Caddy on 127.0.0.1:$P_A (A) :$P_B (B) :$P_BP (B-phone) :$P_BA (B-assertion) :$P_C (C); fake WeChat :$P_WX, upstream :$P_UP, sessiond :$P_SESS"
 say "bench: $ROUNDS rounds x ${DURATION}s per target, wrk -t$THREADS -c$CONNS, order ${TARGETS[*]}; load average $LOAD_BEFORE"
 if ((WARMUP > 0)); then
 	say "bench: warm-up, ${WARMUP}s per target"
@@ -379,7 +396,7 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "machine:  $(nproc) cores, $CPU, $(uname -sr)"
 	echo "tools:    $(go env GOVERSION), wrk $WRKV; Caddy, wrk and the helpers share the machine"
 	echo "load:     loadavg $LOAD_BEFORE before, $LOAD_AFTER after"
-	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved A B BP C, wrk -t$THREADS -c$CONNS,"
+	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved ${TARGETS[*]}, wrk -t$THREADS -c$CONNS,"
 	echo "          GET $PATH_Q with Authorization: Bearer (all targets), upstream answers \"ok\""
 	echo
 	printf '%-33s %9s %17s %9s %9s\n' "target" "req/s" "min..max" "p50 ms" "p99 ms"
@@ -394,6 +411,8 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line B A)"
 	echo "  $(ratio_line B C)"
 	echo "  $(ratio_line BP A)"
+	echo "  $(ratio_line BA A)"
+	echo "  $(ratio_line BA B)"
 	echo
 	echo "login:    POST /wx/login, new code each (wechat_auth -> fake WeChat), ${LOGIN_DURATION}s, wrk -t$THREADS -c$CONNS"
 	echo "          $LOGIN_RPS req/s, p50 $(printf %.2f "$LOGIN_P50") ms, p99 $(printf %.2f "$LOGIN_P99") ms, non-2xx $LOGIN_BAD of $LOGIN_TOTAL ($LOGIN_SHARE%)"

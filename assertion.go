@@ -78,8 +78,8 @@ func (h *Handler) setAssertion(hdr http.Header, s *session.Session) *apiError {
 	return nil
 }
 
-// identity is what an assertion says, and the key of the cache: two
-// sessions of one user share an assertion, a bound phone changes it.
+// identity is what an assertion says. The cache holds one assertion per
+// identity: two sessions of one user share it, a bound phone changes it.
 type identity struct {
 	appID, openID, unionID, phone, phoneCountry string
 }
@@ -108,7 +108,7 @@ func (k *keyring) assertion(appID string, s *session.Session) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	k.cache.put(id, cachedAssertion{jwt: jwt, kid: key.kid,
+	k.cache.put(cachedAssertion{id: id, jwt: jwt, kid: key.kid,
 		renewAt: now.Add(assertionLifetime - assertionRenewBefore).UnixNano(),
 		expires: now.Add(assertionLifetime).UnixNano()}, now.UnixNano())
 	return jwt, nil
@@ -155,8 +155,9 @@ func (key *signingKey) sign(id *identity, now time.Time) (string, error) {
 	return string(buf), nil
 }
 
-// assertionCache holds the assertions signed lately, by identity, in
-// shards (by openid) of bounded size.
+// assertionCache holds the assertions signed lately, in shards of
+// bounded size. An entry is found by openid (one string to hash) and
+// used only if the rest of its identity matches too.
 type assertionCache struct {
 	seed   maphash.Seed
 	shards [assertionCacheShards]cacheShard
@@ -164,10 +165,11 @@ type assertionCache struct {
 
 type cacheShard struct {
 	sync.RWMutex
-	m map[identity]cachedAssertion
+	m map[string]cachedAssertion // by openid
 }
 
 type cachedAssertion struct {
+	id      identity
 	jwt     string
 	kid     string
 	renewAt int64 // unix nanoseconds
@@ -177,7 +179,7 @@ type cachedAssertion struct {
 func (c *assertionCache) init() {
 	c.seed = maphash.MakeSeed()
 	for i := range c.shards {
-		c.shards[i].m = make(map[identity]cachedAssertion)
+		c.shards[i].m = make(map[string]cachedAssertion)
 	}
 }
 
@@ -190,9 +192,9 @@ func (c *assertionCache) shard(openID string) *cacheShard {
 func (c *assertionCache) get(id *identity, kid string, now time.Time) (string, bool) {
 	sh := c.shard(id.openID)
 	sh.RLock()
-	e, ok := sh.m[*id]
+	e, ok := sh.m[id.openID]
 	sh.RUnlock()
-	if !ok || e.kid != kid || now.UnixNano() >= e.renewAt {
+	if !ok || e.id != *id || e.kid != kid || now.UnixNano() >= e.renewAt {
 		return "", false
 	}
 	return e.jwt, true
@@ -201,11 +203,11 @@ func (c *assertionCache) get(id *identity, kid string, now time.Time) (string, b
 // put caches an assertion. A full shard first drops what has expired,
 // then, if that freed less than an eighth, arbitrary entries down to
 // seven eighths: the next inserts find room without a sweep.
-func (c *assertionCache) put(id identity, e cachedAssertion, now int64) {
-	sh := c.shard(id.openID)
+func (c *assertionCache) put(e cachedAssertion, now int64) {
+	sh := c.shard(e.id.openID)
 	sh.Lock()
 	defer sh.Unlock()
-	if _, ok := sh.m[id]; !ok && len(sh.m) >= assertionShardSize {
+	if _, ok := sh.m[e.id.openID]; !ok && len(sh.m) >= assertionShardSize {
 		for k, v := range sh.m {
 			if v.expires <= now {
 				delete(sh.m, k)
@@ -218,7 +220,7 @@ func (c *assertionCache) put(id identity, e cachedAssertion, now int64) {
 			delete(sh.m, k)
 		}
 	}
-	sh.m[id] = e
+	sh.m[e.id.openID] = e
 }
 
 // len counts the cached assertions (for tests).

@@ -436,7 +436,8 @@ func TestAssertionCacheBounded(t *testing.T) {
 	short := cachedAssertion{jwt: "j", kid: "k", renewAt: now + 1, expires: now + 2}
 	long := cachedAssertion{jwt: "j", kid: "k", renewAt: now + int64(time.Hour), expires: now + int64(time.Hour)}
 	for i := 0; i < 2*limit; i++ {
-		c.put(identity{appID: "wx1", openID: "o" + strconv.Itoa(i)}, long, now)
+		long.id = identity{appID: "wx1", openID: "o" + strconv.Itoa(i)}
+		c.put(long, now)
 	}
 	if n := c.len(); n > limit || n < limit/2 {
 		t.Fatalf("%d entries, bound %d", n, limit)
@@ -444,10 +445,12 @@ func TestAssertionCacheBounded(t *testing.T) {
 	// a cache full of expired ones: every live one put since stays
 	c.init()
 	for i := 0; i < limit; i++ {
-		c.put(identity{appID: "wx1", openID: "o" + strconv.Itoa(i)}, short, now)
+		short.id = identity{appID: "wx1", openID: "o" + strconv.Itoa(i)}
+		c.put(short, now)
 	}
 	for i := 0; i < limit/4; i++ {
-		c.put(identity{appID: "wx1", openID: "n" + strconv.Itoa(i)}, long, now+10)
+		long.id = identity{appID: "wx1", openID: "n" + strconv.Itoa(i)}
+		c.put(long, now+10)
 	}
 	for i := 0; i < limit/4; i++ {
 		id := identity{appID: "wx1", openID: "n" + strconv.Itoa(i)}

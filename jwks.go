@@ -26,6 +26,9 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *apiError {
 		w.Header().Set("Allow", "GET, HEAD")
 		return &errMethodNotAllowed
 	}
+	if h.keys == nil { // not provisioned by Caddy
+		return &errSigningKeys
+	}
 	set, err := h.keys.published(r.Context(), h.Assertion)
 	if set == nil {
 		h.logger.Error("jwks: reading the keys from Caddy's storage failed",

@@ -658,3 +658,45 @@ func TestAssertionTwoCaddyProcessesShareKeys(t *testing.T) {
 		t.Errorf("three's assertion: %+v", c)
 	}
 }
+
+// /wx/jwks.json with assertion off in every block: answered (never passed
+// on, no token needed), but the keys are only read: an empty set on a
+// storage that has none, nothing written to it; the keys a Caddy with
+// assertion on made in that storage once there.
+func TestJWKSWithAssertionOff(t *testing.T) {
+	e := newEnv(t, "")
+	storage := t.TempDir()
+	offSites := strings.ReplaceAll(assertionSites, "assertion on", "assertion off")
+	e.loadWithStorage(storage, offSites)
+	before := e.upHits.Load()
+	if got := e.jwks(e.base); string(got) != `{"keys":[]}` {
+		t.Errorf("no block with assertion on, empty storage: %s", got)
+	}
+	if e.upHits.Load() != before {
+		t.Error("/wx/jwks.json reached the upstream")
+	}
+	if entries, _ := os.ReadDir(storage); len(entries) != 0 {
+		t.Errorf("assertion off wrote to the storage: %v", entries)
+	}
+	tok := e.login("", "ok-alice")
+	if up := e.do("GET", "/api/x", "", bearer(tok)...).upstream(t); len(up.Headers.Values("X-Wx-Assertion")) != 0 {
+		t.Errorf("assertion off, yet: %v", up.Headers)
+	}
+
+	// a Caddy with assertion on makes the keys; one with it off publishes them
+	if err := caddy.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.loadWithStorage(storage, assertionSites)
+	on := e.jwks(e.base)
+	if len(parseJWKS(t, on)) != 1 {
+		t.Fatalf("assertion on: %s", on)
+	}
+	if err := caddy.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	e.loadWithStorage(storage, offSites)
+	if got := e.jwks(e.base); !bytes.Equal(got, on) {
+		t.Errorf("assertion off on a storage with keys: %s, want %s", got, on)
+	}
+}

@@ -520,3 +520,27 @@ func BenchmarkAssertion(b *testing.B) {
 		}
 	})
 }
+
+// keys.json deleted (keys retired): at its next read of the storage a
+// keyring makes a new key that signs at once, and publishes only it.
+func TestAssertionKeysDeleted(t *testing.T) {
+	st := &certmagic.FileStorage{Path: t.TempDir()}
+	clock := newTestClock()
+	k := testKeyring(t, st, clock)
+	old := mustLoad(t, k, true).keys[0]
+	if err := st.Delete(context.Background(), keysStorageKey); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(time.Minute)
+	if s := mustLoad(t, k, true); s.keys[0].kid != old.kid {
+		t.Fatalf("read the storage before it was due")
+	}
+	clock.add(keyRefreshInterval)
+	s := mustLoad(t, k, true)
+	if len(s.keys) != 1 || s.keys[0].kid == old.kid || s.signer(clock.now()) != s.keys[0] {
+		t.Fatalf("after keys.json was deleted: %v (old %s)", kids(s), old.kid)
+	}
+	if !eq(storedKids(t, st), kids(s)) {
+		t.Errorf("stored %v", storedKids(t, st))
+	}
+}

@@ -15,6 +15,7 @@ import (
 var caddyfileOptions = []string{
 	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
 	"max_sessions", "idle_timeout", "phone_ttl", "redis", "redis_timeout", "phone_data_max_age", "failure_limit",
+	"assertion",
 }
 
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
@@ -33,6 +34,7 @@ var caddyfileOptions = []string{
 //		redis_timeout <duration>
 //		phone_data_max_age <duration>
 //		failure_limit <n>/<duration>|off
+//		assertion     on|off
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
@@ -104,6 +106,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("phone_data_max_age %q: want a duration such as 10m, or 0 for any age", val)
 			}
 			h.PhoneDataMaxAge = caddy.Duration(dur)
+		case "assertion":
+			switch val {
+			case "on":
+				h.Assertion = true
+			case "off":
+				h.Assertion = false
+			default:
+				return d.Errf("assertion %q: want on or off (default off)", val)
+			}
 		case "max_sessions":
 			n, err := strconv.ParseInt(val, 10, 64)
 			if err != nil || n <= 0 {

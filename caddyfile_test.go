@@ -33,15 +33,27 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 			redis redis://127.0.0.1:6379/0
 			redis_timeout 300ms
 			failure_limit 10/5m
+			assertion on
+			idle_timeout 30m
+			phone_ttl 2160h
+			phone_data_max_age 10m
 		}`, want: wechatauth.Handler{
 			AppID: "wx4f4bc4dec97d474b", AppSecret: "{env.WX_APP_SECRET}", APIBase: "http://127.0.0.1:9100",
 			Require: "phone", SessionTTL: caddy.Duration(168 * time.Hour), Timeout: caddy.Duration(3 * time.Second),
 			MaxSessions: 5000, Redis: "redis://127.0.0.1:6379/0", RedisTimeout: caddy.Duration(300 * time.Millisecond),
-			FailureLimit: "10/5m",
+			FailureLimit: "10/5m", Assertion: true, IdleTimeout: caddy.Duration(30 * time.Minute),
+			PhoneTTL: caddy.Duration(2160 * time.Hour), PhoneDataMaxAge: caddy.Duration(10 * time.Minute),
 		}},
+		{name: "idle_timeout off", input: "wechat_auth {\nidle_timeout 30m\nidle_timeout off\n}", want: wechatauth.Handler{}},
+		{name: "idle_timeout 0", input: "wechat_auth {\nidle_timeout 0\n}", want: wechatauth.Handler{}},
+		{name: "idle_timeout seconds", input: "wechat_auth {\nidle_timeout 2s\n}", want: wechatauth.Handler{IdleTimeout: caddy.Duration(2 * time.Second)}},
+		{name: "bad idle_timeout", input: "wechat_auth {\nidle_timeout soon\n}", err: []string{`idle_timeout "soon"`, "positive duration"}},
+		{name: "bad phone_ttl", input: "wechat_auth {\nphone_ttl -1h\n}", err: []string{`phone_ttl "-1h"`, "positive duration"}},
 		{name: "phone_data_max_age", input: "wechat_auth {\nphone_data_max_age 10m\n}", want: wechatauth.Handler{PhoneDataMaxAge: caddy.Duration(10 * time.Minute)}},
 		{name: "phone_data_max_age any", input: "wechat_auth {\nphone_data_max_age 0\n}", want: wechatauth.Handler{}},
 		{name: "bad phone_data_max_age", input: "wechat_auth {\nphone_data_max_age old\n}", err: []string{`phone_data_max_age "old"`, "0 for any age"}},
+		{name: "assertion off", input: "wechat_auth {\nassertion off\n}", want: wechatauth.Handler{}},
+		{name: "assertion on then off", input: "wechat_auth {\nassertion on\nassertion off\n}", want: wechatauth.Handler{}},
 		{name: "require openid", input: "wechat_auth {\nrequire openid\n}", want: wechatauth.Handler{Require: "openid"}},
 		{name: "require none", input: "wechat_auth {\nrequire none\n}", want: wechatauth.Handler{Require: "none"}},
 		{name: "days", input: "wechat_auth {\nsession_ttl 30d\n}", want: wechatauth.Handler{SessionTTL: caddy.Duration(720 * time.Hour)}},
@@ -68,7 +80,9 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{name: "bad redis_timeout", input: "wechat_auth {\nredis_timeout soon\n}", err: []string{`redis_timeout "soon"`, "positive duration"}},
 		{name: "bad max_sessions", input: "wechat_auth {\nmax_sessions many\n}", err: []string{`max_sessions "many"`, "positive whole number"}},
 		{name: "zero max_sessions", input: "wechat_auth {\nmax_sessions 0\n}", err: []string{`max_sessions "0"`, "positive whole number"}},
-		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout", "failure_limit"}},
+		{name: "bad assertion", input: "wechat_auth {\nassertion yes\n}", err: []string{`assertion "yes"`, "on or off"}},
+		{name: "assertion without value", input: "wechat_auth {\nassertion\n}", err: []string{"assertion needs a value"}},
+		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout", "failure_limit", "assertion"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

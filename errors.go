@@ -27,7 +27,7 @@ func (e *apiError) Error() string { return e.code + ": " + e.message }
 // The answers. Codes are public API: never rename one.
 var (
 	// request shape
-	errMethodNotAllowed = apiError{http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint takes POST only"}
+	errMethodNotAllowed = apiError{http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not take this method: see the Allow header"}
 	errBodyTooLarge     = apiError{http.StatusRequestEntityTooLarge, "body_too_large", "request body is too large"}
 	errInvalidJSON      = apiError{http.StatusBadRequest, "invalid_json", "request body must be a JSON object"}
 	errMissingCode      = apiError{http.StatusBadRequest, "missing_code", `"code" must be a non-empty string`}
@@ -67,6 +67,8 @@ var (
 	errTooManyFailures = apiError{http.StatusTooManyRequests, "too_many_failures", "too many codes from this address were refused: retry after Retry-After seconds"}
 	// the Open API gateway (wechat_api)
 	errAddressNotAllowed = apiError{http.StatusForbidden, "address_not_allowed", "this address may not call the WeChat API gateway (allow_from)"}
+	// signed identity
+	errSigningKeys = apiError{http.StatusServiceUnavailable, "signing_keys_unavailable", "the assertion signing keys could not be read from Caddy's storage: retry later"}
 )
 
 // allErrors is every answer above, for the test that keeps the README's
@@ -77,7 +79,7 @@ var allErrors = []apiError{
 	errNoToken, errInvalidToken, errPhoneRequired,
 	errMissingPhoneData, errInvalidPhoneCode, errMalformedData, errUndecryptable, errNoPhone, errWatermark, errStalePhoneData,
 	errWeChatBusy, errWeChatTimeout, errWeChatUnreachable, errWeChatBadAnswer, errWeChatConfig, errWeChatOther,
-	errClientGone, errTooManyFailures, errAddressNotAllowed,
+	errClientGone, errTooManyFailures, errAddressNotAllowed, errSigningKeys,
 }
 
 // write sends the error as JSON. A missing or bad token's 401 carries
@@ -93,7 +95,9 @@ func (e *apiError) write(w http.ResponseWriter) {
 	case e == &errNoToken || e == &errInvalidToken:
 		h.Set("WWW-Authenticate", "Bearer")
 	case e.status == http.StatusMethodNotAllowed:
-		h.Set("Allow", http.MethodPost)
+		if h.Get("Allow") == "" { // /wx/jwks.json sets its own
+			h.Set("Allow", http.MethodPost)
+		}
 	case e.status == http.StatusTooManyRequests && h.Get("Retry-After") == "":
 		h.Set("Retry-After", "60")
 	case e.status == http.StatusServiceUnavailable:
@@ -109,7 +113,7 @@ func (e *apiError) write(w http.ResponseWriter) {
 }
 
 // answer counts the answer of one of the handler's endpoints ("login",
-// "phone", "logout", or "auth" for a request that was not let through),
+// "phone", "logout", "jwks", or "auth" for a request that was not let through),
 // and writes e when it is an error: the one place where they are written.
 func (h *Handler) answer(w http.ResponseWriter, endpoint string, e *apiError) {
 	metrics.requests.WithLabelValues(h.appID, endpoint, result(e)).Inc()

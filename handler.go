@@ -52,6 +52,7 @@ const (
 //   - POST /wx/phone with the token: binds the user's phone number.
 //   - POST /wx/logout with the token: ends the session; with the body
 //     {"all": true}, every session of the user.
+//   - GET /wx/jwks.json: the public keys that verify X-WX-Assertion.
 //
 // Any other request must carry "Authorization: Bearer <token>" (unless
 // require is "none"); it goes on with X-WX-OpenID, X-WX-AppID,
@@ -130,6 +131,13 @@ type Handler struct {
 	// Caddy's client IP (so trusted_proxies applies), an IPv6 one by its
 	// /64. Counted per Caddy process; the app's setting, like the store's.
 	FailureLimit string `json:"failure_limit,omitempty"`
+	// Adds X-WX-Assertion to every request passed on with a session: a
+	// JWT (ES256, kid in its header) with the claims sub (openid), appid,
+	// unionid, phone and phone_country (when known), iat and exp (5
+	// minutes later), which a backend verifies against GET /wx/jwks.json.
+	// The keys live in Caddy's storage, shared by every Caddy that uses
+	// it, and rotate every 30 days. Default false.
+	Assertion bool `json:"assertion,omitempty"`
 
 	logger     *zap.Logger
 	appID      string
@@ -145,6 +153,8 @@ type Handler struct {
 	sessionTTL time.Duration
 	timeout    time.Duration
 	failures   *failureGuard
+	keysKey    string
+	keys       *keyring
 }
 
 // CaddyModule returns the Caddy module information.
@@ -205,7 +215,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	var ce *clientEntry
 	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
 	h.wx, h.tokens, h.throttled = ce.client, ce.tokens, ce.throttled
-	return h.provisionFailureLimit(ctx)
+	if err := h.provisionFailureLimit(ctx); err != nil {
+		return err
+	}
+	return h.provisionAssertion(ctx)
 }
 
 // storeSettings are the block's store settings, defaults applied, so that
@@ -305,6 +318,7 @@ func (h *Handler) Cleanup() error {
 		h.clientKey = ""
 	}
 	h.releaseFailureLimiter()
+	h.cleanupAssertion()
 	return nil
 }
 
@@ -321,6 +335,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	case "/wx/logout":
 		h.answer(w, "logout", h.logout(w, r))
+		return nil
+	case "/wx/jwks.json":
+		h.answer(w, "jwks", h.jwks(w, r))
 		return nil
 	}
 
@@ -339,6 +356,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	}
 	setIdentityHeaders(r.Header, &s, h.appID)
+	if h.Assertion {
+		if e := h.setAssertion(r.Header, &s); e != nil {
+			h.answer(w, "auth", e)
+			return nil
+		}
+	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		repl.Set("http.auth.user.id", s.OpenID)
 	}

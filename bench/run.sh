@@ -128,7 +128,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=11 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI
+NPORTS=12 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -141,7 +141,7 @@ done
 [[ -n $base ]] || die "no free block of $NPORTS ports from $BASE_PORT on (set BASE_PORT)"
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
-P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10))
+P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10)) P_BA=$((base + 11))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -187,6 +187,7 @@ cat >"$CADDYFILE" <<EOF
 {
 	admin off
 	auto_https off
+	storage file_system $WORK/storage
 	log {
 		level ERROR
 	}
@@ -230,6 +231,17 @@ http://127.0.0.1:$P_BI {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# BA: wechat_auth with assertion on (same app: same sessions as B)
+http://127.0.0.1:$P_BA {
+	wechat_auth {
+		app_id $APP_ID
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		assertion on
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # C: forward_auth to a separate session service, then reverse_proxy
 http://127.0.0.1:$P_C {
 	forward_auth 127.0.0.1:$P_SESS {
@@ -267,7 +279,7 @@ EOF
 fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI")
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA")
 if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
 for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
@@ -312,6 +324,10 @@ expect 401 "$P_B" "$TOKEN_C"
 expect 200 "$P_BP" "$TOKEN_BP"
 expect 200 "$P_BI" "$TOKEN_BI"
 expect 401 "$P_BI" "$TOKEN_B"
+expect 200 "$P_BA" "$TOKEN_B"
+expect 401 "$P_BA"
+# keys exist only if a block with assertion on made them
+curl -sS "http://127.0.0.1:$P_BA/wx/jwks.json" | grep -q '"alg":"ES256"' || die "GET /wx/jwks.json on BA publishes no key: assertion is not on"
 expect 403 "$P_BP" "$TOKEN_B"
 expect 200 "$P_C" "$TOKEN_C"
 expect 401 "$P_C"
@@ -330,21 +346,22 @@ if ((REDIS == 1)); then
 fi
 
 # ---------------------------------------------------------------- wrk
-TARGETS=(A B BI BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BP]=$P_BP [C]=$P_C)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BP]=$TOKEN_BP [C]=$TOKEN_C)
+TARGETS=(A B BI BA BP C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
 	[BP]="BP wechat_auth require phone"
 	[BI]="BI wechat_auth idle_timeout 30m"
+	[BA]="BA wechat_auth assertion on"
 	[C]="C  forward_auth->sessiond + r_p"
 	[R]="R  wechat_auth, Redis + r_p"
 	[RC]="RC Redis, near cache off (miss)"
 )
 if ((REDIS == 1)); then
 	# interleaved with the others; R and RC next to A and B
-	TARGETS=(A R B BI RC BP C)
+	TARGETS=(A R B BI BA RC BP C)
 	PORT[R]=$P_R PORT[RC]=$P_RC
 	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
 fi
@@ -490,6 +507,8 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line B C)"
 	echo "  $(ratio_line BP A)"
 	echo "  $(ratio_line BI A)"
+	echo "  $(ratio_line BA A)"
+	echo "  $(ratio_line BA B)"
 	if ((REDIS == 1)); then
 		echo "  $(ratio_line R A)"
 		echo "  $(ratio_line R B)"

@@ -20,10 +20,15 @@
 //     access_token; it adds the app's token (the one wechat_auth of the
 //     same app_id uses), repeats a call once on a dead token, and answers
 //     only callers in allow_from. It belongs on an internal listener.
+//   - admin.api.wechat_auth: on Caddy's admin endpoint,
+//     DELETE /wechat_auth/apps/<app_id>/users/<openid> ends every session
+//     of a user and forgets their phone; GET /wechat_auth/apps lists the
+//     apps with their live session counts.
 //
 // Every wechat_auth block of one app_id in a Caddy shares one session store
-// (in memory, or in Redis shared by every Caddy) and one access_token, and
-// keeps them across config reloads.
+// (in memory, or in Redis, a Cluster or behind Sentinels, shared by every
+// Caddy) and one access_token, and keeps them across config reloads. With
+// assertion on, the identity also travels signed, in X-WX-Assertion.
 //
 // The README (https://github.com/wechat-auth/wechat_auth) walks through a
 // first run against the fake WeChat (go run ./cmd/demo) and documents every

@@ -13,14 +13,12 @@ package wechatauth
 // touch it; authenticated requests never do.
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -140,30 +138,11 @@ func (h *Handler) releaseFailureLimiter() {
 	}
 }
 
-// configLimits records, per config being loaded, the failure limit of each
-// app's first block (as configApps does for the store settings).
-var configLimits = struct {
-	sync.Mutex
-	m map[context.Context]map[string]failureLimit
-}{m: map[context.Context]map[string]failureLimit{}}
-
+// claimFailureLimit refuses a block whose failure limit differs from that
+// of an earlier block of the app in the same config.
 func claimFailureLimit(ctx caddy.Context, appID string, l failureLimit) error {
-	key := ctx.Context
-	configLimits.Lock()
-	defer configLimits.Unlock()
-	apps, ok := configLimits.m[key]
-	if !ok {
-		apps = map[string]failureLimit{}
-		configLimits.m[key] = apps
-		context.AfterFunc(key, func() {
-			configLimits.Lock()
-			delete(configLimits.m, key)
-			configLimits.Unlock()
-		})
-	}
-	first, ok := apps[appID]
-	if !ok {
-		apps[appID] = l
+	first, seen := claimForApp(ctx, "failure_limit", appID, l)
+	if !seen {
 		return nil
 	}
 	if first != l {

@@ -249,6 +249,24 @@ func (e *env) run(cfg []byte) {
 		e.t.Fatalf("loading config: %v", err)
 	}
 	waitListening(e.t, fmt.Sprintf("127.0.0.1:%d", e.port))
+	e.settle()
+}
+
+// settle waits, after a config load, until the new config answers (a GET,
+// which Go retries on a connection the old server closed), then forgets
+// the kept-alive connections: a POST sent on one the old server closes as
+// it stops would fail (Go retries only idempotent requests).
+func (e *env) settle() {
+	for i := 0; i < 50; i++ {
+		resp, err := e.client.Get(e.base + "/wx/settle-probe")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	e.client.CloseIdleConnections()
 }
 
 // reloadViaAdmin posts a new config to the admin API, as `caddy reload` does.
@@ -266,6 +284,7 @@ func (e *env) reloadViaAdmin(sites string) {
 	if resp.StatusCode != http.StatusOK {
 		e.t.Fatalf("admin /load: %d %s", resp.StatusCode, body)
 	}
+	e.settle()
 }
 
 func freePort(t *testing.T) int {

@@ -74,32 +74,46 @@ func redactedURL(raw string) string {
 	return "(unparsable URL)"
 }
 
-// configApps records, per config being loaded, the store settings of each
-// app's first block, so that a block that disagrees is refused. A config
-// is told by its context (every module of one config is provisioned with
-// the same one); its record goes when that context ends.
-var configApps = struct {
+// configClaims records, per config being loaded, what the first block of
+// each app gave for a group of the app's settings (its store's, its
+// failure limit), so that a block that disagrees is refused. A config is
+// told by its context (every module of one config is provisioned with the
+// same one); its record goes when that context ends.
+var configClaims = struct {
 	sync.Mutex
-	m map[context.Context]map[string]storeSettings
-}{m: map[context.Context]map[string]storeSettings{}}
+	m map[context.Context]map[string]any
+}{m: map[context.Context]map[string]any{}}
 
-func claimStoreSettings(ctx caddy.Context, appID string, s storeSettings) error {
+// claimForApp records v as what appID's blocks give for the settings
+// group in the config of ctx; when an earlier block of the app gave its
+// own, it returns that instead, and true.
+func claimForApp[T any](ctx caddy.Context, group, appID string, v T) (T, bool) {
 	key := ctx.Context
-	configApps.Lock()
-	defer configApps.Unlock()
-	apps, ok := configApps.m[key]
+	configClaims.Lock()
+	defer configClaims.Unlock()
+	claims, ok := configClaims.m[key]
 	if !ok {
-		apps = map[string]storeSettings{}
-		configApps.m[key] = apps
+		claims = map[string]any{}
+		configClaims.m[key] = claims
 		context.AfterFunc(key, func() {
-			configApps.Lock()
-			delete(configApps.m, key)
-			configApps.Unlock()
+			configClaims.Lock()
+			delete(configClaims.m, key)
+			configClaims.Unlock()
 		})
 	}
-	first, ok := apps[appID]
-	if !ok {
-		apps[appID] = s
+	name := group + "\x00" + appID
+	if first, ok := claims[name]; ok {
+		return first.(T), true
+	}
+	claims[name] = v
+	return v, false
+}
+
+// claimStoreSettings refuses a block whose store settings differ from
+// those of an earlier block of the app in the same config.
+func claimStoreSettings(ctx caddy.Context, appID string, s storeSettings) error {
+	first, seen := claimForApp(ctx, "store", appID, s)
+	if !seen {
 		return nil
 	}
 	if d := first.differences(s); len(d) > 0 {

@@ -512,6 +512,13 @@ func (u *upstreamCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // reads the answer.
 func (e *env) raw(method, target string, headers [][2]string, body string) answer {
 	e.t.Helper()
+	return e.rawRequest(method, target, append([][2]string{{"Connection", "close"}}, headers...), body)
+}
+
+// rawRequest is raw without a Connection header of its own: headers are
+// all the request has but Host and Content-Length.
+func (e *env) rawRequest(method, target string, headers [][2]string, body string) answer {
+	e.t.Helper()
 	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", e.port), 5*time.Second)
 	if err != nil {
 		e.t.Fatal(err)
@@ -519,7 +526,7 @@ func (e *env) raw(method, target string, headers [][2]string, body string) answe
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, target, e.port)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", method, target, e.port)
 	for _, h := range headers {
 		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
 	}

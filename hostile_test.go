@@ -5,11 +5,8 @@ package wechatauth_test
 // refusing is stopped before it spends the app's WeChat quota.
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,39 +17,6 @@ import (
 	wechatauth "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
-
-// rawKeepAlive sends a request written by hand, headers exactly as given
-// and no Connection header of its own (e.raw adds "Connection: close":
-// here the test's Connection lines are the only ones), and reads the
-// answer.
-func (e *env) rawKeepAlive(method, target string, headers [][2]string, body string) answer {
-	e.t.Helper()
-	conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", e.port), 5*time.Second)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n", method, target, e.port)
-	for _, h := range headers {
-		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
-	}
-	if body != "" {
-		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(body))
-	}
-	b.WriteString("\r\n" + body)
-	if _, err := io.WriteString(conn, b.String()); err != nil {
-		e.t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, rb}
-}
 
 func TestConnectionHeaderCannotStripIdentity(t *testing.T) {
 	e := newEnv(t, "")
@@ -85,7 +49,7 @@ func TestConnectionHeaderCannotStripIdentity(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			up := e.rawKeepAlive("GET", c.path, append(c.headers, auth), "").upstream(t)
+			up := e.rawRequest("GET", c.path, append(c.headers, auth), "").upstream(t)
 			for name, want := range map[string]string{
 				"X-WX-OpenID": openid, "X-WX-UnionID": unionid, "X-WX-Phone": "13800138000", "X-WX-Phone-Country": "86",
 			} {
@@ -100,7 +64,7 @@ func TestConnectionHeaderCannotStripIdentity(t *testing.T) {
 	}
 
 	// The endpoints take such a header in their stride.
-	a := e.rawKeepAlive("POST", "/wx/login", [][2]string{{"Connection", "keep-alive, X-WX-OpenID"}, {"Content-Type", "application/json"}}, `{"code":"ok-bob"}`)
+	a := e.rawRequest("POST", "/wx/login", [][2]string{{"Connection", "keep-alive, X-WX-OpenID"}, {"Content-Type", "application/json"}}, `{"code":"ok-bob"}`)
 	if a.status != http.StatusOK {
 		t.Fatalf("login with a Connection header: %d %s", a.status, a.body)
 	}

@@ -572,16 +572,7 @@ func startAssertionProcess(t *testing.T, e *env, storage, sites string) *asserti
 	t.Cleanup(func() {
 		p.stop()
 		out.Close()
-		logText, _ := os.ReadFile(v.Log)
-		stdout, _ := os.ReadFile(out.Name())
-		e.recordSessionKeys()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for value, what := range e.secrets {
-			if bytes.Contains(logText, []byte(value)) || bytes.Contains(stdout, []byte(value)) {
-				t.Errorf("the log of the Caddy process contains %s", what)
-			}
-		}
+		e.checkProcessLogs(t, v.Log, out.Name())
 	})
 	return p
 }

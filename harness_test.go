@@ -342,6 +342,27 @@ func (e *env) checkLogHasNoSecrets() {
 	}
 }
 
+// checkProcessLogs greps the log files of a Caddy child process for every
+// secret seen, as checkLogHasNoSecrets does for the in-process Caddy.
+func (e *env) checkProcessLogs(t *testing.T, paths ...string) {
+	t.Helper()
+	e.recordSessionKeys()
+	var logs [][]byte
+	for _, p := range paths {
+		raw, _ := os.ReadFile(p)
+		logs = append(logs, raw)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for value, what := range e.secrets {
+		for _, raw := range logs {
+			if bytes.Contains(raw, []byte(value)) {
+				t.Errorf("the log of the Caddy process contains %s", what)
+			}
+		}
+	}
+}
+
 // logText returns the log so far.
 func (e *env) logText() string {
 	raw, _ := os.ReadFile(e.logPath)

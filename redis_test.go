@@ -218,20 +218,20 @@ func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
 			<-done
 		}
 		out.Close()
-		// the same grep as for the in-process Caddy
-		logText, _ := os.ReadFile(p.logPath)
-		stdout, _ := os.ReadFile(out.Name())
-		e.recordSessionKeys()
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for value, what := range e.secrets {
-			if bytes.Contains(logText, []byte(value)) || bytes.Contains(stdout, []byte(value)) {
-				t.Errorf("the log of the Caddy process contains %s", what)
-			}
-		}
+		e.checkProcessLogs(t, p.logPath, out.Name())
 	})
 	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
 	return p
+}
+
+// at sends a request to a Caddy child process; hdr is name, value, ...
+func (e *env) at(p *caddyProcess, method, path, body string, hdr ...string) answer {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return e.send(req)
 }
 
 // Two Caddy processes with their own config files on one Redis: a session
@@ -245,14 +245,7 @@ func TestTwoCaddyProcessesShareSessionsThroughRedis(t *testing.T) {
 	one := startCaddyProcess(t, e, sites)
 	two := startCaddyProcess(t, e, sites)
 
-	at := func(p *caddyProcess, method, path, body string, hdr ...string) answer {
-		t.Helper()
-		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		return e.send(req)
-	}
+	at := e.at
 	a := at(one, "POST", "/wx/login", `{"code":"ok-alice"}`)
 	tok, _ := a.json(t)["token"].(string)
 	if a.status != 200 || tok == "" {

@@ -202,14 +202,7 @@ func TestUsersAcrossTwoCaddyProcesses(t *testing.T) {
 	sites := strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL())
 	one := startCaddyProcess(t, e, sites)
 	two := startCaddyProcess(t, e, sites)
-	at := func(p *caddyProcess, method, path, body string, hdr ...string) answer {
-		t.Helper()
-		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		return e.send(req)
-	}
+	at := e.at
 	login := func(p *caddyProcess, code string) string {
 		t.Helper()
 		a := at(p, "POST", "/wx/login", fmt.Sprintf(`{"code":%q}`, code))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -219,18 +218,10 @@ func (g *Gateway) Cleanup() error {
 // IP: the peer, or with trusted_proxies the address the proxy names) is in
 // allow_from. An address that cannot be read is not.
 func (g *Gateway) allowed(r *http.Request) (netip.Addr, bool) {
-	s, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if s == "" {
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			s = host
-		}
+	ip := clientIP(r)
+	if !ip.IsValid() {
+		return ip, false
 	}
-	s, _, _ = strings.Cut(s, "%") // an IPv6 zone
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	ip = ip.Unmap()
 	for _, p := range g.allow {
 		if p.Contains(ip) {
 			return ip, true

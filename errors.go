@@ -175,11 +175,7 @@ func (h *Handler) logWeChatFailure(msg string, err error, answer *apiError) {
 	code := wechat.APICode(err)
 	switch {
 	case answer == &errWeChatConfig:
-		action := wechat.OperatorAction(code)
-		if action == "" {
-			action = "check app_id and app_secret"
-		}
-		h.logger.Error(msg+": WeChat refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
+		logConfigRefusal(h.logger, msg, err, fields)
 	case code == wechat.CodeRateLimited && h.throttled != nil:
 		if ok, n := h.throttled.allow(time.Now()); ok {
 			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
@@ -193,7 +189,18 @@ func (h *Handler) logWeChatFailure(msg string, err error, answer *apiError) {
 	}
 }
 
-// weChatErrorFields describes a failed WeChat call for a log line.
+// logConfigRefusal logs at ERROR a WeChat refusal only the operator can
+// fix (credentials, IP whitelist, quota), with what to do.
+func logConfigRefusal(log *zap.Logger, msg string, err error, fields []zap.Field) {
+	action := wechat.OperatorAction(wechat.APICode(err))
+	if action == "" {
+		action = "check app_id and app_secret"
+	}
+	log.Error(msg+": WeChat refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
+}
+
+// weChatErrorFields describes a failed WeChat call for a log line. The
+// wechat package never puts a request URL, a secret or a token in an error.
 func weChatErrorFields(err error) []zap.Field {
 	var we *wechat.Error
 	if !errors.As(err, &we) {

@@ -247,14 +247,8 @@ func (g *Gateway) logFailure(msg string, r *http.Request, err error, answer *api
 	var we *wechat.Error
 	var ue *url.Error
 	switch {
-	case errors.As(err, &we):
-		fields = append(fields, zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String()))
-		if we.Kind == wechat.KindAPI {
-			fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", scrub(we.Msg)))
-		}
-		if we.Err != nil {
-			fields = append(fields, zap.String("cause", scrub(we.Err.Error())))
-		}
+	case errors.As(err, &we): // the token fetch
+		fields = append(fields, weChatErrorFields(err)...)
 	case errors.As(err, &ue):
 		fields = append(fields, zap.String("cause", scrub(ue.Err.Error())))
 	case err != nil:
@@ -264,7 +258,7 @@ func (g *Gateway) logFailure(msg string, r *http.Request, err error, answer *api
 	case answer == &errClientGone:
 		g.logger.Debug(msg, fields...)
 	case answer == &errWeChatConfig:
-		g.logger.Error(msg+": WeChat refused the app_id or app_secret", fields...)
+		logConfigRefusal(g.logger, msg, err, fields)
 	default:
 		g.logger.Warn(msg, fields...)
 	}

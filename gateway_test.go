@@ -358,8 +358,7 @@ http://127.0.0.1:{{.Port}} {
 // (a reload closes them, and a POST is not retried on a stale one).
 func (g *gw) reload(sites string) {
 	g.t.Helper()
-	g.load(sites)
-	g.client.CloseIdleConnections()
+	g.load(sites) // settles, as every load does
 }
 
 // loadWith runs sites under other global options.
@@ -374,8 +373,7 @@ func (g *gw) loadWith(global, sites string) {
 	if err != nil {
 		g.t.Fatalf("adapting: %v\n%s", err, buf.String())
 	}
-	g.run(cfg)
-	g.client.CloseIdleConnections()
+	g.run(cfg) // settles, as every load does
 }
 
 // A stub WeChat in front of the fake, for what the fake does not do: an
@@ -531,7 +529,7 @@ http://127.0.0.1:{{.GatewayPort}} {
 		if got := g.call("POST", "/wxa/msg_sec_check", "{}").errorCode(t, 502); got != "wechat_config_error" {
 			t.Errorf("%q", got)
 		}
-		if !strings.Contains(g.logText(), "WeChat refused the app_id or app_secret") {
+		if log := g.logText(); !strings.Contains(log, "WeChat refused the app's configuration") || !strings.Contains(log, `"errcode":40125`) {
 			t.Errorf("no ERROR line about the credentials")
 		}
 	})

@@ -253,9 +253,10 @@ func (e *env) run(cfg []byte) {
 }
 
 // settle waits, after a config load, until the new config answers (a GET,
-// which Go retries on a connection the old server closed), then forgets
-// the kept-alive connections: a POST sent on one the old server closes as
-// it stops would fail (Go retries only idempotent requests).
+// which Go retries on a connection the old server closed), gives the old
+// servers a moment to finish stopping (a reload lets them shut down in the
+// background), then forgets the kept-alive connections: a POST sent on one
+// the old server closes would fail (Go retries only idempotent requests).
 func (e *env) settle() {
 	for i := 0; i < 50; i++ {
 		resp, err := e.client.Get(e.base + "/wx/settle-probe")
@@ -266,6 +267,7 @@ func (e *env) settle() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	time.Sleep(50 * time.Millisecond)
 	e.client.CloseIdleConnections()
 }
 

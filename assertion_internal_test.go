@@ -12,8 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -488,24 +486,11 @@ func BenchmarkAssertion(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			h := testHandler(b, mem)
 			h.Assertion, h.keys = on, k
-			next := nextFunc(func(w http.ResponseWriter, r *http.Request) error {
-				if r.Header.Get(HeaderOpenID) == "" || on && r.Header.Get(HeaderAssertion) == "" {
-					b.Fatal("no identity")
-				}
-				return nil
-			})
-			req := httptest.NewRequest(http.MethodGet, "/api/orders", nil)
-			w := httptest.NewRecorder()
-			auth := []string{"Bearer " + token}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				req.Header["Authorization"] = auth
-				req.Header["X-Wx-Assertion"] = auth // a spoofed one to strip
-				if err := h.ServeHTTP(w, req, next); err != nil {
-					b.Fatal(err)
-				}
+			want := []string{HeaderOpenID}
+			if on {
+				want = append(want, HeaderAssertion)
 			}
+			benchServe(b, h, token, "X-Wx-Assertion", want...)
 		})
 	}
 	b.Run("sign", func(b *testing.B) {

@@ -1,0 +1,86 @@
+package douyin
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
+)
+
+// Douyin's error numbers that wechat_auth acts on.
+const (
+	// code2Session (err_no).
+	ErrNoBusy             = -1
+	ErrNoBadParams        = 40014
+	ErrNoBadAppID         = 40015
+	ErrNoBadSecret        = 40017
+	ErrNoBadCode          = 40018 // wrong, expired or used: Douyin tells no "used" apart
+	ErrNoBadAnonymousCode = 40019
+
+	// client_token (data.error_code).
+	TokenBadParams    = 10002
+	TokenUnknownKey   = 10003
+	TokenBadSecret    = 10013
+	TokenTooManyCalls = 10020
+
+	// open.douyin.com APIs (err_no).
+	OpenTokenInvalid   = 28001003
+	OpenBusy           = 28001005
+	OpenBadParams      = 28001007
+	OpenTokenExpired   = 28001008
+	OpenNoAbility      = 28001014
+	OpenNoAbilityScope = 28001018
+	OpenRateLimited    = 28003018
+	OpenBadPhoneCode   = 28005187 // the phone code is wrong, expired or used
+)
+
+// Actions for the operator; none names the secret.
+const (
+	actionAppID   = "Douyin does not know this app_id: check app_id against the Douyin developer console (开发管理 > 开发设置)"
+	actionSecret  = "Douyin refused the app_secret: check app_secret against the Douyin developer console (开发管理 > 开发设置), and update the config if it was reset"
+	actionAbility = "the app may not read phone numbers: apply for the phone number ability (获取用户手机号) in the Douyin console, and wait for it to be granted"
+	actionKey     = "the phone answer does not open with app_private_key: the app public key entered in the Douyin console (开发管理 > 开发配置 > 应用公钥) must be the public half of app_private_key"
+	actionToken   = "Douyin called a fresh client_token dead: is another server fetching client_token for this app? Douyin keeps only the two newest alive"
+)
+
+// kindOf maps an error number of any of Douyin's APIs to a Kind and, for
+// KindConfig, an Action.
+func kindOf(code int) (platform.Kind, string) {
+	switch code {
+	case ErrNoBadCode, ErrNoBadAnonymousCode, OpenBadPhoneCode:
+		return platform.KindInvalidCode, ""
+	case ErrNoBadAppID, TokenUnknownKey:
+		return platform.KindConfig, actionAppID
+	case ErrNoBadSecret, TokenBadSecret:
+		return platform.KindConfig, actionSecret
+	case OpenNoAbility, OpenNoAbilityScope:
+		return platform.KindConfig, actionAbility
+	case OpenTokenInvalid, OpenTokenExpired:
+		// Reached only after TokenSource.Do retried with a fresh token.
+		return platform.KindConfig, actionToken
+	case ErrNoBusy, OpenBusy:
+		return platform.KindBusy, ""
+	case OpenRateLimited, TokenTooManyCalls:
+		return platform.KindRateLimited, ""
+	}
+	return platform.KindRefused, ""
+}
+
+// apiError is the *Error of an answer with a non-zero error number.
+func apiError(endpoint string, code int, msg string) *platform.Error {
+	kind, action := kindOf(code)
+	return &platform.Error{
+		Platform: Name, Endpoint: endpoint, Kind: kind,
+		Code: strconv.Itoa(code), Msg: msg, Action: action,
+	}
+}
+
+// tokenDead reports whether err is get_phonenumber_info calling its
+// client_token invalid or expired (TokenSource.IsInvalid).
+func tokenDead(err error) bool {
+	var pe *platform.Error
+	if !errors.As(err, &pe) || pe.Endpoint != EndpointPhone {
+		return false
+	}
+	return pe.Code == strconv.Itoa(OpenTokenInvalid) || pe.Code == strconv.Itoa(OpenTokenExpired)
+}

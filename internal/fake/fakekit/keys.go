@@ -1,0 +1,66 @@
+package fakekit
+
+import (
+	"encoding/base64"
+	"errors"
+	"sync"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
+)
+
+// ErrNoSessionKey: the user has not logged in (no session_key to seal with).
+var ErrNoSessionKey = errors.New("no session_key for this user: log in first")
+
+// SessionKeys are the users' session keys, per app and user id: the
+// current one and the one it replaced.
+type SessionKeys struct {
+	mu sync.Mutex
+	m  map[[2]string][2]string
+}
+
+// Rotate gives the user a fresh key and returns it (a login).
+func (s *SessionKeys) Rotate(app, user string) string {
+	k := NewSessionKey()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[[2]string][2]string{}
+	}
+	s.m[[2]string{app, user}] = [2]string{k, s.m[[2]string{app, user}][0]}
+	return k
+}
+
+// Current is the user's newest key, or a fresh one if there is none (a
+// login that hands the same key out again).
+func (s *SessionKeys) Current(app, user string) string {
+	s.mu.Lock()
+	k := s.m[[2]string{app, user}][0]
+	s.mu.Unlock()
+	if k == "" {
+		return s.Rotate(app, user)
+	}
+	return k
+}
+
+// Newest is the user's newest key, "" when the user never logged in.
+func (s *SessionKeys) Newest(app, user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[[2]string{app, user}][0]
+}
+
+// SealCBC seals plain with a session key (base64; AES-CBC, PKCS#7 to
+// 16 bytes) under a fresh iv: encryptedData and iv, base64, as a client
+// gets them.
+func SealCBC(sessionKey string, plain []byte) (encryptedData, iv string, err error) {
+	key, err := base64.StdEncoding.DecodeString(sessionKey)
+	if err != nil {
+		return "", "", err
+	}
+	ivb := RandomBytes(16)
+	sealed, err := platform.SealCBC(key, ivb, plain, 16)
+	if err != nil {
+		return "", "", err
+	}
+	return base64.StdEncoding.EncodeToString(sealed), base64.StdEncoding.EncodeToString(ivb), nil
+}

@@ -95,17 +95,9 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request, app App, code
 		fail(40018, "bad code")
 		return false
 	}
-	outcome, arg := fakekit.ParseCode(code)
-	if outcome == "slow" {
-		d, rest, ok := fakekit.ParseSlow(arg)
-		if !ok {
-			fail(40018, "bad code")
-			return false
-		}
-		if !s.Delay(w, r, d) {
-			return false
-		}
-		outcome, arg = "ok", rest
+	outcome, arg, goOn := s.Steer(w, r, code)
+	if !goOn {
+		return false
 	}
 	switch outcome {
 	case "ok", "union", "same", "nokey", "badid":

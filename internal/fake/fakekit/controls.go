@@ -2,6 +2,7 @@ package fakekit
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -77,4 +78,46 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// UserRequest is the body of the /fake/ controls that act for a user or
+// an app: {"app_id","user","phone","country_code","watermark_appid"}.
+type UserRequest struct {
+	AppID          string `json:"app_id"`
+	User           string `json:"user"`
+	Phone          string `json:"phone"`
+	CountryCode    string `json:"country_code"`
+	WatermarkAppID string `json:"watermark_appid"`
+}
+
+// ReadUserRequest reads a UserRequest, resolving app_id with AppOf (404
+// for an unknown one) and, with needUser, requiring a user name (400).
+func ReadUserRequest[V any](w http.ResponseWriter, r *http.Request, apps map[string]V, needUser bool) (UserRequest, bool) {
+	var b UserRequest
+	if !ReadJSON(w, r, &b) {
+		return b, false
+	}
+	var ok bool
+	if b.AppID, ok = AppOf(apps, b.AppID); !ok {
+		FakeError(w, http.StatusNotFound, "unknown app_id")
+		return b, false
+	}
+	if _, valid := User(b.User); needUser && !valid {
+		FakeError(w, http.StatusBadRequest, "user must be letters, digits or _")
+		return b, false
+	}
+	return b, true
+}
+
+// WriteSealed answers a seal control: {"encryptedData","iv"}, 404 before
+// the user's login, 500 for another error.
+func WriteSealed(w http.ResponseWriter, data, iv string, err error) {
+	switch {
+	case errors.Is(err, ErrNoSessionKey):
+		FakeError(w, http.StatusNotFound, err.Error())
+	case err != nil:
+		FakeError(w, http.StatusInternalServerError, err.Error())
+	default:
+		WriteJSON(w, http.StatusOK, map[string]string{"encryptedData": data, "iv": iv})
+	}
 }

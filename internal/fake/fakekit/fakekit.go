@@ -258,3 +258,35 @@ func RandomBytes(n int) []byte {
 
 // NewSessionKey returns a fresh session_key: base64 of 16 random bytes.
 func NewSessionKey() string { return base64.StdEncoding.EncodeToString(RandomBytes(16)) }
+
+// Steer splits a steering code into its outcome and argument
+// (ParseCode), and resolves a slow-<ms>-<rest> code: it waits ms and
+// returns "ok" and rest. A slow code that does not parse comes back as
+// outcome "bad". It reports false when the wait was cut short (the client
+// left, or Close answered 503): answer nothing more.
+func (b *Base) Steer(w http.ResponseWriter, r *http.Request, code string) (string, string, bool) {
+	outcome, arg := ParseCode(code)
+	if outcome != "slow" {
+		return outcome, arg, true
+	}
+	d, rest, ok := ParseSlow(arg)
+	if !ok {
+		return "bad", arg, true
+	}
+	if !b.Delay(w, r, d) {
+		return "", "", false
+	}
+	return "ok", rest, true
+}
+
+// AppOf returns id if apps has it, or the only app's id when id is "" and
+// there is one app (the /fake/ controls let a one-app fake omit it).
+func AppOf[V any](apps map[string]V, id string) (string, bool) {
+	if id == "" && len(apps) == 1 {
+		for only := range apps {
+			return only, true
+		}
+	}
+	_, ok := apps[id]
+	return id, ok
+}

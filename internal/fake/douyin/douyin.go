@@ -153,3 +153,12 @@ func (s *Server) RevokeClientTokens(app string) {
 	delete(s.clientToks, app)
 	s.mu.Unlock()
 }
+
+// TokenValid reports whether value is a live token of either kind (a
+// mini-app token or a client_token).
+func (s *Server) TokenValid(value string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[value]
+	return ok && s.Now().Before(t.expires)
+}

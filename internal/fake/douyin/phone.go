@@ -39,9 +39,8 @@ type phoneAnswer struct {
 //	hang-, http500-, html-, empty-, trunc-…  broken answers (fakekit)
 //	anything else              28005187
 //
-// Codes are single use and bound to the app of the token (28005187
-// otherwise); a minted one (MintPhoneCode) PhoneCodeTTL old answers
-// 28005187. An app without a public key answers 28001018.
+// Codes are single use per app (the token's); a minted one
+// (MintPhoneCode) PhoneCodeTTL old answers 28005187. An app without a public key answers 28001018.
 // Force(EndpointPhone, m) overrides the next answer.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 	s.Hit(EndpointPhone)

@@ -154,6 +154,17 @@ func (s *Server) RevokeClientTokens(app string) {
 	s.mu.Unlock()
 }
 
+// ExpireClientTokens ends the life of every client_token of app now: the
+// next get_phonenumber_info with one answers 28001008.
+func (s *Server) ExpireClientTokens(app string) {
+	now := s.Now()
+	s.mu.Lock()
+	for _, t := range s.clientToks[app] {
+		t.expires = now
+	}
+	s.mu.Unlock()
+}
+
 // TokenValid reports whether value is a live token of either kind (a
 // mini-app token or a client_token).
 func (s *Server) TokenValid(value string) bool {

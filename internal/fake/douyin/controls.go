@@ -19,21 +19,14 @@ import (
 func (s *Server) registerControls(mux *http.ServeMux) {
 	const p = "/fake/douyin"
 	s.RegisterControls(mux, p, endpoints)
-	mux.HandleFunc("POST "+p+"/code", func(w http.ResponseWriter, r *http.Request) {
-		if b, ok := fakekit.ReadUserRequest(w, r, s.apps, true); ok {
-			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"code": s.MintCode(b.AppID, b.User)})
-		}
+	fakekit.HandleCode(mux, p+"/code", s.apps, true, func(b fakekit.UserRequest) string {
+		return s.MintCode(b.AppID, b.User)
 	})
-	mux.HandleFunc("POST "+p+"/phone_code", func(w http.ResponseWriter, r *http.Request) {
-		if b, ok := fakekit.ReadUserRequest(w, r, s.apps, false); ok {
-			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"code": s.MintPhoneCode(b.AppID, b.Phone)})
-		}
+	fakekit.HandleCode(mux, p+"/phone_code", s.apps, false, func(b fakekit.UserRequest) string {
+		return s.MintPhoneCode(b.AppID, b.Phone)
 	})
-	mux.HandleFunc("POST "+p+"/encrypt", func(w http.ResponseWriter, r *http.Request) {
-		if b, ok := fakekit.ReadUserRequest(w, r, s.apps, true); ok {
-			data, iv, err := s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode, b.WatermarkAppID)
-			fakekit.WriteSealed(w, data, iv, err)
-		}
+	fakekit.HandleSeal(mux, p+"/encrypt", s.apps, func(b fakekit.UserRequest) (string, string, error) {
+		return s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode, b.WatermarkAppID)
 	})
 	mux.HandleFunc("POST "+p+"/revoke_tokens", func(w http.ResponseWriter, r *http.Request) {
 		app, ok := fakekit.AppOf(s.apps, r.URL.Query().Get("app_id"))

@@ -14,6 +14,7 @@ import (
 
 	fakedouyin "github.com/wechat-auth/wechat_auth/internal/fake/douyin"
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
+	"github.com/wechat-auth/wechat_auth/internal/platform/platformtest"
 )
 
 const (
@@ -24,12 +25,7 @@ const (
 func start(t *testing.T) (*fakedouyin.Server, *httptest.Server) {
 	t.Helper()
 	fake := fakedouyin.New(fakedouyin.App{ID: appID, Secret: secret, PublicKey: &fakedouyin.TestPrivateKey().PublicKey})
-	mux := http.NewServeMux()
-	fake.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	return fake, srv
+	return fake, platformtest.Serve(t, fake)
 }
 
 // call sends method path with body (JSON when v is not a string) and
@@ -255,11 +251,7 @@ func TestPhoneNumber(t *testing.T) {
 }
 
 func TestNoPublicKey(t *testing.T) {
-	fake := fakedouyin.New(fakedouyin.App{ID: appID, Secret: secret})
-	mux := http.NewServeMux()
-	fake.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := platformtest.Serve(t, fakedouyin.New(fakedouyin.App{ID: appID, Secret: secret}))
 	tok, _ := clientToken(t, srv)
 	if m := call(t, srv, "POST", "/api/apps/v1/get_phonenumber_info/", map[string]string{"code": "phone-1"}, "access-token", tok); errNo(m) != 28001018 {
 		t.Errorf("%v", m)

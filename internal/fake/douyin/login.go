@@ -52,22 +52,14 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		AppID         string `json:"appid"`
-		Secret        string `json:"secret"`
+		credentials
 		Code          string `json:"code"`
 		AnonymousCode string `json:"anonymous_code"`
 	}
-	if !readBody(r, &req) {
-		fail(40014, "bad params")
-		return
-	}
-	app, known := s.apps[req.AppID]
+	app, errNo, tips := s.readApp(r, &req, &req.credentials)
 	switch {
-	case !known:
-		fail(40015, "bad appid")
-		return
-	case req.Secret != app.Secret:
-		fail(40017, "bad secret")
+	case errNo != 0:
+		fail(errNo, tips)
 		return
 	case req.Code == "" && req.AnonymousCode == "":
 		fail(40014, "bad params")
@@ -119,15 +111,9 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request, app App, code
 	if outcome == "union" || app.UnionID {
 		data.UnionID = UnionID(user)
 	}
-	switch outcome {
-	case "same":
-		data.SessionKey = s.keys.Current(app.ID, user)
-	case "nokey":
-	case "badid":
+	data.SessionKey = s.keys.ForLogin(app.ID, user, outcome)
+	if outcome == "badid" {
 		data.OpenID = "bad id!"
-		data.SessionKey = s.keys.Rotate(app.ID, user)
-	default:
-		data.SessionKey = s.keys.Rotate(app.ID, user)
 	}
 	return true
 }

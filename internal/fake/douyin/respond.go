@@ -27,3 +27,26 @@ func readBody(r *http.Request, v any) bool {
 
 // answer writes a Douyin answer: always HTTP 200.
 func answer(w http.ResponseWriter, v any) { fakekit.WriteJSON(w, http.StatusOK, v) }
+
+// credentials are the app fields of a mini-app API's JSON body.
+type credentials struct {
+	AppID  string `json:"appid"`
+	Secret string `json:"secret"`
+}
+
+// readApp decodes a mini-app API's JSON body into req (whose credentials
+// are c) and checks the app: the app, or the err_no and err_tips to answer
+// (40014 a body that is not JSON, 40015 bad appid, 40017 bad secret).
+func (s *Server) readApp(r *http.Request, req any, c *credentials) (App, int, string) {
+	if !readBody(r, req) {
+		return App{}, 40014, "bad params"
+	}
+	app, known := s.apps[c.AppID]
+	switch {
+	case !known:
+		return App{}, 40015, "bad appid"
+	case c.Secret != app.Secret:
+		return App{}, 40017, "bad secret"
+	}
+	return app, 0, ""
+}

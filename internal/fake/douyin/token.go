@@ -90,21 +90,13 @@ func (s *Server) miniToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req struct {
-		AppID     string `json:"appid"`
-		Secret    string `json:"secret"`
+		credentials
 		GrantType string `json:"grant_type"`
 	}
-	if !readBody(r, &req) {
-		fail(40014, "bad params")
-		return
-	}
-	app, known := s.apps[req.AppID]
+	app, errNo, tips := s.readApp(r, &req, &req.credentials)
 	switch {
-	case !known:
-		fail(40015, "bad appid")
-		return
-	case req.Secret != app.Secret:
-		fail(40017, "bad secret")
+	case errNo != 0:
+		fail(errNo, tips)
 		return
 	case req.GrantType != "client_credential":
 		fail(40020, "bad grant_type")

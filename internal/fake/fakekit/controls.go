@@ -121,3 +121,24 @@ func WriteSealed(w http.ResponseWriter, data, iv string, err error) {
 		WriteJSON(w, http.StatusOK, map[string]string{"encryptedData": data, "iv": iv})
 	}
 }
+
+// HandleCode registers POST path: a UserRequest (a user required with
+// needUser) -> {"code": mint(request)}.
+func HandleCode[V any](mux *http.ServeMux, path string, apps map[string]V, needUser bool, mint func(UserRequest) string) {
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := ReadUserRequest(w, r, apps, needUser); ok {
+			WriteJSON(w, http.StatusOK, map[string]string{"code": mint(b)})
+		}
+	})
+}
+
+// HandleSeal registers POST path: a UserRequest -> {"encryptedData","iv"}
+// from seal (404 before the user's login).
+func HandleSeal[V any](mux *http.ServeMux, path string, apps map[string]V, seal func(UserRequest) (string, string, error)) {
+	mux.HandleFunc("POST "+path, func(w http.ResponseWriter, r *http.Request) {
+		if b, ok := ReadUserRequest(w, r, apps, true); ok {
+			data, iv, err := seal(b)
+			WriteSealed(w, data, iv, err)
+		}
+	})
+}

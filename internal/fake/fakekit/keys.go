@@ -64,3 +64,16 @@ func SealCBC(sessionKey string, plain []byte) (encryptedData, iv string, err err
 	}
 	return base64.StdEncoding.EncodeToString(sealed), base64.StdEncoding.EncodeToString(ivb), nil
 }
+
+// ForLogin is the session_key a login of outcome hands out: "same" the
+// user's current one, "nokey" none (a broken answer), any other a fresh
+// one.
+func (s *SessionKeys) ForLogin(app, user, outcome string) string {
+	switch outcome {
+	case "same":
+		return s.Current(app, user)
+	case "nokey":
+		return ""
+	}
+	return s.Rotate(app, user)
+}

@@ -17,17 +17,10 @@ import (
 func (s *Server) registerControls(mux *http.ServeMux) {
 	const p = "/fake/kuaishou"
 	s.RegisterControls(mux, p, endpoints)
-	mux.HandleFunc("POST "+p+"/code", func(w http.ResponseWriter, r *http.Request) {
-		if b, ok := fakekit.ReadUserRequest(w, r, s.apps, true); ok {
-			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"code": s.MintCode(b.AppID, b.User)})
-		}
+	fakekit.HandleCode(mux, p+"/code", s.apps, true, func(b fakekit.UserRequest) string {
+		return s.MintCode(b.AppID, b.User)
 	})
-	mux.HandleFunc("POST "+p+"/encrypt", func(w http.ResponseWriter, r *http.Request) {
-		b, ok := fakekit.ReadUserRequest(w, r, s.apps, true)
-		if !ok {
-			return
-		}
-		data, iv, err := s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode)
-		fakekit.WriteSealed(w, data, iv, err)
+	fakekit.HandleSeal(mux, p+"/encrypt", s.apps, func(b fakekit.UserRequest) (string, string, error) {
+		return s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode)
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	fakekuaishou "github.com/wechat-auth/wechat_auth/internal/fake/kuaishou"
 	"github.com/wechat-auth/wechat_auth/internal/platform"
+	"github.com/wechat-auth/wechat_auth/internal/platform/platformtest"
 )
 
 const (
@@ -22,12 +23,7 @@ const (
 func start(t *testing.T) (*fakekuaishou.Server, *httptest.Server) {
 	t.Helper()
 	fake := fakekuaishou.New(fakekuaishou.App{ID: appID, Secret: secret})
-	mux := http.NewServeMux()
-	fake.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	return fake, srv
+	return fake, platformtest.Serve(t, fake)
 }
 
 // send makes a request with the form in the body (POST) or the query.

@@ -94,14 +94,9 @@ func (s *Server) code2session(w http.ResponseWriter, r *http.Request) {
 	if outcome == "union" || app.UnionID {
 		ans.UnionID = UnionID(user)
 	}
-	switch outcome {
-	case "same":
-		ans.SessionKey = s.keys.Current(app.ID, user)
-	case "nokey":
-	case "badid":
-		ans.OpenID, ans.SessionKey = "bad id!", s.keys.Rotate(app.ID, user)
-	default:
-		ans.SessionKey = s.keys.Rotate(app.ID, user)
+	ans.SessionKey = s.keys.ForLogin(app.ID, user, outcome)
+	if outcome == "badid" {
+		ans.OpenID = "bad id!"
 	}
 	answer(w, ans)
 }

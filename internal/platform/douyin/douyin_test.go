@@ -16,6 +16,7 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/platform/douyin"
+	"github.com/wechat-auth/wechat_auth/internal/platform/platformtest"
 )
 
 const (
@@ -28,19 +29,11 @@ type env struct {
 	srv  *httptest.Server
 }
 
-func newEnv(t *testing.T, apps ...fakedouyin.App) *env {
+func newEnv(t *testing.T) *env {
 	t.Helper()
-	if len(apps) == 0 {
-		apps = []fakedouyin.App{{ID: appID, Secret: secret, UnionID: true,
-			PublicKey: &fakedouyin.TestPrivateKey().PublicKey}}
-	}
-	fake := fakedouyin.New(apps...)
-	mux := http.NewServeMux()
-	fake.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close) // first: ends hanging requests so that srv.Close returns
-	return &env{fake: fake, srv: srv}
+	fake := fakedouyin.New(fakedouyin.App{ID: appID, Secret: secret, UnionID: true,
+		PublicKey: &fakedouyin.TestPrivateKey().PublicKey})
+	return &env{fake: fake, srv: platformtest.Serve(t, fake)}
 }
 
 // client makes a client of the env's fake; edit changes the config.
@@ -55,31 +48,12 @@ func (e *env) client(t *testing.T, edit func(*platform.Config)) platform.Client 
 	if edit != nil {
 		edit(&cfg)
 	}
-	p, ok := platform.Lookup(douyin.Name)
-	if !ok {
-		t.Fatal("douyin not registered")
-	}
-	c, err := p.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return platformtest.NewClient(t, douyin.Name, cfg)
 }
 
 func wantKind(t *testing.T, err error, kind platform.Kind, code string) *platform.Error {
 	t.Helper()
-	var pe *platform.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("error %v, want a *platform.Error of kind %v", err, kind)
-	}
-	if pe.Kind != kind || (code != "" && pe.Code != code) {
-		t.Fatalf("error %v: kind %v code %q, want %v %q", err, pe.Kind, pe.Code, kind, code)
-	}
-	if strings.Contains(err.Error(), secret) {
-		t.Fatalf("error text %q holds the secret", err)
-	}
-	return pe
+	return platformtest.WantKind(t, err, kind, code, secret)
 }
 
 func TestLogin(t *testing.T) {
@@ -409,32 +383,16 @@ func TestRegistration(t *testing.T) {
 
 func TestRealHosts(t *testing.T) {
 	// With APIBase empty, login goes to developer.toutiao.com and the
-	// phone API to open.douyin.com: a transport that records the hosts.
-	var hosts []string
-	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-		hosts = append(hosts, r.URL.Scheme+"://"+r.URL.Host+r.URL.Path)
-		return nil, errors.New("offline")
-	})}
-	p, _ := platform.Lookup(douyin.Name)
-	c, err := p.New(platform.Config{AppID: appID, Secret: secret, HTTPClient: hc,
+	// phone API to open.douyin.com.
+	var rec platformtest.Recorder
+	c := platformtest.NewClient(t, douyin.Name, platform.Config{AppID: appID, Secret: secret, HTTPClient: rec.Client(),
 		Options: map[string]string{douyin.OptionPrivateKey: fakedouyin.TestPrivateKeyPEM}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_, err = c.Login(context.Background(), "x")
+	_, err := c.Login(context.Background(), "x")
 	wantKind(t, err, platform.KindUnreachable, "")
 	_, err = c.Phone(context.Background(), platform.PhoneRequest{Code: "x"})
 	wantKind(t, err, platform.KindUnreachable, "")
-	want := []string{douyin.LoginHost + douyin.PathCode2Session, douyin.OpenHost + douyin.PathClientToken}
-	if strings.Join(hosts, " ") != strings.Join(want, " ") {
-		t.Errorf("called %v, want %v", hosts, want)
-	}
-	if !strings.HasPrefix(douyin.LoginHost, "https://developer.toutiao.com") || douyin.OpenHost != "https://open.douyin.com" {
-		t.Error("real hosts changed")
+	want := []string{"POST https://developer.toutiao.com" + douyin.PathCode2Session, "POST https://open.douyin.com" + douyin.PathClientToken}
+	if got := rec.Calls(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("called %v, want %v", got, want)
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -13,6 +13,7 @@ import (
 	fakekuaishou "github.com/wechat-auth/wechat_auth/internal/fake/kuaishou"
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/platform/kuaishou"
+	"github.com/wechat-auth/wechat_auth/internal/platform/platformtest"
 )
 
 const (
@@ -23,12 +24,7 @@ const (
 func newEnv(t *testing.T) (*fakekuaishou.Server, *httptest.Server) {
 	t.Helper()
 	fake := fakekuaishou.New(fakekuaishou.App{ID: appID, Secret: secret})
-	mux := http.NewServeMux()
-	fake.Register(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	t.Cleanup(fake.Close)
-	return fake, srv
+	return fake, platformtest.Serve(t, fake)
 }
 
 func newClient(t *testing.T, srv *httptest.Server, edit func(*platform.Config)) platform.Client {
@@ -37,28 +33,12 @@ func newClient(t *testing.T, srv *httptest.Server, edit func(*platform.Config)) 
 	if edit != nil {
 		edit(&cfg)
 	}
-	p, ok := platform.Lookup(kuaishou.Name)
-	if !ok {
-		t.Fatal("kuaishou not registered")
-	}
-	c, err := p.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
+	return platformtest.NewClient(t, kuaishou.Name, cfg)
 }
 
 func wantKind(t *testing.T, err error, kind platform.Kind, code string) *platform.Error {
 	t.Helper()
-	var pe *platform.Error
-	if !errors.As(err, &pe) || pe.Kind != kind || (code != "" && pe.Code != code) {
-		t.Fatalf("error %v, want kind %v code %q", err, kind, code)
-	}
-	if strings.Contains(err.Error(), secret) {
-		t.Fatalf("error text %q holds the secret", err)
-	}
-	return pe
+	return platformtest.WantKind(t, err, kind, code, secret)
 }
 
 func TestLogin(t *testing.T) {
@@ -250,21 +230,11 @@ func TestRegistration(t *testing.T) {
 }
 
 func TestRealHost(t *testing.T) {
-	var called string
-	hc := &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
-		called = r.Method + " " + r.URL.String()
-		return nil, errors.New("offline")
-	})}
-	p, _ := platform.Lookup(kuaishou.Name)
-	c, _ := p.New(platform.Config{AppID: appID, Secret: secret, HTTPClient: hc})
-	defer c.Close()
+	var rec platformtest.Recorder
+	c := platformtest.NewClient(t, kuaishou.Name, platform.Config{AppID: appID, Secret: secret, HTTPClient: rec.Client()})
 	_, err := c.Login(context.Background(), "x")
 	wantKind(t, err, platform.KindUnreachable, "")
-	if called != "POST https://open.kuaishou.com/oauth2/mp/code2session" {
-		t.Errorf("called %q", called)
+	if got := rec.Calls(); len(got) != 1 || got[0] != "POST https://open.kuaishou.com/oauth2/mp/code2session" {
+		t.Errorf("called %v", got)
 	}
 }
-
-type roundTrip func(*http.Request) (*http.Response, error)
-
-func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -165,6 +165,10 @@ func TestPhoneByCode(t *testing.T) {
 			t.Errorf("%s: %+v", tc.code, ph)
 		}
 	}
+	// With the key, the code wins over sealed data beside it.
+	if _, err := c.Phone(ctx, platform.PhoneRequest{Code: "phone-13800138000.9", EncryptedData: "x", IV: "y"}); err != nil {
+		t.Errorf("code and data: %v", err)
+	}
 	if n := e.fake.Count(fakedouyin.EndpointClientToken); n != 1 {
 		t.Errorf("%d client_token fetches, want 1 (cached)", n)
 	}
@@ -288,6 +292,11 @@ func TestPhoneLegacy(t *testing.T) {
 	ph, err := c.Phone(ctx, platform.PhoneRequest{EncryptedData: data, IV: iv, Keys: keys})
 	if err != nil || ph.PurePhoneNumber != "13700137000" || ph.CountryCode != "86" {
 		t.Fatalf("%+v, %v", ph, err)
+	}
+	// Without app_private_key, a callback's code beside the data is left.
+	ph, err = c.Phone(ctx, platform.PhoneRequest{Code: "phone-1", EncryptedData: data, IV: iv, Keys: keys})
+	if err != nil || ph.PurePhoneNumber != "13700137000" {
+		t.Fatalf("code and data: %+v, %v", ph, err)
 	}
 
 	other, otherIV, _ := e.fake.SealPhone(appID, "carol", "13700137000", "", "tt00000000000000ff")

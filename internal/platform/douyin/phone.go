@@ -13,12 +13,12 @@ import (
 )
 
 // Phone serves {"code"} (with app_private_key) and {"encryptedData","iv"}.
+// A button callback may carry both: the code wins when the key is
+// configured, else the sealed data; a code alone without the key is
+// ErrNoPhoneFlow.
 func (c *client) Phone(ctx context.Context, req platform.PhoneRequest) (platform.Phone, error) {
 	switch {
-	case req.Code != "":
-		if c.key == nil {
-			return platform.Phone{}, platform.ErrNoPhoneFlow
-		}
+	case req.Code != "" && c.key != nil:
 		return c.phoneByCode(ctx, req.Code)
 	case req.EncryptedData != "" || req.IV != "":
 		plain, err := platform.OpenWithKeys(req.Keys, req.IV, req.EncryptedData, 16, 16)

@@ -17,20 +17,28 @@ const (
 	ErrNoBadCode          = 40018 // wrong, expired or used: Douyin tells no "used" apart
 	ErrNoBadAnonymousCode = 40019
 
-	// client_token (data.error_code).
+	// client_token (data.error_code). The page's example answers 10003;
+	// its error table (the local-life copy) says 20010002, 20010003 and
+	// 20010013: both are read.
 	TokenBadParams    = 10002
 	TokenUnknownKey   = 10003
 	TokenBadSecret    = 10013
-	TokenTooManyCalls = 10020
+	TokenTooManyCalls = 10020 // more than 500 calls in 5 minutes
+	TokenBadParams2   = 20010002
+	TokenUnknownKey2  = 20010003
+	TokenBadSecret2   = 20010013
 
 	// open.douyin.com APIs (err_no).
 	OpenTokenInvalid   = 28001003
 	OpenBusy           = 28001005
 	OpenBadParams      = 28001007
 	OpenTokenExpired   = 28001008
-	OpenNoAbility      = 28001014
-	OpenNoAbilityScope = 28001018
+	OpenNoAbility      = 28001014 // the app has no ability granted at all
+	OpenAppBanned      = 28001016 // the app is banned or offline
+	OpenNoAbilityScope = 28001018 // the app lacks this ability
+	OpenQuotaUsed      = 28003017
 	OpenRateLimited    = 28003018
+	OldBusy            = 2100004  // the older generic table's "system busy"
 	OpenBadPhoneCode   = 28005187 // the phone code is wrong, expired or used
 )
 
@@ -40,6 +48,8 @@ const (
 	actionSecret  = "Douyin refused the app_secret: check app_secret against the Douyin developer console (开发管理 > 开发设置), and update the config if it was reset"
 	actionAbility = "the app may not read phone numbers: apply for the phone number ability (获取用户手机号) in the Douyin console, and wait for it to be granted"
 	actionKey     = "the phone answer does not open with app_private_key: the app public key entered in the Douyin console (开发管理 > 开发配置 > 应用公钥) must be the public half of app_private_key"
+	actionBanned  = "Douyin says the app is banned or offline: see the Douyin developer console and the platform's messages"
+	actionQuota   = "the quota of this Douyin API is used up: find what calls it so often, or ask Douyin for more"
 	actionToken   = "Douyin called a fresh client_token dead: is another server fetching client_token for this app? Douyin keeps only the two newest alive"
 )
 
@@ -49,16 +59,20 @@ func kindOf(code int) (platform.Kind, string) {
 	switch code {
 	case ErrNoBadCode, ErrNoBadAnonymousCode, OpenBadPhoneCode:
 		return platform.KindInvalidCode, ""
-	case ErrNoBadAppID, TokenUnknownKey:
+	case ErrNoBadAppID, TokenUnknownKey, TokenUnknownKey2:
 		return platform.KindConfig, actionAppID
-	case ErrNoBadSecret, TokenBadSecret:
+	case ErrNoBadSecret, TokenBadSecret, TokenBadSecret2:
 		return platform.KindConfig, actionSecret
 	case OpenNoAbility, OpenNoAbilityScope:
 		return platform.KindConfig, actionAbility
+	case OpenAppBanned:
+		return platform.KindConfig, actionBanned
+	case OpenQuotaUsed:
+		return platform.KindConfig, actionQuota
 	case OpenTokenInvalid, OpenTokenExpired:
 		// Reached only after TokenSource.Do retried with a fresh token.
 		return platform.KindConfig, actionToken
-	case ErrNoBusy, OpenBusy:
+	case ErrNoBusy, OpenBusy, OldBusy:
 		return platform.KindBusy, ""
 	case OpenRateLimited, TokenTooManyCalls:
 		return platform.KindRateLimited, ""

@@ -44,10 +44,10 @@ const (
 
 // Actions for the operator; none names the secret.
 const (
-	actionAppID   = "Douyin does not know this app_id: check app_id against the Douyin developer console (开发管理 > 开发设置)"
-	actionSecret  = "Douyin refused the app_secret: check app_secret against the Douyin developer console (开发管理 > 开发设置), and update the config if it was reset"
+	actionAppID   = "Douyin does not know this app_id: check app_id against the Douyin console (控制台 > 小程序详情 > 开发 > 开发配置)"
+	actionSecret  = "Douyin refused the app_secret: check app_secret against the Douyin console (控制台 > 小程序详情 > 开发 > 开发配置), and update the config if it was reset"
 	actionAbility = "the app may not read phone numbers: apply for the phone number ability (获取用户手机号) in the Douyin console, and wait for it to be granted"
-	actionKey     = "the phone answer does not open with app_private_key: the app public key entered in the Douyin console (开发管理 > 开发配置 > 应用公钥) must be the public half of app_private_key"
+	actionKey     = "the phone answer does not open with app_private_key: the app public key entered in the Douyin console (控制台 > 小程序详情 > 开发 > 开发配置 > 应用公钥) must be the public half of app_private_key"
 	actionBanned  = "Douyin says the app is banned or offline: see the Douyin developer console and the platform's messages"
 	actionQuota   = "the quota of this Douyin API is used up: find what calls it so often, or ask Douyin for more"
 	actionToken   = "Douyin called a fresh client_token dead: is another server fetching client_token for this app? Douyin keeps only the two newest alive"

@@ -43,7 +43,7 @@ const (
 // AppID is the shape of a Kuaishou app id: "ks" and digits.
 var AppID = regexp.MustCompile(`^ks[0-9]{6,24}$`)
 
-const actionCredentials = "Kuaishou refused app_id or app_secret: check both against the Kuaishou developer console (开发 > 开发设置), and update the config if the secret was reset"
+const actionCredentials = "Kuaishou refused app_id or app_secret: check both against the app in the Kuaishou mini program console (mp.kuaishou.com), and update the config if the secret was reset"
 
 func init() {
 	platform.Register(&platform.Platform{

@@ -110,8 +110,8 @@ func New(apps ...App) *Server {
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/api/apps/v2/jscode2session", s.jscode2session)
 	mux.HandleFunc("/api/apps/v2/token", s.miniToken)
-	mux.HandleFunc("/oauth/client_token/", s.clientToken)
-	mux.HandleFunc("/api/apps/v1/get_phonenumber_info/", s.phoneNumber)
+	mux.HandleFunc("/oauth/client_token/{$}", s.clientToken)
+	mux.HandleFunc("/api/apps/v1/get_phonenumber_info/{$}", s.phoneNumber)
 	s.registerControls(mux)
 }
 

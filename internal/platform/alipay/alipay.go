@@ -47,13 +47,13 @@ var AppIDPattern = regexp.MustCompile(`^[0-9]{16}$`)
 
 // plat is the platform as registered.
 var plat = &platform.Platform{
-		Name:        Name,
-		AppID:       AppIDPattern,
-		AppIDHint:   "16 digits, such as 2021001168648384",
-		NeedsSecret: false,
-		Options:     []string{OptAppPrivateKey, OptAlipayPublicKey, OptAESKey},
-		Required:    []string{OptAppPrivateKey, OptAlipayPublicKey},
-		New:         New,
+	Name:        Name,
+	AppID:       AppIDPattern,
+	AppIDHint:   "16 digits, such as 2021001168648384",
+	NeedsSecret: false,
+	Options:     []string{OptAppPrivateKey, OptAlipayPublicKey, OptAESKey},
+	Required:    []string{OptAppPrivateKey, OptAlipayPublicKey},
+	New:         New,
 }
 
 func init() { platform.Register(plat) }

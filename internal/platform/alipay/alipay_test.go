@@ -269,7 +269,7 @@ func TestOptions(t *testing.T) {
 }
 
 // sign is the fake Alipay key's signature, for handmade answers.
-func sign(t *testing.T, text string) string {
+func sign(t testing.TB, text string) string {
 	t.Helper()
 	s, err := signRSA2(fakealipay.TestKey(fakealipay.KeyAlipay), []byte(text))
 	if err != nil {
@@ -279,7 +279,7 @@ func sign(t *testing.T, text string) string {
 }
 
 // offline is a client for handmade answers (no HTTP).
-func offline(t *testing.T, aes string) *Client {
+func offline(t testing.TB, aes string) *Client {
 	t.Helper()
 	opts := map[string]string{
 		OptAppPrivateKey:   fakealipay.TestKeyPEM(fakealipay.KeyApp1),

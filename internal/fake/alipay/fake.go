@@ -51,6 +51,9 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
+// maxCodes bounds the bookkeeping of minted and used codes.
+const maxCodes = 1 << 17
+
 // CodeTTL is how long a minted auth code lives (Alipay: 3 minutes at
 // least, A10).
 const CodeTTL = 3 * time.Minute
@@ -189,6 +192,9 @@ func (s *Server) MintCode(appID, user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
+	if len(s.minted) >= maxCodes {
+		clear(s.minted)
+	}
 	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
 	s.minted[code] = minted{app: appID, at: time.Now().Add(s.offset)}
 	return code

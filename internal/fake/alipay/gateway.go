@@ -186,6 +186,9 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		invalid("isv.code-invalid", "授权码code无效")
 		return
 	}
+	if len(s.used) >= maxCodes { // a fake, but one that does not grow forever
+		clear(s.used)
+	}
 	s.used[code] = true
 	s.mu.Unlock()
 

@@ -38,6 +38,9 @@ import (
 	"time"
 )
 
+// maxCodes bounds the bookkeeping of minted and used codes.
+const maxCodes = 1 << 17
+
 // CodeTTL is a login code's life (B5 D).
 const CodeTTL = 10 * time.Minute
 
@@ -150,6 +153,9 @@ func (s *Server) MintCode(appKey, user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
+	if len(s.minted) >= maxCodes {
+		clear(s.minted)
+	}
 	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
 	s.minted[code] = minted{app: appKey, at: time.Now().Add(s.offset)}
 	return code

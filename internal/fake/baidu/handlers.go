@@ -91,6 +91,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_grant", "invalid code")
 		return
 	}
+	if len(s.used) >= maxCodes { // a fake, but one that does not grow forever
+		clear(s.used)
+	}
 	s.used[code] = true
 	s.mu.Unlock()
 

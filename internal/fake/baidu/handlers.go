@@ -161,6 +161,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		now := s.Now()
 		tok := newToken(now)
 		s.mu.Lock()
+		if len(s.tokens) >= maxCodes {
+			clear(s.tokens)
+		}
 		s.tokens[tok] = tokenInfo{app: a.Key, expires: now.Add(TokenTTL)}
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{

@@ -247,7 +247,7 @@ func (s *Server) mintWebCode(appid, spec, scope string) string {
 	s.web.mu.Lock()
 	defer s.web.mu.Unlock()
 	s.web.codes.put(code, webCode{appid: appid, scope: scope, at: s.Now()})
-	if scope == scopeUserinfo {
+	if scope == scopeUserinfo && !strings.HasPrefix(spec, "snapshot-") {
 		s.web.granted.put(appid+"\x00"+webSpecUser(spec), struct{}{})
 	}
 	return code

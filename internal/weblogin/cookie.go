@@ -37,13 +37,21 @@ func ClearSessionCookie(secure bool) *http.Cookie {
 	return c
 }
 
+// DefaultStateTTL is how long a login may take, from GET /wx/web/login to
+// the callback, when StateCookie is given no TTL.
+const DefaultStateTTL = 10 * time.Minute
+
 // StateCookie returns the cookie binding a login to this browser: value
 // (a browser id from NewState), Path=StatePath (only the callback gets
 // it), HttpOnly, SameSite=Lax (WeChat's redirect back is a top-level
-// navigation, which Lax lets through), Secure when secure, Max-Age ttl.
+// navigation, which Lax lets through), Secure when secure, Max-Age ttl
+// (DefaultStateTTL when ttl <= 0).
 func StateCookie(value string, secure bool, ttl time.Duration) *http.Cookie {
+	if ttl <= 0 {
+		ttl = DefaultStateTTL
+	}
 	c := baseCookie(StateCookieName, value, StatePath, secure)
-	c.MaxAge = max(seconds(ttl), 1)
+	c.MaxAge = seconds(ttl)
 	return c
 }
 

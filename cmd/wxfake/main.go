@@ -18,6 +18,17 @@
 //	                                (quota), 40164 (IP not whitelisted), -1,
 //	                                no answer, an HTML page
 //	POST /fake/advance?by=<duration>  move the fake's clock (5m, -1h)
+//
+// With -oa appid:secret (an Official Account) or -website appid:secret (a
+// website application), both repeatable, it plays open.weixin.qq.com too:
+// the browser login's authorize and QR pages and /sns/oauth2/access_token;
+// those apps are bound to the open platform account (a user's unionid is
+// the same as in the mini programs), and take callbacks on loopback or on
+// the -web-domain domains. These steer them:
+//
+//	POST /fake/web_user?appid=&user=<spec>&auto=1   who confirms on the pages
+//	POST /fake/web_domains?appid=&domain=…          the callback domains
+//	POST /fake/web_code?appid=&user=&scope=         a code, as a page mints it
 package main
 
 import (
@@ -58,8 +69,18 @@ func (a apps) Set(v string) error {
 	return nil
 }
 
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9100", "address to listen on")
+	oaApps, websiteApps, domains := apps{}, apps{}, list{}
+	flag.Var(oaApps, "oa", "an Official Account as appid:secret (repeatable)")
+	flag.Var(websiteApps, "website", "a website application as appid:secret (repeatable)")
+	flag.Var(&domains, "web-domain", "a callback domain of every -oa and -website app (repeatable; default: loopback)")
 	ttl := flag.Duration("token-ttl", 7200*time.Second, "access_token lifetime")
 	overlap := flag.Duration("token-overlap", 5*time.Minute, "how long an access_token and its successor are both valid (at most half of -token-ttl)")
 	flag.Usage = usage
@@ -70,7 +91,13 @@ func main() {
 		cfgApps["wxdemo0000000001"] = "demosecret"
 	}
 
-	wx := fakewx.New(fakewx.Config{Apps: cfgApps, TokenTTL: *ttl, TokenOverlap: *overlap})
+	webApps := map[string]fakewx.WebApp{}
+	for kind, set := range map[fakewx.WebKind]apps{fakewx.OfficialAccount: oaApps, fakewx.WebsiteApp: websiteApps} {
+		for id, secret := range set {
+			webApps[id] = fakewx.WebApp{Kind: kind, Secret: secret, UnionID: true, Domains: domains}
+		}
+	}
+	wx := fakewx.New(fakewx.Config{Apps: cfgApps, TokenTTL: *ttl, TokenOverlap: *overlap, WebApps: webApps})
 	srv := &http.Server{Addr: *listen, Handler: fakewx.LogRequests(wx, log.Printf), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,6 +111,9 @@ func main() {
 	}()
 
 	log.Printf("fake WeChat API on http://%s, apps %s, token TTL %v", *listen, cfgApps, *ttl)
+	if len(webApps) > 0 {
+		log.Printf("browser login: Official Accounts %s, website apps %s", oaApps, websiteApps)
+	}
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
@@ -120,8 +150,19 @@ per app with POST /fake/token_mode. Every other error answer of
 stable_token and getuserphonenumber is text/plain. Missing appid, secret or
 access_token: 41002, 41004, 41001.
 
+Browser login (-oa, -website): GET /connect/oauth2/authorize and
+/connect/qrconnect check their parameters as WeChat does, then send the
+browser back to redirect_uri?code=&state= (at once, or after a page whose
+button confirms); /sns/oauth2/access_token trades a code once, within 5
+minutes, for its own app only. Codes steer it as login codes do, and:
+  snapshot-<user>      is_snapshotuser 1, a stand-in openid
+Who confirms: POST /fake/web_user?appid=&user=<spec>&auto=1, spec being
+[<outcome>-]<user> or deny.
+
 Helper endpoints: POST /fake/encrypt {"user", "pure_phone_number",
 "country_code"}, GET /fake/stats, POST /fake/reset_counts,
 POST /fake/expire_token?appid=, POST /fake/token_mode?appid=&mode=
-(ok|quota|ip|busy|hang|html), POST /fake/advance?by=<duration>.
+(ok|quota|ip|busy|hang|html), POST /fake/advance?by=<duration>,
+POST /fake/web_user, POST /fake/web_domains?appid=&domain=,
+POST /fake/web_code?appid=&user=&scope=.
 `

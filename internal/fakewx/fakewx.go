@@ -1,5 +1,6 @@
 // Package fakewx is a fake of the WeChat mini program server API
-// (api.weixin.qq.com) for demos and black-box tests of an auth proxy.
+// (api.weixin.qq.com), and of WeChat's browser login (open.weixin.qq.com
+// and its code exchange), for demos and black-box tests of an auth proxy.
 //
 // It serves the real paths (jscode2session, stable_token, the old
 // /cgi-bin/token, getuserphonenumber) with the real quirks, as strict as
@@ -24,10 +25,30 @@
 // 40164 IP not whitelisted, -1 busy, no answer). The fake's clock can be
 // moved with Advance, to expire codes and tokens without waiting.
 //
+// It plays open.weixin.qq.com too, for the browser login of the apps of
+// Config.WebApps (Official Accounts and website applications, WebApp):
+// GET /connect/oauth2/authorize and GET /connect/qrconnect check their
+// parameters as WeChat does (the app's kind, a redirect_uri on a
+// registered domain, response_type=code, the kind's scopes, a state of
+// letters and digits, the parameters in WeChat's order; the Official
+// Account page only inside WeChat, a User-Agent with MicroMessenger), then
+// send the browser back with a code, at once or after a confirm page a
+// real browser can click (SetWebUser picks who confirms, and snapshot
+// mode); GET /sns/oauth2/access_token trades the code (single use, 5
+// minutes, only for the app it was minted for; oauthToken's comment has
+// the grammar of steered codes). A user's unionid is the same in the mini
+// programs and the browser apps (UnionID).
+//
 // Helper endpoints under /fake/ let a client in another language drive it:
 // POST /fake/encrypt, GET /fake/stats, POST /fake/expire_token?appid=,
 // POST /fake/reset_counts, POST /fake/token_mode?appid=&mode=,
-// POST /fake/advance?by=<duration>.
+// POST /fake/advance?by=<duration>; for the browser login,
+// POST /fake/web_user?appid=&user=<spec>&auto=1 (SetWebUser; user empty
+// forgets), POST /fake/web_domains?appid=&domain=…&domain=… (SetWebDomains;
+// none: the loopback defaults), POST /fake/web_code?appid=&user=&scope=
+// (MintWebCode: {"code"}). A test without a browser confirms a page by
+// POSTing its parameters with user=<spec> and page=authorize|qrconnect
+// to /connect/confirm.
 package fakewx
 
 import (
@@ -82,6 +103,10 @@ type Config struct {
 	// 0 means 5 minutes, as WeChat; it is capped at TokenTTL/2, so that a
 	// short TokenTTL for tests works without setting it.
 	TokenOverlap time.Duration
+	// WebApps are the browser apps (Official Accounts and website
+	// applications) by appid; see WebApp. They are not mini programs:
+	// jscode2session and stable_token do not know them.
+	WebApps map[string]WebApp
 }
 
 // Server is the fake WeChat API, an http.Handler. It is safe for
@@ -107,6 +132,8 @@ type Server struct {
 	minted    *fifoMap[time.Time] // appid "\x00" code -> when it was handed out
 	modes     map[string]TokenMode
 	forced    map[string][]time.Time // appid -> force_refresh times of the last 24 hours
+
+	web *webState // the browser login (web.go), with its own mutex
 }
 
 // userRef names a user of an app.
@@ -146,6 +173,7 @@ func New(cfg Config) *Server {
 		minted:    newFIFOMap[time.Time](maxUsedCodes),
 		modes:     make(map[string]TokenMode),
 		forced:    make(map[string][]time.Time),
+		web:       newWebState(cfg.WebApps),
 	}
 }
 
@@ -164,6 +192,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.msgSecCheck(w, r)
 	case "/wxa/getwxacodeunlimit":
 		s.wxaCodeUnlimited(w, r)
+	case "/connect/oauth2/authorize":
+		s.webAuthorize(w, r, OfficialAccount)
+	case "/connect/qrconnect":
+		s.webAuthorize(w, r, WebsiteApp)
+	case "/connect/confirm":
+		s.webConfirm(w, r)
+	case "/sns/oauth2/access_token":
+		s.oauthToken(w, r)
+	case "/fake/web_user":
+		s.fakeWebUser(w, r)
+	case "/fake/web_domains":
+		s.fakeWebDomains(w, r)
+	case "/fake/web_code":
+		s.fakeWebCode(w, r)
 	case "/fake/encrypt":
 		s.fakeEncrypt(w, r)
 	case "/fake/stats":

@@ -12,7 +12,8 @@ import (
 
 // shownParams are the query parameters logged as they are; the others
 // (secret, access_token, ...) are logged as [redacted].
-var shownParams = map[string]bool{"appid": true, "js_code": true, "grant_type": true}
+var shownParams = map[string]bool{"appid": true, "js_code": true, "grant_type": true,
+	"redirect_uri": true, "response_type": true, "scope": true, "user": true, "auto": true, "domain": true}
 
 // LogRequests logs one line per request: method, path, the query with
 // secrets redacted, status, the errcode if the answer has one, duration.

@@ -84,6 +84,12 @@ func (s *Server) tokenMode(appid string) TokenMode {
 // one, 0 when they are the app's.
 func (s *Server) checkCredentials(appid, secret string) (int, string) {
 	want, known := s.apps[appid]
+	return checkSecret(want, known, appid, secret)
+}
+
+// checkSecret checks an appid and secret against the app's secret want
+// (known: the appid is the fake's): as checkCredentials.
+func checkSecret(want string, known bool, appid, secret string) (int, string) {
 	switch {
 	case appid == "":
 		return 41002, "appid missing"

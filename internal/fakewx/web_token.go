@@ -1,0 +1,156 @@
+package fakewx
+
+import (
+	"net/http"
+	"strings"
+)
+
+// webTokenAnswer is /sns/oauth2/access_token's success answer, its fields
+// in WeChat's order.
+type webTokenAnswer struct {
+	AccessToken    string `json:"access_token"`
+	ExpiresIn      int    `json:"expires_in"`
+	RefreshToken   string `json:"refresh_token"`
+	OpenID         string `json:"openid"`
+	Scope          string `json:"scope"`
+	IsSnapshotUser int    `json:"is_snapshotuser,omitempty"`
+	UnionID        string `json:"unionid,omitempty"`
+}
+
+// oauthToken serves GET /sns/oauth2/access_token, the browser login's
+// code exchange, for the apps of Config.WebApps. Every answer is HTTP 200
+// text/plain JSON unless the code says otherwise. A missing appid or
+// secret answers 41002 or 41004, an appid that is not a browser app 40013,
+// a wrong secret 40125, no code 41008, a grant_type other than
+// authorization_code 40002 (the code stays usable after these).
+//
+// A code the pages handed out (or MintWebCode) is good once (40163 then),
+// for CodeTTL (5 minutes; 40029 after), and only with the appid it was
+// minted for: another app's code answers 40029, as WeChat answers a code
+// it does not know for that app. Its scope is the one the page was asked
+// for. Other codes steer the outcome as jscode2session's do, single use
+// per appid, with the app's usual scope (snsapi_base, snsapi_login):
+//
+//	ok-<user>[.n]         success: openid OpenID(appid, user); unionid
+//	                      UnionID(user) when the app is bound (WebApp.UnionID;
+//	                      with snsapi_base only once the user granted
+//	                      snsapi_userinfo to the app)
+//	union-<user>[.n]      success with the unionid, bound or not
+//	snapshot-<user>[.n]   WeChat's snapshot mode: is_snapshotuser 1, openid
+//	                      SnapshotOpenID(appid), scope snsapi_base, no unionid
+//	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
+//	bad-…                 40029 invalid code
+//	limit-…               45011 frequency limit
+//	busy-…                -1 system error
+//	hang-…, http500-…, html-…, empty-…, trunc-…   as jscode2session's
+//	anything else         40029
+func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
+	s.count(EndpointOAuthToken)
+	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
+	if r.Method != http.MethodGet {
+		fail(43001, "require GET method")
+		return
+	}
+	q := r.URL.Query()
+	appid, code := q.Get("appid"), q.Get("code")
+	app, known := s.web.apps[appid]
+	if errcode, msg := checkSecret(app.Secret, known, appid, q.Get("secret")); errcode != 0 {
+		fail(errcode, msg)
+		return
+	}
+	switch {
+	case code == "":
+		fail(41008, "missing code")
+		return
+	case q.Get("grant_type") != "authorization_code":
+		fail(40002, "invalid grant_type")
+		return
+	}
+	scope, errcode := s.web.redeem(s, appid, app.Kind, code)
+	switch errcode {
+	case 40029:
+		fail(40029, "invalid code")
+		return
+	case 40163:
+		fail(40163, "code been used")
+		return
+	}
+
+	outcome, arg, _ := strings.Cut(code, "-")
+	switch outcome {
+	case "ok", "union", "snapshot":
+		s.webToken(w, appid, app, stripNonce(arg), outcome, scope)
+	case "slow":
+		d, rest, ok := parseSlow(arg)
+		if !ok {
+			fail(40029, "invalid code")
+			return
+		}
+		if s.delay(w, r, d) {
+			s.webToken(w, appid, app, stripNonce(rest), "ok", scope)
+		}
+	case "bad":
+		fail(40029, "invalid code")
+	case "limit":
+		fail(45011, "api minute-quota reach limit")
+	case "busy":
+		fail(-1, "system error")
+	case "empty":
+		writeRaw(w, http.StatusOK, typeText, "")
+	case "trunc":
+		writeRaw(w, http.StatusOK, typeText, `{"access_token": "`)
+	default:
+		if !s.misbehave(w, r, outcome) {
+			fail(40029, "invalid code")
+		}
+	}
+}
+
+// redeem uses up code for appid: the code's scope, or the errcode
+// (40029: another app's, or expired; 40163: used).
+func (ws *webState) redeem(s *Server, appid string, kind WebKind, code string) (string, int) {
+	now, steeredExpired := s.Now(), s.expired(appid, code)
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	scope := defaultScope(kind)
+	if rec, minted := ws.codes.get(code); minted {
+		if rec.appid != appid || now.Sub(rec.at) >= CodeTTL {
+			return "", 40029
+		}
+		scope = rec.scope
+	} else if steeredExpired {
+		return "", 40029
+	}
+	k := appid + "\x00" + code
+	if _, used := ws.used.get(k); used {
+		return "", 40163
+	}
+	ws.used.put(k, struct{}{})
+	return scope, 0
+}
+
+// webToken answers a successful exchange for user.
+func (s *Server) webToken(w http.ResponseWriter, appid string, app WebApp, user, outcome, scope string) {
+	if !validUser(user) {
+		writeJSON(w, typeText, newError(40029, "invalid code"))
+		return
+	}
+	ans := webTokenAnswer{
+		AccessToken: newAccessToken(), ExpiresIn: 7200, RefreshToken: newAccessToken(),
+		OpenID: OpenID(appid, user), Scope: scope,
+	}
+	switch {
+	case outcome == "snapshot":
+		ans.OpenID, ans.Scope, ans.IsSnapshotUser = SnapshotOpenID(appid), scopeBase, 1
+	case outcome == "union" || app.UnionID && (scope != scopeBase || s.web.hasGranted(appid, user)):
+		ans.UnionID = UnionID(user)
+	}
+	writeJSON(w, typeText, ans)
+}
+
+func (ws *webState) hasGranted(appid, user string) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	_, ok := ws.granted.get(appid + "\x00" + user)
+	return ok
+}

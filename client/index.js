@@ -436,6 +436,8 @@ function createAuth(options) {
       // Alipay's my.request fails a status of 400 and above (error 19);
       // where it gives the answer, it is an answer.
       if (err && typeof (err.statusCode || err.status) === 'number') return answer(err)
+      // Where it does not, there was an answer, of a status unknown.
+      if (err && err.error === 19) throw new WxAuthError(0, 'http_error', errText(err, 'HTTP error') + ' (no status given)')
       throw new WxAuthError(0, 'network_error', errText(err, 'request failed'))
     })
   }

@@ -5,6 +5,9 @@
 // HTTP with fetch.
 
 const fs = require('node:fs')
+const assert = require('node:assert/strict')
+
+const { WxAuthError } = require('../index.js')
 
 // Every code handed out is new: codes are single use.
 let seq = 0
@@ -139,6 +142,14 @@ function makeApi(kind, opts = {}) {
   return stub
 }
 
+// forApi is createAuth's options for a stub: it is no global, so its
+// platform (or uni's framework) is named; Taro is found by its shape.
+function forApi(api) {
+  if (api.kind === 'uni') return { api, framework: 'uni' }
+  if (api.kind === 'taro') return { api }
+  return { api, platform: api.kind }
+}
+
 // The global name of each platform's own object.
 const GLOBALS = { wechat: 'wx', qq: 'qq', kuaishou: 'ks', douyin: 'tt', baidu: 'swan', alipay: 'my', uni: 'uni', taro: 'Taro' }
 
@@ -157,4 +168,22 @@ async function withGlobals(globals, fn) {
   }
 }
 
-module.exports = { makeApi, nonce, KINDS, GLOBALS, withGlobals }
+// rejects awaits p, which must reject with a WxAuthError of that code and
+// status; it returns the error.
+async function rejects(p, code, status) {
+  let err
+  try {
+    await p
+  } catch (e) {
+    err = e
+  }
+  assert.ok(err, `resolved; want a ${code} rejection`)
+  assert.ok(err instanceof WxAuthError, `not a WxAuthError: ${err && err.stack}`)
+  assert.equal(err.code, code, `code (message: ${err.message})`)
+  assert.equal(err.status, status, 'status')
+  assert.equal(typeof err.message, 'string')
+  assert.ok(err.message.length > 0, 'empty message')
+  return err
+}
+
+module.exports = { forApi, makeApi, nonce, KINDS, GLOBALS, withGlobals, rejects }

@@ -1,19 +1,7 @@
 'use strict'
 // Tests of the helper on WeChat (index.js; examples/miniprogram/wxauth.js
 // is the same file) against a real Caddy with wechat_auth in front of the
-// fake WeChat and an echo upstream. They are run by the Go test
-// TestMiniProgramHelper (miniprogram_test.go at the repository root),
-// which starts that world and passes it in the environment:
-//
-//   WXAUTH_BASE_URL  Caddy's base URL
-//   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
-//   WXAUTH_APP_ID    the app_id behind WXAUTH_BASE_URL
-//   WXAUTH_LIMITED_URL the base URL of another app's block whose
-//                    failure_limit is 2/1m (nothing else sends it codes)
-//   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
-//                    appended there, so the Go side can check that Caddy's
-//                    log never shows one
-//
+// fake WeChat and an echo upstream (world.js).
 // Only `wx` is a stub (stubs.js).
 
 const test = require('node:test')
@@ -21,24 +9,9 @@ const assert = require('node:assert/strict')
 const net = require('node:net')
 
 const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../index.js')
-const { makeApi, nonce } = require('./stubs.js')
+const { makeApi, nonce, rejects } = require('./stubs.js')
 
-const BASE = process.env.WXAUTH_BASE_URL
-const WXFAKE = process.env.WXFAKE_URL
-const APP_ID = process.env.WXAUTH_APP_ID
-const LIMITED = process.env.WXAUTH_LIMITED_URL
-const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
-const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
-  .filter(([, v]) => !v)
-  .map(([k]) => k)
-if (missing.length > 0) {
-  // Fail, do not skip: a green run without a server would prove nothing.
-  throw new Error(
-    `${missing.join(', ')} not set: these tests are run by the Go test ` +
-      'TestMiniProgramHelper, which starts Caddy and the fake WeChat ' +
-      '(from the repository root: go test -run TestMiniProgramHelper -v .)'
-  )
-}
+const { BASE, APP_ID, LIMITED, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
 
 // makeWx returns a stub of the mini program's wx (see stubs.js): wx.login
 // hands out codes the fake WeChat understands (ok-<user>.<nonce>),
@@ -54,42 +27,6 @@ function newAuth(wxOpts, authOpts) {
 }
 
 const paths = (wx) => wx.calls.map((c) => c.path)
-
-// raw sends a request to Caddy without the helper; it returns status and body.
-async function raw(method, path, token, body) {
-  const headers = { 'content-type': 'application/json' }
-  if (token) headers.authorization = 'Bearer ' + token
-  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const text = await res.text()
-  let data = text
-  try {
-    data = JSON.parse(text)
-  } catch (e) {
-    // leave it a string
-  }
-  return { status: res.status, data }
-}
-
-// rejects awaits p, which must reject with a WxAuthError of that code and
-// status; it returns the error.
-async function rejects(p, code, status) {
-  let err
-  try {
-    await p
-  } catch (e) {
-    err = e
-  }
-  assert.ok(err, `resolved; want a ${code} rejection`)
-  assert.ok(err instanceof WxAuthError, `not a WxAuthError: ${err && err.stack}`)
-  assert.equal(err.code, code, `code (message: ${err.message})`)
-  assert.equal(err.status, status, 'status')
-  assert.equal(typeof err.message, 'string')
-  assert.ok(err.message.length > 0, 'empty message')
-  return err
-}
-
-// hdr reads one header the echo upstream got (names in Go's canonical form).
-const hdr = (res, name) => (res.data.headers[name] || [])[0]
 
 async function closedPortURL() {
   const srv = net.createServer()
@@ -377,13 +314,7 @@ test('bindPhone with encryptedData and iv (legacy flow)', async () => {
   await auth.login()
   // The fake plays the mini program's side: it seals the phone with the
   // user's current session_key, as WeChat does for the button.
-  const sealed = await fetch(WXFAKE + '/fake/encrypt', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ appid: APP_ID, user: 'dave', pure_phone_number: '13800138000', country_code: '86' }),
-  })
-  assert.equal(sealed.status, 200)
-  const { encryptedData, iv } = await sealed.json()
+  const { encryptedData, iv } = await sealPhone('dave', '13800138000')
   assert.ok(encryptedData && iv)
   const phone = await auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:ok', encryptedData, iv } })
   assert.equal(phone.pure_phone_number, '13800138000')
@@ -411,12 +342,7 @@ test('bindPhone on a dead token logs in again and sends the same phone code once
 test('bindPhone with encryptedData sealed before a re-login (previous session_key)', async () => {
   const { wx, auth } = newAuth({ user: 'bob' })
   const old = await auth.login()
-  const sealed = await fetch(WXFAKE + '/fake/encrypt', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ appid: APP_ID, user: 'bob', pure_phone_number: '13700137000', country_code: '86' }),
-  })
-  const { encryptedData, iv } = await sealed.json()
+  const { encryptedData, iv } = await sealPhone('bob', '13700137000')
   // The session dies; bindPhone's re-login (a new wx.login) replaces the
   // session_key the data was sealed with.
   assert.equal((await raw('POST', '/wx/logout', old)).status, 204)

@@ -299,6 +299,9 @@ function resolve(opts) {
       'wxauth: platform ' + JSON.stringify(platform) + ' is not one of ' + Object.keys(PLATFORMS).join(', ')
     )
   }
+  if (opts.framework !== undefined && opts.framework !== 'uni') {
+    throw new TypeError('wxauth: framework ' + JSON.stringify(opts.framework) + " is not 'uni' (Taro is found by itself)")
+  }
   let framework
   if (!api) {
     const uni = globalNamed('uni')

@@ -310,6 +310,10 @@ test('options: platform overrides what is found; a wrong platform or none found 
   assert.throws(() => createAuth({ baseURL: 'https://x.example' }), { name: 'TypeError', message: /no mini program platform found/ })
   assert.throws(() => createAuth({ baseURL: 'https://x.example', platform: 'douyin' }), { name: 'TypeError', message: /no tt object/ })
   assert.throws(() => createAuth({ baseURL: 'https://x.example', api: g('wechat'), appId: 42 }), { name: 'TypeError', message: /appId/ })
+  assert.throws(() => createAuth({ baseURL: 'https://x.example', api: g('wechat'), framework: 'taro' }), {
+    name: 'TypeError',
+    message: /framework "taro" is not 'uni'/,
+  })
   // An api of no known global, without platform: wechat's shapes are not assumed.
   assert.throws(() => createAuth({ baseURL: 'https://x.example', api: g('wechat') }), { name: 'TypeError', message: /no mini program platform found/ })
 })

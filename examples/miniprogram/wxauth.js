@@ -574,8 +574,10 @@ function createAuth(options) {
 
   // alipayPhone asks my.getPhoneNumber for the signed, sealed phone.
   async function alipayPhone() {
-    const phoneApi = native && typeof native.getPhoneNumber === 'function' ? native : api
-    if (typeof phoneApi.getPhoneNumber !== 'function') {
+    // my's own; Taro's where my is not to be seen (uni.getPhoneNumber is
+    // another thing: the App's one-tap login).
+    const phoneApi = native && typeof native.getPhoneNumber === 'function' ? native : framework === 'taro' ? api : undefined
+    if (!phoneApi || typeof phoneApi.getPhoneNumber !== 'function') {
       throw new WxAuthError(0, 'phone_denied', 'my.getPhoneNumber is not available')
     }
     let res

@@ -14,10 +14,11 @@ import (
 )
 
 // TestMiniProgramHelper runs the tests of the mini program helper
-// (examples/miniprogram/wxauth.js, with Node's built-in runner) against
-// this package's test world: the fake WeChat, the echo upstream and a real
-// Caddy with defaultSites. The JS stubs only wx: its wx.request does real
-// HTTP to Caddy. The JS logs in as knownUsers, so the harness's log grep
+// (the package client/, whose index.js examples/miniprogram/wxauth.js
+// copies, with Node's built-in runner) against this package's test world:
+// the fake WeChat, the echo upstream and a real Caddy with defaultSites.
+// The JS stubs only each platform's API: its request does real HTTP to
+// Caddy (some of client/test uses a stub server of its own instead). The JS logs in as knownUsers, so the harness's log grep
 // also covers the session_keys of those logins.
 func TestMiniProgramHelper(t *testing.T) {
 	node := testredis.RequireTool(t, "node", "Node 20 or later, e.g. apt-get install -y nodejs")
@@ -29,7 +30,7 @@ func TestMiniProgramHelper(t *testing.T) {
 	// directory on Node 20 only (from 21 on, arguments are globs and a
 	// directory fails with MODULE_NOT_FOUND), and `dir/**` is not expanded
 	// by Node 20.
-	testDir := filepath.Join("examples", "miniprogram", "test")
+	testDir := filepath.Join("client", "test")
 	files, err := filepath.Glob(filepath.Join(root, testDir, "*.test.js"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no mini program tests in %s (%v)", filepath.Join(root, testDir), err)
@@ -44,8 +45,10 @@ func TestMiniProgramHelper(t *testing.T) {
 	}
 	// go test caches a passing result, knowing only the files this process
 	// opens: read every JS file so that editing one reruns the test.
-	if err := readJSFiles(filepath.Join(root, "examples", "miniprogram")); err != nil {
-		t.Fatal(err)
+	for _, dir := range []string{"client", filepath.Join("examples", "miniprogram")} {
+		if err := readJSFiles(filepath.Join(root, dir)); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	sites := strings.Replace(defaultSites, "\thandle {\n", limitedMiniProgramBlock+"\thandle {\n", 1)
@@ -115,10 +118,14 @@ const limitedMiniProgramBlock = `	handle_path /tight/* {
 	}
 `
 
-// readJSFiles reads every .js file under dir (for go test's cache).
+// readJSFiles reads every .js and .mjs file under dir, node_modules
+// aside (for go test's cache).
 func readJSFiles(dir string) error {
 	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || filepath.Ext(path) != ".js" {
+		if err == nil && d.IsDir() && d.Name() == "node_modules" {
+			return filepath.SkipDir
+		}
+		if err != nil || d.IsDir() || (filepath.Ext(path) != ".js" && filepath.Ext(path) != ".mjs") {
 			return err
 		}
 		_, err = os.ReadFile(path)

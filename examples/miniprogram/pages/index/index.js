@@ -7,12 +7,15 @@ const auth = getApp().globalData.auth
 function describe(err) {
   if (err && err.code === 'phone_denied') return 'You did not share a phone number.'
   if (err && err.code === 'phone_quota_exhausted') return 'We cannot ask for your phone number right now (not your fault): please try again tomorrow.'
+  if (err && err.code === 'privacy_denied') return 'You declined the privacy prompt: the phone number needs it.'
+  // The app's privacy guide does not declare getPhoneNumber: the developer's to fix.
+  if (err && err.code === 'privacy_not_declared') return 'This app cannot ask for phone numbers yet (its privacy guide is incomplete).'
   if (err && err.code) return `${err.code}: ${err.message}${isRetryable(err) ? ' (try again later)' : ''}`
   return String(err)
 }
 
 Page({
-  data: { loggedIn: false, phone: '', answer: '', error: '' },
+  data: { loggedIn: false, phoneBound: false, phone: '', answer: '', error: '' },
 
   onLoad() {
     this.setData({ loggedIn: auth.token() !== '' })
@@ -21,7 +24,9 @@ Page({
   async onLogin() {
     try {
       await auth.login()
-      this.setData({ loggedIn: true, error: '' })
+      // phoneBound: the server remembers this user's phone, so the
+      // (billed) phone button need not be shown again.
+      this.setData({ loggedIn: true, phoneBound: auth.phoneBound === true, error: '' })
     } catch (err) {
       this.setData({ error: describe(err) })
     }
@@ -31,7 +36,7 @@ Page({
   async onPhone(e) {
     try {
       const phone = await auth.bindPhone(e)
-      this.setData({ loggedIn: true, phone: phone.pure_phone_number, error: '' })
+      this.setData({ loggedIn: true, phoneBound: true, phone: phone.pure_phone_number, error: '' })
     } catch (err) {
       this.setData({ error: describe(err) })
     }
@@ -55,6 +60,6 @@ Page({
       // session until it expires.
       this.setData({ error: describe(err) })
     }
-    this.setData({ loggedIn: false, phone: '', answer: '' })
+    this.setData({ loggedIn: false, phoneBound: false, phone: '', answer: '' })
   },
 })

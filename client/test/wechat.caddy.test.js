@@ -1,121 +1,23 @@
 'use strict'
-// Tests of wxauth.js against a real Caddy with wechat_auth in front of the
-// fake WeChat and an echo upstream. They are run by the Go test
-// TestMiniProgramHelper (miniprogram_test.go at the repository root),
-// which starts that world and passes it in the environment:
-//
-//   WXAUTH_BASE_URL  Caddy's base URL
-//   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
-//   WXAUTH_APP_ID    the app_id behind WXAUTH_BASE_URL
-//   WXAUTH_LIMITED_URL the base URL of another app's block whose
-//                    failure_limit is 2/1m (nothing else sends it codes)
-//   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
-//                    appended there, so the Go side can check that Caddy's
-//                    log never shows one
-//
-// Only `wx` is a stub: wx.login hands out codes the fake WeChat
-// understands, wx.request does real HTTP with fetch, storage is a Map.
+// Tests of the helper on WeChat (index.js; examples/miniprogram/wxauth.js
+// is the same file) against a real Caddy with wechat_auth in front of the
+// fake WeChat and an echo upstream (world.js).
+// Only `wx` is a stub (stubs.js).
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const net = require('node:net')
-const fs = require('node:fs')
 
-const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../wxauth.js')
+const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../index.js')
+const { makeApi, nonce, rejects } = require('./stubs.js')
 
-const BASE = process.env.WXAUTH_BASE_URL
-const WXFAKE = process.env.WXFAKE_URL
-const APP_ID = process.env.WXAUTH_APP_ID
-const LIMITED = process.env.WXAUTH_LIMITED_URL
-const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
-const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
-  .filter(([, v]) => !v)
-  .map(([k]) => k)
-if (missing.length > 0) {
-  // Fail, do not skip: a green run without a server would prove nothing.
-  throw new Error(
-    `${missing.join(', ')} not set: these tests are run by the Go test ` +
-      'TestMiniProgramHelper, which starts Caddy and the fake WeChat ' +
-      '(from the repository root: go test -run TestMiniProgramHelper -v .)'
-  )
-}
+const { BASE, APP_ID, LIMITED, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
 
-// Every code handed to the fake is new: codes are single use.
-let seq = 0
-const nonce = () => `${process.pid}x${++seq}`
-
-// makeWx returns a stub of the mini program's wx.
-//   user     the fake WeChat user wx.login logs in (codes ok-<user>.<nonce>)
-//   code     a function giving the next login code instead
-//   loginErr when set, wx.login fails with this errMsg
-//   afterLogin when set, an async hook given each token /wx/login hands
-//            out, run before wx.request reports the answer
-//   hold     when set, hold(call) may return a promise: the answer to that
-//            call is reported once it settles
-// It counts wx.login calls (logins) and records every request (calls).
-function makeWx({ user = 'alice', code, loginErr, afterLogin, hold } = {}) {
-  const storage = new Map()
-  const stub = {
-    logins: 0,
-    calls: [], // {method, path, header} of every wx.request, in order
-    storage,
-    login({ success, fail }) {
-      stub.logins++
-      // Asynchronous, as the real one is.
-      setImmediate(() => {
-        if (loginErr) fail({ errMsg: loginErr })
-        else success({ code: code ? code() : `ok-${user}.${nonce()}`, errMsg: 'login:ok' })
-      })
-    },
-    // wx.request: GET data goes to the query string, other data is sent as
-    // JSON; the answer's body is JSON-parsed when it is JSON (as with wx's
-    // default dataType 'json'), left a string otherwise.
-    request({ url, method = 'GET', data, header = {}, success, fail }) {
-      const u = new URL(url)
-      // wx.request's default Content-Type, unless the caller set one.
-      const headers = { ...header }
-      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json'
-      let body
-      if (data !== undefined && data !== null) {
-        if (method === 'GET' || method === 'HEAD') {
-          for (const [k, v] of Object.entries(data)) u.searchParams.append(k, String(v))
-        } else {
-          body = typeof data === 'string' ? data : JSON.stringify(data)
-        }
-      }
-      const call = { method, path: u.pathname, header }
-      stub.calls.push(call)
-      fetch(u, { method, headers, body }).then(
-        async (res) => {
-          const text = await res.text()
-          let parsed = text
-          try {
-            parsed = JSON.parse(text)
-          } catch (e) {
-            // not JSON: wx hands the string over
-          }
-          if (u.pathname === '/wx/login' && res.status === 200) {
-            if (TOKENS_FILE) fs.appendFileSync(TOKENS_FILE, parsed.token + '\n')
-            if (afterLogin) await afterLogin(parsed.token)
-          }
-          if (hold) await hold(call)
-          success({ statusCode: res.status, data: parsed, header: Object.fromEntries(res.headers), errMsg: 'request:ok' })
-        },
-        (err) => fail({ errMsg: 'request:fail ' + (err.cause ? err.cause.message : err.message) })
-      )
-    },
-    getStorageSync(key) {
-      return storage.has(key) ? storage.get(key) : ''
-    },
-    setStorageSync(key, value) {
-      storage.set(key, value)
-    },
-    removeStorageSync(key) {
-      storage.delete(key)
-    },
-  }
-  return stub
-}
+// makeWx returns a stub of the mini program's wx (see stubs.js): wx.login
+// hands out codes the fake WeChat understands (ok-<user>.<nonce>),
+// wx.request does real HTTP with fetch, storage is a Map, and
+// wx.getAccountInfoSync() gives the app id.
+const makeWx = (opts = {}) => makeApi('wechat', { appId: APP_ID, tokensFile: TOKENS_FILE, ...opts })
 
 // newAuth makes a helper on a fresh stub; it returns both.
 function newAuth(wxOpts, authOpts) {
@@ -125,42 +27,6 @@ function newAuth(wxOpts, authOpts) {
 }
 
 const paths = (wx) => wx.calls.map((c) => c.path)
-
-// raw sends a request to Caddy without the helper; it returns status and body.
-async function raw(method, path, token, body) {
-  const headers = { 'content-type': 'application/json' }
-  if (token) headers.authorization = 'Bearer ' + token
-  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
-  const text = await res.text()
-  let data = text
-  try {
-    data = JSON.parse(text)
-  } catch (e) {
-    // leave it a string
-  }
-  return { status: res.status, data }
-}
-
-// rejects awaits p, which must reject with a WxAuthError of that code and
-// status; it returns the error.
-async function rejects(p, code, status) {
-  let err
-  try {
-    await p
-  } catch (e) {
-    err = e
-  }
-  assert.ok(err, `resolved; want a ${code} rejection`)
-  assert.ok(err instanceof WxAuthError, `not a WxAuthError: ${err && err.stack}`)
-  assert.equal(err.code, code, `code (message: ${err.message})`)
-  assert.equal(err.status, status, 'status')
-  assert.equal(typeof err.message, 'string')
-  assert.ok(err.message.length > 0, 'empty message')
-  return err
-}
-
-// hdr reads one header the echo upstream got (names in Go's canonical form).
-const hdr = (res, name) => (res.data.headers[name] || [])[0]
 
 async function closedPortURL() {
   const srv = net.createServer()
@@ -448,13 +314,7 @@ test('bindPhone with encryptedData and iv (legacy flow)', async () => {
   await auth.login()
   // The fake plays the mini program's side: it seals the phone with the
   // user's current session_key, as WeChat does for the button.
-  const sealed = await fetch(WXFAKE + '/fake/encrypt', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ appid: APP_ID, user: 'dave', pure_phone_number: '13800138000', country_code: '86' }),
-  })
-  assert.equal(sealed.status, 200)
-  const { encryptedData, iv } = await sealed.json()
+  const { encryptedData, iv } = await sealPhone('dave', '13800138000')
   assert.ok(encryptedData && iv)
   const phone = await auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:ok', encryptedData, iv } })
   assert.equal(phone.pure_phone_number, '13800138000')
@@ -482,12 +342,7 @@ test('bindPhone on a dead token logs in again and sends the same phone code once
 test('bindPhone with encryptedData sealed before a re-login (previous session_key)', async () => {
   const { wx, auth } = newAuth({ user: 'bob' })
   const old = await auth.login()
-  const sealed = await fetch(WXFAKE + '/fake/encrypt', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ appid: APP_ID, user: 'bob', pure_phone_number: '13700137000', country_code: '86' }),
-  })
-  const { encryptedData, iv } = await sealed.json()
+  const { encryptedData, iv } = await sealPhone('bob', '13700137000')
   // The session dies; bindPhone's re-login (a new wx.login) replaces the
   // session_key the data was sealed with.
   assert.equal((await raw('POST', '/wx/logout', old)).status, 204)
@@ -522,9 +377,52 @@ test('bindPhone with the quota spent (errno 1400001) rejects phone_quota_exhaust
   // errno as a string, as some base libraries give it
   await rejects(auth.bindPhone({ detail: { errno: '1400001' } }), 'phone_quota_exhausted', 0)
   // another errno without a phone is still the user's refusal
-  await rejects(auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail user deny', errno: 112 } }), 'phone_denied', 0)
+  await rejects(auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail user deny', errno: 1400002 } }), 'phone_denied', 0)
   assert.equal(wx.calls.length, 0)
   assert.equal(wx.logins, 0)
+})
+
+test('bindPhone: the privacy errnos are not a refusal (104 privacy_denied, 112 privacy_not_declared)', async () => {
+  const { wx, auth } = newAuth({ user: 'erin' })
+  const denied = await rejects(
+    auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail privacy permission is not authorized', errno: 104 } }),
+    'privacy_denied',
+    0
+  )
+  assert.match(denied.message, /privacy permission/)
+  const undeclared = await rejects(
+    auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:fail api scope is not declared in the privacy agreement', errno: '112' } }),
+    'privacy_not_declared',
+    0
+  )
+  assert.match(undeclared.message, /privacy guide/)
+  assert.equal(isRetryable(denied), false)
+  assert.equal(isRetryable(undeclared), false)
+  assert.equal(wx.calls.length, 0)
+  assert.equal(wx.logins, 0)
+})
+
+test('login sends the code and the app id wx.getAccountInfoSync gives; platform is wechat', async () => {
+  const { wx, auth } = newAuth({ user: 'alice' })
+  assert.equal(auth.platform, 'wechat')
+  assert.equal(auth.phoneBound, undefined)
+  await auth.login()
+  const sent = wx.calls[0]
+  assert.equal(sent.path, '/wx/login')
+  assert.equal(sent.method, 'POST')
+  assert.deepEqual(Object.keys(sent.body).sort(), ['app_id', 'code'])
+  assert.equal(sent.body.app_id, APP_ID)
+  assert.match(sent.body.code, /^ok-alice\./)
+  // Without getAccountInfoSync (an old base library) and no appId option,
+  // app_id is left out: the server uses the block's only app.
+  const bare = makeWx({ user: 'alice' })
+  delete bare.getAccountInfoSync
+  await createAuth({ baseURL: BASE, wx: bare }).login()
+  assert.deepEqual(Object.keys(bare.calls[0].body), ['code'])
+  // The appId option wins over the platform's.
+  const other = makeWx({ user: 'alice' })
+  await createAuth({ baseURL: BASE, api: other, platform: 'wechat', appId: APP_ID }).login()
+  assert.equal(other.calls[0].body.app_id, APP_ID)
 })
 
 test('bindPhone with a refused phone code rejects invalid_phone_code 400', async () => {

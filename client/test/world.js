@@ -1,0 +1,64 @@
+'use strict'
+// The test world of the *.caddy.test.js files: a real Caddy with
+// wechat_auth in front of the fake WeChat and an echo upstream, started
+// by the Go test TestMiniProgramHelper (miniprogram_test.go at the
+// repository root), which passes it in the environment:
+//
+//   WXAUTH_BASE_URL  Caddy's base URL
+//   WXFAKE_URL       the fake WeChat's base URL (for POST /fake/encrypt)
+//   WXAUTH_APP_ID    the app_id behind WXAUTH_BASE_URL
+//   WXAUTH_LIMITED_URL the base URL of another app's block whose
+//                    failure_limit is 2/1m (nothing else sends it codes)
+//   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
+//                    appended there, so the Go side can check that Caddy's
+//                    log never shows one
+
+const BASE = process.env.WXAUTH_BASE_URL
+const WXFAKE = process.env.WXFAKE_URL
+const APP_ID = process.env.WXAUTH_APP_ID
+const LIMITED = process.env.WXAUTH_LIMITED_URL
+const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
+const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
+  .filter(([, v]) => !v)
+  .map(([k]) => k)
+if (missing.length > 0) {
+  // Fail, do not skip: a green run without a server would prove nothing.
+  throw new Error(
+    `${missing.join(', ')} not set: these tests are run by the Go test ` +
+      'TestMiniProgramHelper, which starts Caddy and the fake WeChat ' +
+      '(from the repository root: go test -run TestMiniProgramHelper -v .)'
+  )
+}
+
+// raw sends a request to Caddy without the helper; it returns status and body.
+async function raw(method, path, token, body) {
+  const headers = { 'content-type': 'application/json' }
+  if (token) headers.authorization = 'Bearer ' + token
+  const res = await fetch(BASE + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  let data = text
+  try {
+    data = JSON.parse(text)
+  } catch (e) {
+    // leave it a string
+  }
+  return { status: res.status, data }
+}
+
+// sealPhone asks the fake WeChat to seal a phone with the user's current
+// session_key, as the platform does for the phone button; it returns
+// {encryptedData, iv}.
+async function sealPhone(user, purePhone) {
+  const res = await fetch(WXFAKE + '/fake/encrypt', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appid: APP_ID, user, pure_phone_number: purePhone, country_code: '86' }),
+  })
+  if (res.status !== 200) throw new Error('/fake/encrypt answered ' + res.status)
+  return res.json()
+}
+
+// hdr reads one header the echo upstream got (names in Go's canonical form).
+const hdr = (res, name) => (res.data.headers[name] || [])[0]
+
+module.exports = { BASE, WXFAKE, APP_ID, LIMITED, TOKENS_FILE, raw, sealPhone, hdr }

@@ -40,6 +40,12 @@ type phoneAnswer struct {
 //	phone-<pure>[-<cc>][.n]        success, countryCode a string ("86" by default)
 //	phonenum-<pure>[-<cc>][.n]     success, countryCode a number
 //	slow-<ms>-<pure>[-<cc>][.n]    wait ms milliseconds, then as phone-
+//	busyonce-<pure>[-<cc>][.n]     -1 the first time (the code is not
+//	                               consumed), then as phone-: a passing
+//	                               hiccup that a retry gets past
+//	hangonce-<pure>[-<cc>][.n]     no answer the first time (until the
+//	                               client leaves; the code is not
+//	                               consumed), then as phone-
 //	bad-…                          40029
 //	busy-…                         -1
 //	limit-…                        45011
@@ -70,19 +76,32 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		fail(47001, "data format error")
 		return
 	}
-	if req.Code == "" || s.expired(appid, req.Code) || !s.consume(s.usedPhone, appid, req.Code) {
+	spec, owner, bound := strings.Cut(req.Code, "@")
+	outcome, arg, _ := strings.Cut(spec, "-")
+	if req.Code == "" || s.expired(appid, req.Code) {
 		fail(40029, "invalid code")
 		return
 	}
-	spec, owner, bound := strings.Cut(req.Code, "@")
+	// A hiccup before WeChat looked at the code: it stays good.
+	if (outcome == "busyonce" || outcome == "hangonce") && s.consume(s.triedPhone, appid, req.Code) {
+		if outcome == "busyonce" {
+			fail(-1, "system error")
+		} else {
+			s.hang(w, r)
+		}
+		return
+	}
+	if !s.consume(s.usedPhone, appid, req.Code) {
+		fail(40029, "invalid code")
+		return
+	}
 	if bound && req.OpenID != "" && req.OpenID != OpenID(appid, owner) {
 		fail(40003, "invalid openid")
 		return
 	}
 
-	outcome, arg, _ := strings.Cut(spec, "-")
 	switch outcome {
-	case "phone", "phonenum":
+	case "phone", "phonenum", "busyonce", "hangonce":
 		s.answerPhone(w, appid, arg, outcome == "phonenum")
 	case "slow":
 		d, rest, ok := parseSlow(arg)

@@ -47,10 +47,15 @@ type phoneAnswer struct {
 //	                               client leaves; the code is not
 //	                               consumed), then as phone-
 //	bad-…                          40029
+//	foreign-…                      40013: a code made for another app
 //	busy-…                         -1
 //	limit-…                        45011
 //	hang-…, http500-…, html-…      as for jscode2session
 //	anything else                  40029
+//
+// busy-, limit-, hang-, http500- and html- fail before WeChat looks at
+// the code, which stays good: they answer the same every time (a retry
+// meets them again), unlike the once- codes.
 //
 // A code minted with MintCode CodeTTL (5 minutes) ago or more answers
 // 40029; every other error answer is text/plain. phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
@@ -82,13 +87,22 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		fail(40029, "invalid code")
 		return
 	}
-	// A hiccup before WeChat looked at the code: it stays good.
-	if (outcome == "busyonce" || outcome == "hangonce") && s.consume(s.triedPhone, appid, req.Code) {
+	// Trouble before WeChat looked at the code: the code stays good.
+	switch {
+	case (outcome == "busyonce" || outcome == "hangonce") && s.consume(s.triedPhone, appid, req.Code):
 		if outcome == "busyonce" {
 			fail(-1, "system error")
 		} else {
 			s.hang(w, r)
 		}
+		return
+	case outcome == "busy":
+		fail(-1, "system error")
+		return
+	case outcome == "limit":
+		fail(45011, "api minute-quota reach limit")
+		return
+	case s.misbehave(w, r, outcome):
 		return
 	}
 	if !s.consume(s.usedPhone, appid, req.Code) {
@@ -112,14 +126,10 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		if s.delay(w, r, d) {
 			s.answerPhone(w, appid, rest, false)
 		}
-	case "busy":
-		fail(-1, "system error")
-	case "limit":
-		fail(45011, "api minute-quota reach limit")
+	case "foreign":
+		fail(40013, "invalid appid")
 	default:
-		if !s.misbehave(w, r, outcome) {
-			fail(40029, "invalid code")
-		}
+		fail(40029, "invalid code")
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
@@ -56,13 +55,8 @@ func New(cfg platform.Config) (platform.Client, error) {
 	if cfg.Secret == "" {
 		return nil, fmt.Errorf("wechat app %s: app_secret is required", cfg.AppID)
 	}
-	if len(cfg.Options) > 0 {
-		names := make([]string, 0, len(cfg.Options))
-		for n := range cfg.Options {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return nil, fmt.Errorf("wechat app %s: unknown option %q: the wechat platform takes none", cfg.AppID, names[0])
+	if err := platform.CheckOptions(Name, cfg.AppID, cfg.Options); err != nil {
+		return nil, err
 	}
 	now := cfg.Now
 	if now == nil {

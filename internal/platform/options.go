@@ -6,22 +6,35 @@ import (
 	"sort"
 )
 
-// CheckOptions refuses an option the platform does not take, naming the
-// app and the option (never its value) and the options accepted.
-func CheckOptions(platformName, appID string, options map[string]string, accepted ...string) error {
+// CheckConfig checks what every platform's New checks alike: the app id
+// has the platform's shape, the secret is there where NeedsSecret, every
+// option is one of Options and every one of Required is set. Its errors
+// name the app and the setting, never a value but the app id.
+func (p *Platform) CheckConfig(cfg Config) error {
+	if !p.AppID.MatchString(cfg.AppID) {
+		return fmt.Errorf("%s app %q: app_id must be %s", p.Name, cfg.AppID, p.AppIDHint)
+	}
+	if p.NeedsSecret && cfg.Secret == "" {
+		return fmt.Errorf("%s app %s: app_secret is required", p.Name, cfg.AppID)
+	}
 	var unknown []string
-	for name := range options {
-		if !slices.Contains(accepted, name) {
+	for name := range cfg.Options {
+		if !slices.Contains(p.Options, name) {
 			unknown = append(unknown, name)
 		}
 	}
-	if len(unknown) == 0 {
-		return nil
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		takes := "none"
+		if len(p.Options) > 0 {
+			takes = fmt.Sprintf("%q", p.Options)
+		}
+		return fmt.Errorf("%s app %s: unknown option %q: the %s platform takes %s", p.Name, cfg.AppID, unknown[0], p.Name, takes)
 	}
-	sort.Strings(unknown)
-	takes := "none"
-	if len(accepted) > 0 {
-		takes = fmt.Sprintf("%q", accepted)
+	for _, name := range p.Required {
+		if cfg.Options[name] == "" {
+			return fmt.Errorf("%s app %s: option %s is required", p.Name, cfg.AppID, name)
+		}
 	}
-	return fmt.Errorf("%s app %s: unknown option %q: the %s platform takes %s", platformName, appID, unknown[0], platformName, takes)
+	return nil
 }

@@ -32,17 +32,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(-101222100, "param error")
 		return
 	}
-	switch f := s.takeFailure(); f {
-	case FailBusy:
-		fail(-1, "system error")
+	if s.failNext(w, r, fail) {
 		return
-	case FailLimit:
-		fail(45011, "api minute-quota reach limit")
-		return
-	default:
-		if s.misbehave(w, r, f) {
-			return
-		}
 	}
 	if code == "" || !s.use(appid, code) {
 		fail(40029, "invalid code")

@@ -88,3 +88,19 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, f Failure) bo
 	}
 	return true
 }
+
+// failNext answers the failure FailNext set, if any (fail writes an
+// errcode answer), and reports whether it did.
+func (s *Server) failNext(w http.ResponseWriter, r *http.Request, fail func(errcode int, msg string)) bool {
+	switch f := s.takeFailure(); f {
+	case FailNone:
+		return false
+	case FailBusy:
+		fail(-1, "system error")
+	case FailLimit:
+		fail(45011, "api minute-quota reach limit")
+	default:
+		s.misbehave(w, r, f)
+	}
+	return true
+}

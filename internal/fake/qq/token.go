@@ -35,17 +35,8 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		fail(40001, "invalid secret")
 		return
 	}
-	switch f := s.takeFailure(); f {
-	case FailBusy:
-		fail(-1, "system error")
+	if s.failNext(w, r, fail) {
 		return
-	case FailLimit:
-		fail(45011, "api minute-quota reach limit")
-		return
-	default:
-		if s.misbehave(w, r, f) {
-			return
-		}
 	}
 
 	s.mu.Lock()

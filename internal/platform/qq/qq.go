@@ -11,7 +11,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -42,14 +41,17 @@ const (
 	CodeBadParameter = -101222100
 )
 
+// desc is the platform's description; init registers it.
+var desc = platform.Platform{
+	Name:        Name,
+	AppID:       AppID,
+	AppIDHint:   "6 to 12 digits, such as 1112214148",
+	NeedsSecret: true,
+}
+
 func init() {
-	platform.Register(&platform.Platform{
-		Name:        Name,
-		AppID:       AppID,
-		AppIDHint:   "6 to 12 digits, such as 1112214148",
-		NeedsSecret: true,
-		New:         New,
-	})
+	desc.New = New
+	platform.Register(&desc)
 }
 
 type client struct {
@@ -61,13 +63,7 @@ type client struct {
 
 // New makes the client of one QQ mini program. QQ takes no options.
 func New(cfg platform.Config) (platform.Client, error) {
-	if !AppID.MatchString(cfg.AppID) {
-		return nil, fmt.Errorf("qq app %q: app_id must be 6 to 12 digits, such as 1112214148", cfg.AppID)
-	}
-	if cfg.Secret == "" {
-		return nil, fmt.Errorf("qq app %s: app_secret is required", cfg.AppID)
-	}
-	if err := platform.CheckOptions(Name, cfg.AppID, cfg.Options); err != nil {
+	if err := desc.CheckConfig(cfg); err != nil {
 		return nil, err
 	}
 	base := cfg.APIBase

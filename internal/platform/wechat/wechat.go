@@ -13,7 +13,6 @@ package wechat
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"time"
 
@@ -28,14 +27,17 @@ const Name = "wechat"
 // digits (real ones have 16 hex digits; the fakes and older apps vary).
 var AppID = regexp.MustCompile(`^wx[0-9A-Za-z]{4,32}$`)
 
+// desc is the platform's description; init registers it.
+var desc = platform.Platform{
+	Name:        Name,
+	AppID:       AppID,
+	AppIDHint:   `"wx" and 4 to 32 letters or digits, such as wx4f4bc4dec97d474b`,
+	NeedsSecret: true,
+}
+
 func init() {
-	platform.Register(&platform.Platform{
-		Name:        Name,
-		AppID:       AppID,
-		AppIDHint:   `"wx" and 4 to 32 letters or digits, such as wx4f4bc4dec97d474b`,
-		NeedsSecret: true,
-		New:         New,
-	})
+	desc.New = New
+	platform.Register(&desc)
 }
 
 // client is one mini program.
@@ -49,13 +51,7 @@ type client struct {
 
 // New makes the client of one mini program. WeChat takes no options.
 func New(cfg platform.Config) (platform.Client, error) {
-	if !AppID.MatchString(cfg.AppID) {
-		return nil, fmt.Errorf("wechat app %q: app_id must be \"wx\" and 4 to 32 letters or digits", cfg.AppID)
-	}
-	if cfg.Secret == "" {
-		return nil, fmt.Errorf("wechat app %s: app_secret is required", cfg.AppID)
-	}
-	if err := platform.CheckOptions(Name, cfg.AppID, cfg.Options); err != nil {
+	if err := desc.CheckConfig(cfg); err != nil {
 		return nil, err
 	}
 	now := cfg.Now

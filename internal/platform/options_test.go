@@ -19,7 +19,9 @@ func TestCheckConfig(t *testing.T) {
 	}{
 		{func(c *Config) { c.AppID = "wx1234" }, `demo app "wx1234": app_id must be "dm" and 4 digits`},
 		{func(c *Config) { c.Secret = "" }, "demo app dm1234: app_secret is required"},
-		{func(c *Config) { c.Options = map[string]string{"app_private_key": "hush-key", "zeta": "hush-z", "beta": "hush-b"} },
+		{func(c *Config) {
+			c.Options = map[string]string{"app_private_key": "hush-key", "zeta": "hush-z", "beta": "hush-b"}
+		},
 			`demo app dm1234: unknown option "beta": the demo platform takes ["aes_key" "app_private_key"]`},
 		{func(c *Config) { c.Options = map[string]string{"aes_key": "hush-aes"} }, "demo app dm1234: option app_private_key is required"},
 	} {

@@ -99,10 +99,7 @@ func settle(t *testing.T, s *TokenSource) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		busy := s.inflight != nil
-		s.mu.Unlock()
-		if !busy {
+		if !s.source().Fetching() {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -304,14 +301,14 @@ func TestTokenSingleFlight(t *testing.T) {
 }
 
 func TestTokenBackoffBounds(t *testing.T) {
-	s := &TokenSource{}
+	s := &TokenSource{Client: &Client{}}
 	for failures, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second, 7: time.Minute, 100: time.Minute} {
-		if got := s.backoff(failures); got != want {
+		if got := s.source().BackoffAfter(failures); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", failures, got, want)
 		}
 	}
-	s = &TokenSource{MinBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
-	if got := s.backoff(3); got != 250*time.Millisecond {
+	s = &TokenSource{Client: &Client{}, MinBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
+	if got := s.source().BackoffAfter(3); got != 250*time.Millisecond {
 		t.Errorf("capped backoff %v", got)
 	}
 }

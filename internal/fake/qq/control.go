@@ -4,23 +4,28 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 )
 
-// control serves the test controls under /fake/qq/ (JSON in and out):
+// control serves the test controls under /fake/qq/, JSON in and out, with
+// the names and bodies of the other platforms' fakes:
 //
-//	POST /fake/qq/mint {"appid", "user"}               -> {"code"}: MintCode
-//	POST /fake/qq/fail_next?mode=busy|limit|hang|html|http500 -> 204: FailNext
-//	POST /fake/qq/seal {"appid", "user" or "openid", "pure_phone_number",
-//	     "country_code" ("86"), "watermark_appid" (appid), or "payload": any
-//	     JSON object to seal instead}                 -> {"encryptedData", "iv"}
-//	POST /fake/qq/advance?by=<duration>                -> 204: Advance
-//	GET  /fake/qq/stats                                -> {"jscode2session": n, "getToken": n}
-//	POST /fake/qq/reset_counts                         -> 204: ResetCounts
+//	POST /fake/qq/code {"app_id", "user"}            -> {"code"}: MintCode
+//	POST /fake/qq/encrypt {"app_id", "user", "phone", "country_code" ("86"),
+//	     "watermark_appid" (app_id)}                 -> {"encryptedData", "iv"}: SealPhone
+//	     ({"app_id", "user", "payload": {...}} seals that JSON instead: Seal)
+//	POST /fake/qq/force?endpoint=jscode2session|getToken&mode=busy|limit|hang|http500|html|empty|trunc
+//	                                                 -> 204: Force
+//	POST /fake/qq/advance?by=<duration>              -> 204: Advance
+//	GET  /fake/qq/stats                              -> {"jscode2session": n, "getToken": n}
+//	POST /fake/qq/reset_counts                       -> 204: ResetCounts
 //
-// appid may be left out when the fake serves one app.
+// app_id may be left out when the fake serves one app; an unknown one is
+// 404, and so is sealing for a user who never logged in.
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
-	name := r.URL.Path[len("/fake/qq/"):]
+	name := strings.TrimPrefix(r.URL.Path, "/fake/qq/")
 	method := http.MethodPost
 	if name == "stats" {
 		method = http.MethodGet
@@ -30,31 +35,27 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 		writeFakeError(w, http.StatusMethodNotAllowed, "use "+method)
 		return
 	}
+	q := r.URL.Query()
 	switch name {
-	case "mint":
-		var req struct{ AppID, User string }
-		if !readJSON(r, &req) || !validUser(req.User) {
-			writeFakeError(w, http.StatusBadRequest, `want {"appid", "user"}, user of letters, digits and _`)
-			return
+	case "code":
+		if req, ok := s.readUserRequest(w, r); ok {
+			writeJSON(w, http.StatusOK, typeJSON, map[string]string{"code": s.MintCode(req.AppID, req.User)})
 		}
-		appid, ok := s.appOf(req.AppID)
-		if !ok {
-			writeFakeError(w, http.StatusBadRequest, "appid missing or unknown")
-			return
+	case "encrypt":
+		s.fakeEncrypt(w, r)
+	case "force":
+		ep, m := q.Get("endpoint"), Mode(q.Get("mode"))
+		switch {
+		case ep != EndpointLogin && ep != EndpointGetToken:
+			writeFakeError(w, http.StatusBadRequest, "endpoint must be jscode2session or getToken")
+		case !slices.Contains(modes, m):
+			writeFakeError(w, http.StatusBadRequest, "mode must be busy, limit, hang, http500, html, empty or trunc")
+		default:
+			s.Force(ep, m)
+			w.WriteHeader(http.StatusNoContent)
 		}
-		writeJSON(w, http.StatusOK, typeJSON, map[string]string{"code": s.MintCode(appid, req.User)})
-	case "fail_next":
-		f, ok := parseFailure(r.URL.Query().Get("mode"))
-		if !ok {
-			writeFakeError(w, http.StatusBadRequest, "mode must be busy, limit, hang, html or http500")
-			return
-		}
-		s.FailNext(f)
-		w.WriteHeader(http.StatusNoContent)
-	case "seal":
-		s.fakeSeal(w, r)
 	case "advance":
-		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		d, err := time.ParseDuration(q.Get("by"))
 		if err != nil {
 			writeFakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
 			return
@@ -72,47 +73,59 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) fakeSeal(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		AppID          string          `json:"appid"`
-		OpenID         string          `json:"openid"`
-		User           string          `json:"user"`
-		Pure           string          `json:"pure_phone_number"`
-		CountryCode    string          `json:"country_code"`
-		WatermarkAppID string          `json:"watermark_appid"`
-		Payload        json.RawMessage `json:"payload"`
-	}
+// userRequest is the body of the controls that act for a user.
+type userRequest struct {
+	AppID          string          `json:"app_id"`
+	User           string          `json:"user"`
+	Phone          string          `json:"phone"`
+	CountryCode    string          `json:"country_code"`
+	WatermarkAppID string          `json:"watermark_appid"`
+	Payload        json.RawMessage `json:"payload"`
+}
+
+// readUserRequest reads a userRequest with a known app (404 otherwise)
+// and a user name (400 otherwise).
+func (s *Server) readUserRequest(w http.ResponseWriter, r *http.Request) (userRequest, bool) {
+	var req userRequest
 	if !readJSON(r, &req) {
-		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
-		return
+		writeFakeError(w, http.StatusBadRequest, "body is not the JSON object expected")
+		return req, false
 	}
 	appid, ok := s.appOf(req.AppID)
-	if req.OpenID == "" && req.User != "" {
-		req.OpenID = OpenID(appid, req.User)
+	if !ok {
+		writeFakeError(w, http.StatusNotFound, "unknown app_id")
+		return req, false
 	}
-	switch {
-	case !ok:
-		writeFakeError(w, http.StatusBadRequest, "appid missing or unknown")
+	if !validUser(req.User) {
+		writeFakeError(w, http.StatusBadRequest, "user must be letters, digits or _")
+		return req, false
+	}
+	req.AppID = appid
+	return req, true
+}
+
+func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
+	req, ok := s.readUserRequest(w, r)
+	if !ok {
 		return
-	case req.OpenID == "":
-		writeFakeError(w, http.StatusBadRequest, "openid or user missing")
-		return
-	case req.Pure == "" && len(req.Payload) == 0:
-		writeFakeError(w, http.StatusBadRequest, "pure_phone_number or payload missing")
+	}
+	if req.Phone == "" && len(req.Payload) == 0 {
+		writeFakeError(w, http.StatusBadRequest, "phone or payload missing")
 		return
 	}
 	if req.CountryCode == "" {
 		req.CountryCode = "86"
 	}
 	if req.WatermarkAppID == "" {
-		req.WatermarkAppID = appid
+		req.WatermarkAppID = req.AppID
 	}
+	openid := OpenID(req.AppID, req.User)
 	var data, iv string
 	var err error
 	if len(req.Payload) > 0 {
-		data, iv, err = s.Seal(appid, req.OpenID, req.Payload)
+		data, iv, err = s.Seal(req.AppID, openid, req.Payload)
 	} else {
-		data, iv, err = s.SealPhone(appid, req.OpenID, req.Pure, req.CountryCode, req.WatermarkAppID)
+		data, iv, err = s.SealPhone(req.AppID, openid, req.Phone, req.CountryCode, req.WatermarkAppID)
 	}
 	switch {
 	case errors.Is(err, ErrNoSessionKey):

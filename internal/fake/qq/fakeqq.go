@@ -1,7 +1,9 @@
 // Package fakeqq is a fake of the QQ mini program server API
 // (api.q.qq.com) for tests and demos: GET /sns/jscode2session (login) and
 // GET /api/getToken (the app's access_token), as strict as QQ documents
-// them, and test controls in Go and over HTTP under /fake/qq/.
+// them, and test controls in Go (MintCode, Force, SealPhone, Seal,
+// Advance, Count) and over HTTP under /fake/qq/ (see control), named as
+// in the other platforms' fakes.
 //
 // Login: every answer is HTTP 200 (text/plain, as WeChat's clone
 // answers); only the query is read; grant_type must be
@@ -97,7 +99,7 @@ type Server struct {
 	logins  map[string][]time.Time // appid "\x00" openid -> logins of the last minute
 	tokens  map[string]*token      // value -> token
 	current map[string]*token      // appid -> newest token
-	fail    Failure                // the next answer's failure, if any
+	forced  map[string][]Mode      // endpoint -> forced answers (Force)
 	nonce   int
 }
 
@@ -120,6 +122,7 @@ func New(apps ...App) *Server {
 		logins:  map[string][]time.Time{},
 		tokens:  map[string]*token{},
 		current: map[string]*token{},
+		forced:  map[string][]Mode{},
 	}
 	for _, a := range apps {
 		s.apps[a.ID] = a
@@ -242,42 +245,43 @@ func (s *Server) Mint(appid, code string) {
 	s.minted[appid+"\x00"+code] = s.Now()
 }
 
-// Failure is what FailNext makes the next answer.
-type Failure string
+// Mode is a forced answer (Force). The names are those of the other
+// platforms' fakes.
+type Mode string
 
-// The failures of FailNext.
+// The forced answers: QQ's own busy (-1) and rate limit (45011) error
+// answers, and broken ones.
 const (
-	FailNone    Failure = ""
-	FailBusy    Failure = "busy"    // errcode -1
-	FailLimit   Failure = "limit"   // errcode 45011
-	FailHang    Failure = "hang"    // no answer until the client leaves or Close
-	FailHTML    Failure = "html"    // HTTP 200 HTML gateway page (not JSON)
-	FailHTTP500 Failure = "http500" // HTTP 500 HTML page
+	ModeBusy    Mode = "busy"    // errcode -1
+	ModeLimit   Mode = "limit"   // errcode 45011
+	ModeHang    Mode = "hang"    // no answer until the client leaves or Close
+	ModeHTTP500 Mode = "http500" // HTTP 500 HTML page
+	ModeHTML    Mode = "html"    // HTTP 200 HTML gateway page (not JSON)
+	ModeEmpty   Mode = "empty"   // HTTP 200, no body
+	ModeTrunc   Mode = "trunc"   // HTTP 200, cut JSON
 )
 
-func parseFailure(s string) (Failure, bool) {
-	switch f := Failure(s); f {
-	case FailBusy, FailLimit, FailHang, FailHTML, FailHTTP500:
-		return f, true
+var modes = []Mode{ModeBusy, ModeLimit, ModeHang, ModeHTTP500, ModeHTML, ModeEmpty, ModeTrunc}
+
+// Force makes the next call of endpoint ("jscode2session" or "getToken",
+// any app) answer m; forced answers queue up (Force twice, and the next
+// two calls answer so).
+func (s *Server) Force(endpoint string, m Mode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forced[endpoint] = append(s.forced[endpoint], m)
+}
+
+// takeForced takes the next forced answer of endpoint, "" if none.
+func (s *Server) takeForced(endpoint string) Mode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.forced[endpoint]
+	if len(q) == 0 {
+		return ""
 	}
-	return FailNone, false
-}
-
-// FailNext makes the next request to jscode2session or getToken (of any
-// app) answer as f, once.
-func (s *Server) FailNext(f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = f
-}
-
-// takeFailure returns and clears the failure set by FailNext.
-func (s *Server) takeFailure() Failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.fail
-	s.fail = FailNone
-	return f
+	s.forced[endpoint] = q[1:]
+	return q[0]
 }
 
 // forgetHalf drops about half of m once it holds maxRemembered entries.

@@ -197,29 +197,34 @@ func TestGetToken(t *testing.T) {
 	wantErrcode(t, get(bad), 40013)
 	bad = url.Values{"grant_type": {"client_credential"}, "appid": {app}, "secret": {"wrong"}}
 	wantErrcode(t, get(bad), 40001)
-	f.qq.FailNext(FailBusy)
-	wantErrcode(t, get(q), -1)
-	if a := get(q); a.errcode() != 0 {
-		t.Fatalf("FailNext lasted: %s", a.body)
+	f.qq.Force(EndpointGetToken, ModeBusy)
+	f.qq.Force(EndpointGetToken, ModeLimit)
+	if a := f.login(app, secret, "ok-bob"); a.errcode() != 0 {
+		t.Fatalf("a force of getToken forced a login: %s", a.body)
 	}
-	if f.qq.Count(EndpointGetToken) != 7 {
+	wantErrcode(t, get(q), -1)
+	wantErrcode(t, get(q), 45011)
+	if a := get(q); a.errcode() != 0 {
+		t.Fatalf("Force lasted: %s", a.body)
+	}
+	if f.qq.Count(EndpointGetToken) != 8 {
 		t.Errorf("count %d", f.qq.Count(EndpointGetToken))
 	}
 }
 
 func TestControlsOverHTTP(t *testing.T) {
 	f := newFixture(t)
-	a := f.do("POST", "/fake/qq/mint", map[string]string{"user": "alice"})
+	a := f.do("POST", "/fake/qq/code", map[string]string{"user": "alice"})
 	code := a.str("code")
 	if a.status != 200 || code == "" {
 		t.Fatalf("mint: %s", a.body)
 	}
-	if f.do("POST", "/fake/qq/seal", map[string]string{"user": "alice", "pure_phone_number": "13800138000"}).status != 404 {
+	if f.do("POST", "/fake/qq/encrypt", map[string]string{"user": "alice", "phone": "13800138000"}).status != 404 {
 		t.Fatal("sealing before a login")
 	}
 	login := f.login(app, secret, code)
 	key := login.str("session_key")
-	a = f.do("POST", "/fake/qq/seal", map[string]string{"user": "alice", "pure_phone_number": "13800138000"})
+	a = f.do("POST", "/fake/qq/encrypt", map[string]string{"app_id": app, "user": "alice", "phone": "13800138000"})
 	plain, err := platform.OpenCBC(key, a.str("iv"), a.str("encryptedData"), 16, 16)
 	if err != nil {
 		t.Fatalf("seal: %s: %v", a.body, err)
@@ -228,13 +233,13 @@ func TestControlsOverHTTP(t *testing.T) {
 	if json.Unmarshal(plain, &p) != nil || p.PurePhoneNumber != "13800138000" || p.CountryCode != "86" || p.Watermark.AppID != app {
 		t.Fatalf("sealed %s", plain)
 	}
-	a = f.do("POST", "/fake/qq/seal", `{"user": "alice", "payload": {"nickName": "a"}}`)
+	a = f.do("POST", "/fake/qq/encrypt", `{"user": "alice", "payload": {"nickName": "a"}}`)
 	if plain, err := platform.OpenCBC(key, a.str("iv"), a.str("encryptedData"), 16, 16); err != nil || string(plain) != `{"nickName": "a"}` {
 		t.Fatalf("payload: %s %v", plain, err)
 	}
 
-	if a := f.do("POST", "/fake/qq/fail_next?mode=limit", nil); a.status != 204 {
-		t.Fatalf("fail_next: %d", a.status)
+	if a := f.do("POST", "/fake/qq/force?endpoint=jscode2session&mode=limit", nil); a.status != 204 {
+		t.Fatalf("force: %d", a.status)
 	}
 	wantErrcode(t, f.login(app, secret, "ok-bob"), 45011)
 	if a := f.do("POST", "/fake/qq/advance?by=5m", nil); a.status != 204 {
@@ -251,13 +256,14 @@ func TestControlsOverHTTP(t *testing.T) {
 		body         any
 		status       int
 	}{
-		{"POST", "/fake/qq/fail_next?mode=explode", nil, 400},
+		{"POST", "/fake/qq/force?endpoint=jscode2session&mode=explode", nil, 400},
+		{"POST", "/fake/qq/force?endpoint=checksession&mode=busy", nil, 400},
 		{"POST", "/fake/qq/advance?by=soon", nil, 400},
-		{"POST", "/fake/qq/mint", map[string]string{"user": "a b"}, 400},
-		{"POST", "/fake/qq/mint", map[string]string{"appid": "999999", "user": "a"}, 400},
-		{"POST", "/fake/qq/seal", "nope", 400},
-		{"POST", "/fake/qq/seal", map[string]string{"user": "alice"}, 400},
-		{"GET", "/fake/qq/mint", nil, 405},
+		{"POST", "/fake/qq/code", map[string]string{"user": "a b"}, 400},
+		{"POST", "/fake/qq/code", map[string]string{"app_id": "999999", "user": "a"}, 404},
+		{"POST", "/fake/qq/encrypt", "nope", 400},
+		{"POST", "/fake/qq/encrypt", map[string]string{"user": "alice"}, 400},
+		{"GET", "/fake/qq/code", nil, 405},
 		{"POST", "/fake/qq/stats", nil, 405},
 		{"POST", "/fake/qq/nothing", nil, 404},
 	} {

@@ -32,7 +32,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(-101222100, "param error")
 		return
 	}
-	if s.failNext(w, r, fail) {
+	if s.forcedAnswer(w, r, EndpointLogin, fail) {
 		return
 	}
 	if code == "" || !s.use(appid, code) {
@@ -58,12 +58,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		fail(45011, "api minute-quota reach limit")
 	case "busy":
 		fail(-1, "system error")
-	case "empty":
-		writeRaw(w, http.StatusOK, typeText, "")
-	case "trunc":
-		writeRaw(w, http.StatusOK, typeText, `{"openid": "`)
 	default:
-		if !s.misbehave(w, r, Failure(outcome)) {
+		if !s.misbehave(w, r, Mode(outcome)) {
 			fail(40029, "invalid code")
 		}
 	}

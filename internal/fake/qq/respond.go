@@ -71,36 +71,40 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request, d time.Duration) 
 	return false
 }
 
-// misbehave answers the failures shared by both endpoints; it reports
-// whether f was one of them (busy and limit are each endpoint's own).
-func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, f Failure) bool {
-	switch f {
-	case FailHang:
+// misbehave answers the broken answers shared by both endpoints; it
+// reports whether m was one of them.
+func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
+	switch m {
+	case ModeHang:
 		if s.delay(w, r, maxWait) {
 			writeRaw(w, http.StatusGatewayTimeout, typeHTML, page504)
 		}
-	case FailHTTP500:
+	case ModeHTTP500:
 		writeRaw(w, http.StatusInternalServerError, typeHTML, page500)
-	case FailHTML:
+	case ModeHTML:
 		writeRaw(w, http.StatusOK, typeHTML, pageGW)
+	case ModeEmpty:
+		writeRaw(w, http.StatusOK, typeText, "")
+	case ModeTrunc:
+		writeRaw(w, http.StatusOK, typeText, `{"openid": "`)
 	default:
 		return false
 	}
 	return true
 }
 
-// failNext answers the failure FailNext set, if any (fail writes an
-// errcode answer), and reports whether it did.
-func (s *Server) failNext(w http.ResponseWriter, r *http.Request, fail func(errcode int, msg string)) bool {
-	switch f := s.takeFailure(); f {
-	case FailNone:
+// forcedAnswer answers the next forced answer of endpoint, if any (fail
+// writes an errcode answer), and reports whether it did.
+func (s *Server) forcedAnswer(w http.ResponseWriter, r *http.Request, endpoint string, fail func(errcode int, msg string)) bool {
+	switch m := s.takeForced(endpoint); m {
+	case "":
 		return false
-	case FailBusy:
+	case ModeBusy:
 		fail(-1, "system error")
-	case FailLimit:
+	case ModeLimit:
 		fail(45011, "api minute-quota reach limit")
 	default:
-		s.misbehave(w, r, f)
+		s.misbehave(w, r, m)
 	}
 	return true
 }

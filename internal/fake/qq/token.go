@@ -35,7 +35,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 		fail(40001, "invalid secret")
 		return
 	}
-	if s.failNext(w, r, fail) {
+	if s.forcedAnswer(w, r, EndpointGetToken, fail) {
 		return
 	}
 

@@ -127,14 +127,15 @@ func TestLogin(t *testing.T) {
 		_, err := w.client.Login(ctx, tc.code)
 		wantKind(t, tc.code, err, tc.kind, tc.errc)
 	}
-	for f, kind := range map[fakeqq.Failure]platform.Kind{
-		fakeqq.FailBusy: platform.KindBusy, fakeqq.FailLimit: platform.KindRateLimited,
-		fakeqq.FailHTML: platform.KindBadAnswer, fakeqq.FailHTTP500: platform.KindBadAnswer,
+	for m, kind := range map[fakeqq.Mode]platform.Kind{
+		fakeqq.ModeBusy: platform.KindBusy, fakeqq.ModeLimit: platform.KindRateLimited,
+		fakeqq.ModeHTML: platform.KindBadAnswer, fakeqq.ModeHTTP500: platform.KindBadAnswer,
+		fakeqq.ModeEmpty: platform.KindBadAnswer, fakeqq.ModeTrunc: platform.KindBadAnswer,
 	} {
-		w.qq.FailNext(f)
+		w.qq.Force(fakeqq.EndpointLogin, m)
 		_, err := w.client.Login(ctx, w.qq.MintCode(app, "dave"))
 		if platform.KindOf(err) != kind {
-			t.Errorf("FailNext(%s): %v, want %v", f, err, kind)
+			t.Errorf("Force(%s): %v, want %v", m, err, kind)
 		}
 	}
 	_, err = w.client.Login(ctxFor(t, 100*time.Millisecond), "hang-1")

@@ -49,9 +49,22 @@ type recorder struct {
 	mu     sync.Mutex
 	types  map[string]bool
 	bodies []string
+	// gate, when set, holds every stable_token request until it is
+	// closed (or the request's context ends).
+	gate chan struct{}
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil && strings.HasSuffix(req.URL.Path, "/stable_token") {
+		select {
+		case <-gate:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(req.Body)
@@ -259,6 +272,12 @@ func TestTokenHandover(t *testing.T) {
 	s, errs := w.source()
 	old := token(t, s)
 	w.wx.Advance(7200*time.Second - 299*time.Second)
+	// The refresh is held until every caller has had its token: the
+	// callers meanwhile get the cached one.
+	gate := make(chan struct{})
+	w.rec.mu.Lock()
+	w.rec.gate = gate
+	w.rec.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Go(func() {
@@ -268,6 +287,7 @@ func TestTokenHandover(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(gate)
 	settle(t, s)
 	fresh := token(t, s)
 	if fresh == old || s.Fetches() != 2 {

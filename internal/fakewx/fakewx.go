@@ -3,23 +3,26 @@
 // and its code exchange), for demos and black-box tests of an auth proxy.
 //
 // It serves the real paths (jscode2session, stable_token, the old
-// /cgi-bin/token, getuserphonenumber) with the real quirks, as strict as
-// WeChat: errors come with HTTP 200 and an errcode; jscode2session answers
-// text/plain, and every other error answer of stable_token and
-// getuserphonenumber comes as text/plain too (never trust Content-Type);
-// codes are single use and die 5 minutes after they were handed out
-// (MintCode); a login may replace the user's session_key or hand the same
-// one out again; stable_token hands out the same token while it has more
-// than TokenOverlap (5 minutes) left, a new one in its last 5 minutes (both
-// valid meanwhile, so expires_in is never below 300), and force_refresh
-// (20 a day, 30 s apart) kills the old one; /cgi-bin/token hands out a new
-// token per call and the previous one dies 5 minutes later; a missing
-// appid, secret or access_token answers 41002, 41004 or 41001.
+// /cgi-bin/token, getuserphonenumber, checksession) with the real quirks,
+// as strict as WeChat: errors come with HTTP 200 and an errcode;
+// jscode2session answers text/plain, and every other error answer of
+// stable_token and getuserphonenumber comes as text/plain too (never
+// trust Content-Type); codes are single use and die 5 minutes after they
+// were handed out (MintCode); a login may replace the user's session_key
+// or hand the same one out again; stable_token hands out the same token
+// while it has more than TokenOverlap (5 minutes) left, a new one in its
+// last 5 minutes (both valid meanwhile, so expires_in is never below
+// 300), and force_refresh (20 a day, 30 s apart) kills the old one;
+// /cgi-bin/token hands out a new token per call and the previous one dies
+// 5 minutes later; a missing appid, secret or access_token answers 41002,
+// 41004 or 41001.
 //
 // The codes a test sends steer the outcome, e.g. "ok-alice.1" logs user
 // alice in, "same-alice.2" logs her in with her current session_key,
 // "busy-1" answers -1, "hang-1" never answers, "phone-13800138000@alice" is
-// a phone code that only alice's openid may redeem; the comments on the
+// a phone code that only alice's openid may redeem, "busyonce-13800138000"
+// and "hangonce-13800138000" are phone codes that fail once (-1, no
+// answer) and then succeed, as a retry meets them; the comments on the
 // (unexported) handlers jscode2session and phoneNumber give the full
 // grammar. stable_token is steered per app with SetTokenMode (45009 quota,
 // 40164 IP not whitelisted, -1 busy, no answer). The fake's clock can be
@@ -42,13 +45,18 @@
 // Helper endpoints under /fake/ let a client in another language drive it:
 // POST /fake/encrypt, GET /fake/stats, POST /fake/expire_token?appid=,
 // POST /fake/reset_counts, POST /fake/token_mode?appid=&mode=,
-// POST /fake/advance?by=<duration>; for the browser login,
+// POST /fake/advance?by=<duration>, POST /fake/replace_session_key; for
+// the browser login,
 // POST /fake/web_user?appid=&user=<spec>&auto=1 (SetWebUser; user empty
 // forgets), POST /fake/web_domains?appid=&domain=…&domain=… (SetWebDomains;
 // none: the loopback defaults), POST /fake/web_code?appid=&user=&scope=
 // (MintWebCode: {"code"}). A test without a browser confirms a page by
 // POSTing its parameters with user=<spec> and page=authorize|qrconnect
 // to /connect/confirm.
+//
+// /wxa/checksession tells whether a session_key is the user's current
+// one; ReplaceSessionKey replaces it without a login, as WeChat's data
+// pre-fetch does, and EncryptPhone then seals with the new key.
 package fakewx
 
 import (
@@ -120,20 +128,22 @@ type Server struct {
 	offset    atomic.Int64  // the clock's offset from time.Now (Advance)
 	errAnswer atomic.Uint64 // error answers of stable_token and getuserphonenumber
 
-	mu        sync.Mutex
-	counts    map[string]int
-	keys      map[userRef]*sessionKeys
-	nextKeys  map[userRef]string  // keys set with SetNextSessionKey
-	usedLogin *fifoMap[struct{}]  // appid "\x00" js_code
-	usedPhone *fifoMap[struct{}]  // appid "\x00" phone code
-	tokens    *fifoMap[*token]    // every token issued (bounded)
-	stable    map[string]*token   // appid -> current stable_token token
-	legacy    map[string]*token   // appid -> current /cgi-bin/token token
-	minted    *fifoMap[time.Time] // appid "\x00" code -> when it was handed out
-	modes     map[string]TokenMode
-	forced    map[string][]time.Time // appid -> force_refresh times of the last 24 hours
+	mu         sync.Mutex
+	counts     map[string]int
+	keys       map[userRef]*sessionKeys
+	nextKeys   map[userRef]string  // keys set with SetNextSessionKey
+	usedLogin  *fifoMap[struct{}]  // appid "\x00" js_code
+	usedPhone  *fifoMap[struct{}]  // appid "\x00" phone code
+	triedPhone *fifoMap[struct{}]  // appid "\x00" busyonce- or hangonce- code that failed once
+	tokens     *fifoMap[*token]    // every token issued (bounded)
+	stable     map[string]*token   // appid -> current stable_token token
+	legacy     map[string]*token   // appid -> current /cgi-bin/token token
+	minted     *fifoMap[time.Time] // appid "\x00" code -> when it was handed out
+	modes      map[string]TokenMode
+	forced     map[string][]time.Time // appid -> force_refresh times of the last 24 hours
 
 	web *webState // the browser login (web.go), with its own mutex
+
 }
 
 // userRef names a user of an app.
@@ -158,22 +168,23 @@ func New(cfg Config) *Server {
 	}
 	overlap = min(overlap, ttl/2)
 	return &Server{
-		apps:      apps,
-		ttl:       ttl,
-		overlap:   overlap,
-		closed:    make(chan struct{}),
-		counts:    make(map[string]int),
-		keys:      make(map[userRef]*sessionKeys),
-		nextKeys:  make(map[userRef]string),
-		usedLogin: newFIFOMap[struct{}](maxUsedCodes),
-		usedPhone: newFIFOMap[struct{}](maxUsedCodes),
-		tokens:    newFIFOMap[*token](maxTokens),
-		stable:    make(map[string]*token),
-		legacy:    make(map[string]*token),
-		minted:    newFIFOMap[time.Time](maxUsedCodes),
-		modes:     make(map[string]TokenMode),
-		forced:    make(map[string][]time.Time),
-		web:       newWebState(cfg.WebApps),
+		apps:       apps,
+		ttl:        ttl,
+		overlap:    overlap,
+		closed:     make(chan struct{}),
+		counts:     make(map[string]int),
+		keys:       make(map[userRef]*sessionKeys),
+		nextKeys:   make(map[userRef]string),
+		usedLogin:  newFIFOMap[struct{}](maxUsedCodes),
+		usedPhone:  newFIFOMap[struct{}](maxUsedCodes),
+		triedPhone: newFIFOMap[struct{}](maxUsedCodes),
+		tokens:     newFIFOMap[*token](maxTokens),
+		stable:     make(map[string]*token),
+		legacy:     make(map[string]*token),
+		minted:     newFIFOMap[time.Time](maxUsedCodes),
+		modes:      make(map[string]TokenMode),
+		forced:     make(map[string][]time.Time),
+		web:        newWebState(cfg.WebApps),
 	}
 }
 
@@ -188,6 +199,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.legacyToken(w, r)
 	case "/wxa/business/getuserphonenumber":
 		s.phoneNumber(w, r)
+	case "/wxa/checksession":
+		s.checkSession(w, r)
 	case "/wxa/msg_sec_check":
 		s.msgSecCheck(w, r)
 	case "/wxa/getwxacodeunlimit":
@@ -218,6 +231,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fakeTokenMode(w, r)
 	case "/fake/advance":
 		s.fakeAdvance(w, r)
+	case "/fake/replace_session_key":
+		s.fakeReplaceSessionKey(w, r)
 	default:
 		writeRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
 	}

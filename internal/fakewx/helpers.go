@@ -46,21 +46,13 @@ func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
 		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
 		return
 	}
-	if req.AppID == "" && len(s.apps) == 1 {
-		for id := range s.apps {
-			req.AppID = id
-		}
+	appid, openid, msg := s.userOf(req.AppID, req.OpenID, req.User)
+	if msg != "" {
+		writeFakeError(w, http.StatusBadRequest, msg)
+		return
 	}
-	if req.OpenID == "" && req.User != "" {
-		req.OpenID = OpenID(req.AppID, req.User)
-	}
+	req.AppID, req.OpenID = appid, openid
 	switch {
-	case req.AppID == "":
-		writeFakeError(w, http.StatusBadRequest, "appid missing")
-		return
-	case req.OpenID == "":
-		writeFakeError(w, http.StatusBadRequest, "openid or user missing")
-		return
 	case req.Pure == "":
 		writeFakeError(w, http.StatusBadRequest, "pure_phone_number missing")
 		return
@@ -81,6 +73,27 @@ func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
+}
+
+// userOf names the user of a /fake/ request: appid (the only app when
+// left out and the fake serves one) and openid (that of user when left
+// out); msg says what is missing.
+func (s *Server) userOf(appid, openid, user string) (string, string, string) {
+	if appid == "" && len(s.apps) == 1 {
+		for id := range s.apps {
+			appid = id
+		}
+	}
+	if openid == "" && user != "" {
+		openid = OpenID(appid, user)
+	}
+	switch {
+	case appid == "":
+		return "", "", "appid missing"
+	case openid == "":
+		return "", "", "openid or user missing"
+	}
+	return appid, openid, ""
 }
 
 // fakeStats serves GET /fake/stats: every counter of Count, by name.

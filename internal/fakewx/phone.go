@@ -40,11 +40,22 @@ type phoneAnswer struct {
 //	phone-<pure>[-<cc>][.n]        success, countryCode a string ("86" by default)
 //	phonenum-<pure>[-<cc>][.n]     success, countryCode a number
 //	slow-<ms>-<pure>[-<cc>][.n]    wait ms milliseconds, then as phone-
+//	busyonce-<pure>[-<cc>][.n]     -1 the first time (the code is not
+//	                               consumed), then as phone-: a passing
+//	                               hiccup that a retry gets past
+//	hangonce-<pure>[-<cc>][.n]     no answer the first time (until the
+//	                               client leaves; the code is not
+//	                               consumed), then as phone-
 //	bad-…                          40029
+//	foreign-…                      40013: a code made for another app
 //	busy-…                         -1
 //	limit-…                        45011
 //	hang-…, http500-…, html-…      as for jscode2session
 //	anything else                  40029
+//
+// busy-, limit-, hang-, http500- and html- fail before WeChat looks at
+// the code, which stays good: they answer the same every time (a retry
+// meets them again), unlike the once- codes.
 //
 // A code minted with MintCode CodeTTL (5 minutes) ago or more answers
 // 40029; every other error answer is text/plain. phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
@@ -70,19 +81,41 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		fail(47001, "data format error")
 		return
 	}
-	if req.Code == "" || s.expired(appid, req.Code) || !s.consume(s.usedPhone, appid, req.Code) {
+	spec, owner, bound := strings.Cut(req.Code, "@")
+	outcome, arg, _ := strings.Cut(spec, "-")
+	if req.Code == "" || s.expired(appid, req.Code) {
 		fail(40029, "invalid code")
 		return
 	}
-	spec, owner, bound := strings.Cut(req.Code, "@")
+	// Trouble before WeChat looked at the code: the code stays good.
+	switch {
+	case (outcome == "busyonce" || outcome == "hangonce") && s.consume(s.triedPhone, appid, req.Code):
+		if outcome == "busyonce" {
+			fail(-1, "system error")
+		} else {
+			s.hang(w, r)
+		}
+		return
+	case outcome == "busy":
+		fail(-1, "system error")
+		return
+	case outcome == "limit":
+		fail(45011, "api minute-quota reach limit")
+		return
+	case s.misbehave(w, r, outcome):
+		return
+	}
+	if !s.consume(s.usedPhone, appid, req.Code) {
+		fail(40029, "invalid code")
+		return
+	}
 	if bound && req.OpenID != "" && req.OpenID != OpenID(appid, owner) {
 		fail(40003, "invalid openid")
 		return
 	}
 
-	outcome, arg, _ := strings.Cut(spec, "-")
 	switch outcome {
-	case "phone", "phonenum":
+	case "phone", "phonenum", "busyonce", "hangonce":
 		s.answerPhone(w, appid, arg, outcome == "phonenum")
 	case "slow":
 		d, rest, ok := parseSlow(arg)
@@ -93,14 +126,10 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		if s.delay(w, r, d) {
 			s.answerPhone(w, appid, rest, false)
 		}
-	case "busy":
-		fail(-1, "system error")
-	case "limit":
-		fail(45011, "api minute-quota reach limit")
+	case "foreign":
+		fail(40013, "invalid appid")
 	default:
-		if !s.misbehave(w, r, outcome) {
-			fail(40029, "invalid code")
-		}
+		fail(40029, "invalid code")
 	}
 }
 

@@ -12,26 +12,20 @@
 package wechat
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 // DefaultBaseURL is the real WeChat API.
 const DefaultBaseURL = "https://api.weixin.qq.com"
-
-// maxAnswerSize bounds how much of an answer is read: WeChat's are tiny;
-// anything larger is a gateway page or worse.
-const maxAnswerSize = 64 << 10
 
 // Client calls the WeChat API for one mini program. It is safe for
 // concurrent use. Deadlines come from the contexts passed to its methods.
@@ -161,7 +155,9 @@ func (s apiStatus) status() apiStatus { return s }
 type statusCarrier interface{ status() apiStatus }
 
 // call does one request and decodes the answer into out, whatever its
-// Content-Type (jscode2session answers text/plain). out must embed apiStatus.
+// Content-Type (jscode2session answers text/plain). out must embed
+// apiStatus. The HTTP part is platform.Caller's, the one of every
+// platform; its errors come back as this package's *Error.
 func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string, body []byte, out statusCarrier) (err error) {
 	if c.Observe != nil {
 		start := time.Now()
@@ -171,42 +167,22 @@ func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	var rd io.Reader
+	contentType := ""
 	if body != nil {
-		rd = bytes.NewReader(body)
+		contentType = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+pathAndQuery, rd)
+	caller := platform.Caller{Platform: "wechat", HTTPClient: c.HTTPClient}
+	req, err := caller.NewRequest(ctx, endpoint, method, base, pathAndQuery, body, contentType)
 	if err != nil {
-		return &Error{Endpoint: endpoint, Kind: KindUnreachable, Err: errors.New("bad api_base")}
+		return fromPlatform(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json, text/plain, */*")
-	hc := c.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	raw, err := caller.Do(endpoint, req)
 	if err != nil {
-		return transportError(ctx, endpoint, err)
+		return fromPlatform(err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerSize+1))
-	if err != nil {
-		return transportError(ctx, endpoint, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode,
-			Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
-	}
-	if len(raw) > maxAnswerSize {
-		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode, Err: errors.New("answer too large")}
-	}
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, out) != nil {
-		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: resp.StatusCode,
-			Err: fmt.Errorf("answer is not a JSON object (Content-Type %q, %d bytes)", resp.Header.Get("Content-Type"), len(raw))}
+	if json.Unmarshal(raw, out) != nil {
+		return &Error{Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: http.StatusOK,
+			Err: fmt.Errorf("answer is not a JSON object of the expected shape (%d bytes)", len(raw))}
 	}
 	if st := out.status(); st.ErrCode != 0 {
 		return &Error{Endpoint: endpoint, Kind: KindAPI, Code: st.ErrCode, Msg: st.ErrMsg}
@@ -214,22 +190,22 @@ func (c *Client) call(ctx context.Context, endpoint, method, pathAndQuery string
 	return nil
 }
 
-// transportError turns a failed round trip into an *Error without the
-// request URL (which carries the secret or the access_token).
-func transportError(ctx context.Context, endpoint string, err error) error {
-	cause := err
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		cause = ue.Err
+// fromPlatform turns a *platform.Error (of platform.Caller, or of a
+// platform.TokenSource wait) into an *Error; any other error, nil
+// included, it returns as it is.
+func fromPlatform(err error) error {
+	pe, ok := err.(*platform.Error)
+	if !ok {
+		return err
 	}
-	kind := KindUnreachable
-	var ne net.Error
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		kind = KindCanceled
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded),
-		errors.As(err, &ne) && ne.Timeout():
+	kind := KindBadAnswer
+	switch pe.Kind {
+	case platform.KindTimeout:
 		kind = KindTimeout
+	case platform.KindUnreachable:
+		kind = KindUnreachable
+	case platform.KindCanceled:
+		kind = KindCanceled
 	}
-	return &Error{Endpoint: endpoint, Kind: kind, Err: cause}
+	return &Error{Endpoint: pe.Endpoint, Kind: kind, HTTPStatus: pe.HTTPStatus, Err: pe.Err}
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 // Phone is a user's phone number as WeChat gives it.
@@ -28,16 +30,7 @@ func (p Phone) Masked() string { return MaskPhone(p.PurePhoneNumber) }
 // MaskPhone keeps the first three and last four digits of a number of
 // eight or more, and hides the rest; shorter numbers are hidden whole
 // but for the last two.
-func MaskPhone(n string) string {
-	switch {
-	case len(n) >= 8:
-		return n[:3] + strings.Repeat("*", len(n)-7) + n[len(n)-4:]
-	case len(n) > 2:
-		return strings.Repeat("*", len(n)-2) + n[len(n)-2:]
-	default:
-		return strings.Repeat("*", len(n))
-	}
-}
+func MaskPhone(n string) string { return platform.MaskPhone(n) }
 
 // Errors of the phone flows, besides *Error.
 var (
@@ -147,7 +140,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // gives over TLS; requireWatermark says whether one must be present.
 func (p *phonePayload) phoneChecked(appID string, requireWatermark bool) (Phone, error) {
 	pure := strings.TrimSpace(p.PurePhoneNumber)
-	if pure == "" || !isDigits(pure) {
+	if pure == "" || !platform.IsDigits(pure) {
 		return Phone{}, ErrNoPhone
 	}
 	if p.Watermark == nil {
@@ -158,7 +151,7 @@ func (p *phonePayload) phoneChecked(appID string, requireWatermark bool) (Phone,
 		return Phone{}, ErrWatermark
 	}
 	cc := strings.TrimPrefix(strings.TrimSpace(string(p.CountryCode)), "+")
-	if cc != "" && !isDigits(cc) {
+	if cc != "" && !platform.IsDigits(cc) {
 		return Phone{}, ErrNoPhone
 	}
 	num := p.PhoneNumber
@@ -173,15 +166,6 @@ func (p *phonePayload) phoneChecked(appID string, requireWatermark bool) (Phone,
 }
 
 func (p *phonePayload) phone(appID string) (Phone, error) { return p.phoneChecked(appID, false) }
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
 
 // maxEncryptedSize bounds encryptedData: a phone payload is about 200
 // bytes, a user-info payload under 1 KiB.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 // WeChat's published test vector (shared/official-vector.txt).
@@ -165,7 +167,7 @@ func FuzzDecryptPhone(f *testing.F) {
 			}
 			t.Fatalf("unexpected error %v", err)
 		}
-		if !isDigits(p.PurePhoneNumber) || (p.CountryCode != "" && !isDigits(p.CountryCode)) {
+		if !platform.IsDigits(p.PurePhoneNumber) || (p.CountryCode != "" && !platform.IsDigits(p.CountryCode)) {
 			t.Fatalf("accepted phone %+v", p)
 		}
 	})
@@ -181,7 +183,7 @@ func FuzzSealedPhonePayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, plain []byte) {
 		data := seal(t, testKey, testIV, plain)
 		p, err := DecryptPhone(key64, iv64, data, "a")
-		if err == nil && (!isDigits(p.PurePhoneNumber) || !json.Valid(plain)) {
+		if err == nil && (!platform.IsDigits(p.PurePhoneNumber) || !json.Valid(plain)) {
 			t.Fatalf("accepted %+v from %q", p, plain)
 		}
 	})

@@ -2,26 +2,20 @@ package wechat
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 // TokenSource hands out an app's access_token. It fetches one from
 // /cgi-bin/stable_token (never the old /cgi-bin/token, which kills the
-// token other servers hold) and caches it until it expires.
-//
-// RefreshBefore its expiry the token is due for replacement: the next
-// caller starts a fetch in the background and goes on with the cached
-// token, as does every caller while that fetch runs. A failed fetch (45009
-// daily quota, 40164 IP not whitelisted, -1, a timeout) changes nothing
-// for callers while the cached token lives, since WeChat honours it until
-// its expiry; the next attempt waits a backoff (MinBackoff, doubling up to
-// MaxBackoff), and OnRefreshError hears of each failure. Callers wait only
-// when there is no valid token: then one fetch runs at a time and the
-// others wait for it; within the backoff after a failed fetch they get its
-// error at once instead of calling WeChat again.
+// token other servers hold) and caches it until it expires: a
+// platform.TokenSource (one fetch at a time, refreshed RefreshBefore its
+// expiry in the background, a failed refresh changing nothing while the
+// cached token lives, a backoff between failed fetches) whose errors are
+// this package's *Error.
 //
 // It never asks for force_refresh, so a dead token seen by this server
 // does not kill the token that other servers of the app share.
@@ -44,15 +38,10 @@ type TokenSource struct {
 
 	now func() time.Time // the clock; time.Now when nil (tests set it)
 
-	mu        sync.Mutex
-	token     string
-	expiresAt time.Time // the cached token is valid before this
-	refreshAt time.Time // and due for replacement from this on
-	inflight  *tokenFetch
-	failures  int       // fetches failed in a row
-	retryAt   time.Time // no fetch before this, after a failure
-	lastErr   error     // the error of the last fetch, if it failed
-	fetches   atomic.Int64
+	// The fields above are read once, at the first use.
+	once    sync.Once
+	src     *platform.TokenSource
+	fetches atomic.Int64
 }
 
 // RefreshError tells of a failed access_token fetch.
@@ -67,157 +56,54 @@ type RefreshError struct {
 	CachedFor time.Duration
 }
 
-type tokenFetch struct {
-	done  chan struct{}
-	token string
-	err   error
-}
-
 // Fetches returns how many stable_token calls this source has made.
 func (s *TokenSource) Fetches() int64 { return s.fetches.Load() }
 
-func (s *TokenSource) clock() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
+// source is the platform.TokenSource behind s, made at the first use.
+func (s *TokenSource) source() *platform.TokenSource {
+	s.once.Do(func() {
+		s.src = &platform.TokenSource{
+			Platform: "wechat",
+			AppID:    s.Client.AppID,
+			Endpoint: EndpointStableToken,
+			Fetch: func(ctx context.Context) (string, time.Duration, error) {
+				s.fetches.Add(1)
+				at, err := s.Client.StableToken(ctx, false)
+				if err != nil {
+					return "", 0, err
+				}
+				return at.Value, at.ExpiresIn, nil
+			},
+			IsInvalid:     IsTokenInvalid,
+			RefreshBefore: s.RefreshBefore,
+			FetchTimeout:  s.FetchTimeout,
+			MinBackoff:    s.MinBackoff,
+			MaxBackoff:    s.MaxBackoff,
+			Now:           s.now,
+		}
+		if report := s.OnRefreshError; report != nil {
+			s.src.OnError = func(e platform.TokenError) {
+				report(RefreshError{Err: e.Err, Backoff: e.Backoff, Failures: e.Failures, CachedFor: e.CachedFor})
+			}
+		}
+	})
+	return s.src
 }
 
 // Token returns a live access_token: the cached one while it is valid
 // (starting a background refresh once it is due), else the result of a
 // fetch it waits for.
 func (s *TokenSource) Token(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	now := s.clock()
-	if s.token != "" && now.Before(s.expiresAt) {
-		t := s.token
-		if !now.Before(s.refreshAt) && s.inflight == nil && !now.Before(s.retryAt) {
-			s.startFetchLocked()
-		}
-		s.mu.Unlock()
-		return t, nil
-	}
-	f := s.inflight
-	if f == nil {
-		if s.lastErr != nil && now.Before(s.retryAt) {
-			err := s.lastErr
-			s.mu.Unlock()
-			return "", err
-		}
-		f = s.startFetchLocked()
-	}
-	s.mu.Unlock()
-	select {
-	case <-f.done:
-		return f.token, f.err
-	case <-ctx.Done():
-		kind := KindTimeout
-		if errors.Is(ctx.Err(), context.Canceled) {
-			kind = KindCanceled
-		}
-		return "", &Error{Endpoint: EndpointStableToken, Kind: kind, Err: ctx.Err()}
-	}
-}
-
-// startFetchLocked starts a fetch; s.mu must be held.
-func (s *TokenSource) startFetchLocked() *tokenFetch {
-	f := &tokenFetch{done: make(chan struct{})}
-	s.inflight = f
-	go s.fetch(f)
-	return f
-}
-
-// fetch runs one stable_token call, detached from any caller's context
-// (several callers may wait for it, or none), and publishes its result.
-func (s *TokenSource) fetch(f *tokenFetch) {
-	timeout := s.FetchTimeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	s.fetches.Add(1)
-	// The token's life is counted from before the call: it started on
-	// WeChat's side somewhere during it.
-	start := s.clock()
-	at, err := s.Client.StableToken(ctx, false)
-
-	s.mu.Lock()
-	now := s.clock()
-	s.inflight = nil
-	f.token, f.err = at.Value, err
-	var report RefreshError
-	if err == nil {
-		margin := s.RefreshBefore
-		if margin <= 0 {
-			margin = 5 * time.Minute
-		}
-		// A token handed out late in its life would be due at once:
-		// keep it for half of what is left instead.
-		if margin > at.ExpiresIn/2 {
-			margin = at.ExpiresIn / 2
-		}
-		s.token = at.Value
-		s.expiresAt = start.Add(at.ExpiresIn)
-		s.refreshAt = s.expiresAt.Add(-margin)
-		s.failures, s.retryAt, s.lastErr = 0, time.Time{}, nil
-	} else {
-		s.failures++
-		backoff := s.backoff(s.failures)
-		s.retryAt, s.lastErr = now.Add(backoff), err
-		report = RefreshError{Err: err, Backoff: backoff, Failures: s.failures}
-		if s.token != "" && now.Before(s.expiresAt) {
-			report.CachedFor = s.expiresAt.Sub(now)
-		}
-	}
-	close(f.done)
-	s.mu.Unlock()
-	if err != nil && s.OnRefreshError != nil {
-		s.OnRefreshError(report)
-	}
-}
-
-// backoff is the wait after the given number of failed fetches in a row.
-func (s *TokenSource) backoff(failures int) time.Duration {
-	lo, hi := s.MinBackoff, s.MaxBackoff
-	if lo <= 0 {
-		lo = time.Second
-	}
-	if hi <= 0 {
-		hi = time.Minute
-	}
-	d := lo
-	for i := 1; i < failures && d < hi; i++ {
-		d *= 2
-	}
-	return min(d, hi)
+	tok, err := s.source().Token(ctx)
+	return tok, fromPlatform(err)
 }
 
 // Invalidate drops token if it is the cached one, so that the next Token
 // call fetches. Call it when WeChat answers 40001, 42001 or 40014.
-func (s *TokenSource) Invalidate(token string) {
-	s.mu.Lock()
-	if s.token == token {
-		s.token = ""
-	}
-	s.mu.Unlock()
-}
+func (s *TokenSource) Invalidate(token string) { s.source().Invalidate(token) }
 
 // Do runs call with the current access_token; if WeChat says that token is
 // dead, it drops it, gets a fresh one and runs call once more.
 func (s *TokenSource) Do(ctx context.Context, call func(token string) error) error {
-	tok, err := s.Token(ctx)
-	if err != nil {
-		return err
-	}
-	err = call(tok)
-	if !IsTokenInvalid(err) {
-		return err
-	}
-	s.Invalidate(tok)
-	tok, err = s.Token(ctx)
-	if err != nil {
-		return err
-	}
-	return call(tok)
+	return fromPlatform(s.source().Do(ctx, call))
 }

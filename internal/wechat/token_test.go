@@ -49,9 +49,22 @@ type recorder struct {
 	mu     sync.Mutex
 	types  map[string]bool
 	bodies []string
+	// gate, when set, holds every stable_token request until it is
+	// closed (or the request's context ends).
+	gate chan struct{}
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	gate := r.gate
+	r.mu.Unlock()
+	if gate != nil && strings.HasSuffix(req.URL.Path, "/stable_token") {
+		select {
+		case <-gate:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(req.Body)
@@ -99,10 +112,7 @@ func settle(t *testing.T, s *TokenSource) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		s.mu.Lock()
-		busy := s.inflight != nil
-		s.mu.Unlock()
-		if !busy {
+		if !s.source().Fetching() {
 			return
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -262,6 +272,12 @@ func TestTokenHandover(t *testing.T) {
 	s, errs := w.source()
 	old := token(t, s)
 	w.wx.Advance(7200*time.Second - 299*time.Second)
+	// The refresh is held until every caller has had its token: the
+	// callers meanwhile get the cached one.
+	gate := make(chan struct{})
+	w.rec.mu.Lock()
+	w.rec.gate = gate
+	w.rec.mu.Unlock()
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Go(func() {
@@ -271,6 +287,7 @@ func TestTokenHandover(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	close(gate)
 	settle(t, s)
 	fresh := token(t, s)
 	if fresh == old || s.Fetches() != 2 {
@@ -304,14 +321,14 @@ func TestTokenSingleFlight(t *testing.T) {
 }
 
 func TestTokenBackoffBounds(t *testing.T) {
-	s := &TokenSource{}
+	s := &TokenSource{Client: &Client{}}
 	for failures, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 6: 32 * time.Second, 7: time.Minute, 100: time.Minute} {
-		if got := s.backoff(failures); got != want {
+		if got := s.source().BackoffAfter(failures); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", failures, got, want)
 		}
 	}
-	s = &TokenSource{MinBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
-	if got := s.backoff(3); got != 250*time.Millisecond {
+	s = &TokenSource{Client: &Client{}, MinBackoff: 100 * time.Millisecond, MaxBackoff: 250 * time.Millisecond}
+	if got := s.source().BackoffAfter(3); got != 250*time.Millisecond {
 		t.Errorf("capped backoff %v", got)
 	}
 }

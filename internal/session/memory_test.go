@@ -634,3 +634,54 @@ func TestMemoryCloseTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Logins, uses, logouts and revocations at once on a full store: no
+// login fails, and then Len, the table and the sessions that answer agree.
+func TestMemoryFullStoreConcurrency(t *testing.T) {
+	const max = 50
+	m := newTestMemory(t, Limits{MaxSessions: max, IdleTimeout: time.Hour})
+	evictions := countEvictions(m)
+	ctx := context.Background()
+	toks := make([][]string, 4)
+	done := make(chan struct{})
+	for w := range toks {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 500; i++ {
+				u := oid(w*1000 + i%40)
+				tok := m.NewToken(u)
+				if _, err := m.Login(ctx, tok, Session{OpenID: u}, k1); err != nil {
+					t.Error(err)
+					return
+				}
+				toks[w] = append(toks[w], tok)
+				_, _ = m.Get(ctx, toks[w][i/2])
+				switch i % 50 {
+				case 7:
+					_ = m.Delete(ctx, toks[w][i/3])
+				case 13:
+					_, _ = m.RevokeUser(ctx, u, i%100 == 13)
+				case 29:
+					m.sweep()
+				}
+			}
+		}()
+	}
+	for range toks {
+		<-done
+	}
+	var all []string
+	for _, ts := range toks {
+		all = append(all, ts...)
+	}
+	n, _ := m.Len()
+	if got := live(m, all); got != n || n > max {
+		t.Errorf("Len = %d, %d sessions answer (%d fit)", n, got, max)
+	}
+	if c := m.sessions.count.Load(); c != n {
+		t.Errorf("the table holds %d entries once every Get met them, Len = %d", c, n)
+	}
+	if m.Evicted() == 0 || m.Evicted() != evictions.Load() {
+		t.Errorf("Evicted = %d, OnEvict counted %d", m.Evicted(), evictions.Load())
+	}
+}

@@ -35,6 +35,7 @@ type keyring struct {
 	phoneTTL        atomic.Int64 // Limits.PhoneTTL
 	live            atomic.Int64 // live sessions, all users
 	gens            atomic.Uint32
+	ended           atomic.Uint64 // how often sessions ended by generation: revocations and dropped records
 	shards          [keyringShards]userShard
 	stop            chan struct{}
 	done            chan struct{}
@@ -261,6 +262,7 @@ func (k *keyring) revoke(openID string, forget bool) int {
 		return n
 	}
 	k.live.Add(-int64(n))
+	k.ended.Add(1)
 	r.addLive(-n)
 	r.gen = k.newGen()
 	s.users[h] = r
@@ -284,6 +286,7 @@ func (k *keyring) keys(openID string) (newest, previous [16]byte, hasPrevious, o
 // drop removes a record, and the live sessions it counted. s is locked.
 func (k *keyring) drop(s *userShard, h uint64, r userRecord) {
 	k.live.Add(-int64(r.live()))
+	k.ended.Add(1)
 	delete(s.users, h)
 	delete(s.phones, h)
 }

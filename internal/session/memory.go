@@ -40,6 +40,7 @@ type Memory struct {
 	sessionTTL  atomic.Int64
 	idle        atomic.Int64
 	evicted     atomic.Int64
+	swept       atomic.Uint64 // keyring.ended when the last sweep began
 	onEvict     atomic.Pointer[func(int)]
 
 	limitsMu sync.Mutex
@@ -223,8 +224,12 @@ func (m *Memory) makeRoom(now time.Duration) (evicted int) {
 // ended tells whether e is past its absolute expiry or idle timeout, or
 // revoked.
 func (m *Memory) ended(e *entry, now, idle time.Duration) bool {
-	st := e.state.Load()
-	return now >= e.absExpiry() || idle > 0 && now-lastRenewal(st) > idle || !m.users.current(e)
+	return expired(e, now, idle) || !m.users.current(e)
+}
+
+// expired tells whether e is past its absolute expiry or idle timeout.
+func expired(e *entry, now, idle time.Duration) bool {
+	return now >= e.absExpiry() || idle > 0 && now-lastRenewal(e.state.Load()) > idle
 }
 
 // endEntry ends e and takes it out of the table; it reports whether it
@@ -322,16 +327,20 @@ func (m *Memory) Len() (int64, bool) { return max(m.users.live.Load(), 0), true 
 
 // sweep removes the sessions that ended without a Get meeting them, a
 // shard at a time (copied under its read lock, so lookups go on), and
-// returns how many it removed.
+// returns how many it removed. It looks up the users' generations only
+// if some ended since the last sweep began (a revocation or a dropped
+// record).
 func (m *Memory) sweep() int {
 	n := 0
 	now := m.users.now()
 	idle := time.Duration(m.idle.Load())
+	changes := m.users.ended.Load()
+	gens := changes != m.swept.Swap(changes)
 	var buf []*entry
 	for i := range m.sessions.shards {
 		buf = m.sessions.snapshot(i, buf[:0])
 		for _, e := range buf {
-			if e.dead() || m.ended(e, now, idle) {
+			if e.dead() || expired(e, now, idle) || gens && !m.users.current(e) {
 				m.endEntry(e)
 				n++
 			}

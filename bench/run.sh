@@ -11,7 +11,8 @@
 # round), CONNS (64), THREADS (2), WARMUP (2, seconds per target before
 # round 1, 0 for none), LOGIN_DURATION (10, seconds), BASE_PORT (19100),
 # REDIS (1; 0 leaves out the Redis targets R and RC and redis-server),
-# KEEP=1 (keep the temp dir with the binaries, logs and raw wrk output).
+# SCALE (1000000: logins that fill the store of target BF first; 0 leaves
+# BF out), KEEP=1 (keep the temp dir with the binaries, logs and raw wrk output).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
@@ -22,6 +23,7 @@ WARMUP=${WARMUP:-2}
 LOGIN_DURATION=${LOGIN_DURATION:-10}
 BASE_PORT=${BASE_PORT:-19100}
 REDIS=${REDIS:-1}
+SCALE=${SCALE:-1000000}
 KEEP=${KEEP:-0}
 
 APP_ID=wxbench000000001
@@ -33,11 +35,13 @@ APP_ID_R=wxbench000000002
 APP_ID_RC=wxbench000000003
 # BI: B with idle_timeout on (a store setting: an app of its own too)
 APP_ID_BI=wxbench000000004
+# BF: B with a full store (SCALE logins of as many users first)
+APP_ID_BF=wxbench000000005
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: FAILED: $*"; exit 1; }
 
-for v in ROUNDS DURATION CONNS THREADS WARMUP LOGIN_DURATION BASE_PORT REDIS; do
+for v in ROUNDS DURATION CONNS THREADS WARMUP LOGIN_DURATION BASE_PORT REDIS SCALE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (seconds for durations), got '${!v}'"
 done
 ((ROUNDS >= 1)) || die "ROUNDS must be at least 1"
@@ -116,7 +120,7 @@ RAW=$WORK/wrk
 mkdir -p "$BIN" "$LOGS" "$RAW"
 
 # ---------------------------------------------------------------- build
-for pkg in ./cmd/caddy ./cmd/wxfake ./cmd/echo ./bench/sessiond; do
+for pkg in ./cmd/caddy ./cmd/wxfake ./cmd/echo ./bench/sessiond ./bench/fill; do
 	name=$(basename "$pkg")
 	say "bench: go build $pkg"
 	go build -o "$BIN/$name" "$pkg" >"$LOGS/build-$name.log" 2>&1 || {
@@ -128,7 +132,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=12 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA
+NPORTS=13 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA, BF
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -142,6 +146,7 @@ done
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
 P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10)) P_BA=$((base + 11))
+P_BF=$((base + 12))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -167,9 +172,23 @@ start() {
 	LAST_PID=$!
 }
 
+# wrk_to OUTFILE ARGS...: run wrk, output to OUTFILE. In the background with
+# a wait, so that Ctrl-C or a TERM stops the script at once (wrk itself
+# catches SIGINT and exits 0, which bash would take as handled).
+wrk_to() {
+	local out=$1 rc=0
+	shift
+	wrk "$@" >"$out" 2>&1 &
+	WRK_PID=$!
+	wait "$WRK_PID" || rc=$?
+	WRK_PID=""
+	return "$rc"
+}
+
 # ---------------------------------------------------------------- start
 start wxfake "$BIN/wxfake" -listen "127.0.0.1:$P_WX" -app "$APP_ID:$APP_SECRET" \
-	-app "$APP_ID_R:$APP_SECRET" -app "$APP_ID_RC:$APP_SECRET" -app "$APP_ID_BI:$APP_SECRET"
+	-app "$APP_ID_R:$APP_SECRET" -app "$APP_ID_RC:$APP_SECRET" -app "$APP_ID_BI:$APP_SECRET" \
+	-app "$APP_ID_BF:$APP_SECRET"
 wait_port wxfake "$LAST_PID" "$P_WX"
 start upstream "$BIN/echo" -tiny -listen "127.0.0.1:$P_UP"
 wait_port upstream "$LAST_PID" "$P_UP"
@@ -242,6 +261,18 @@ http://127.0.0.1:$P_BA {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# BF: B with a store of its own, filled with SCALE sessions (max_sessions
+# 1000000: once full, each login ends the session used least recently)
+http://127.0.0.1:$P_BF {
+	wechat_auth {
+		app_id $APP_ID_BF
+		app_secret $APP_SECRET
+		api_base http://127.0.0.1:$P_WX
+		max_sessions 1000000
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # C: forward_auth to a separate session service, then reverse_proxy
 http://127.0.0.1:$P_C {
 	forward_auth 127.0.0.1:$P_SESS {
@@ -279,7 +310,7 @@ EOF
 fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA")
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF")
 if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
 for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
@@ -293,9 +324,27 @@ login() {
 	[[ -n $tok ]] || die "POST /wx/login $2 gave no token: $resp"
 	printf '%s' "$tok"
 }
+# rss_mib PID: the resident set of a process, in MiB.
+rss_mib() { awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------- fill
+# SCALE real logins (through Caddy and the fake WeChat) of as many users
+# into BF's store, before anything is measured
+FILL_LINE=""
+if ((SCALE > 0)); then
+	RSS_EMPTY=$(rss_mib "$CADDY_PID")
+	say "bench: filling BF's store: $SCALE logins of as many users (Caddy RSS ${RSS_EMPTY} MiB)"
+	FILL_OUT=$RAW/fill.txt
+	"$BIN/fill" -url "http://127.0.0.1:$P_BF/wx/login" -n "$SCALE" -c "$CONNS" >"$FILL_OUT" 2>&1 ||
+		{ cat "$FILL_OUT" >&2; die "the fill of BF's store failed"; }
+	RSS_FULL=$(rss_mib "$CADDY_PID")
+	FILL_LINE="$(sed -n 's/^fill: //p' "$FILL_OUT"); Caddy RSS ${RSS_EMPTY} MiB before, ${RSS_FULL} MiB after"
+	say "bench: fill: $FILL_LINE"
+fi
 TOKEN_B=$(login "$P_B" ok-bench)
 TOKEN_BP=$(login "$P_B" ok-benchphone)
 TOKEN_BI=$(login "$P_BI" ok-benchidle)
+TOKEN_BF=$(login "$P_BF" ok-benchfull) # into the full store: it ends an idle session
 resp=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_BP" -H 'Content-Type: application/json' \
 	-d '{"code":"phone-13800138000"}' "http://127.0.0.1:$P_BP/wx/phone") || die "POST /wx/phone failed"
 [[ ${resp##*$'\n'} == 200 ]] || die "POST /wx/phone: ${resp//$'\n'/ }"
@@ -325,6 +374,8 @@ expect 200 "$P_BP" "$TOKEN_BP"
 expect 200 "$P_BI" "$TOKEN_BI"
 expect 401 "$P_BI" "$TOKEN_B"
 expect 200 "$P_BA" "$TOKEN_B"
+expect 200 "$P_BF" "$TOKEN_BF"
+expect 401 "$P_BF" "$TOKEN_B"
 expect 401 "$P_BA"
 # keys exist only if a block with assertion on made them
 curl -sS "http://127.0.0.1:$P_BA/wx/jwks.json" | grep -q '"alg":"ES256"' || die "GET /wx/jwks.json on BA publishes no key: assertion is not on"
@@ -347,14 +398,15 @@ fi
 
 # ---------------------------------------------------------------- wrk
 TARGETS=(A B BI BA BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C [BF]=$P_BF)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C [BF]=$TOKEN_BF)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
 	[BP]="BP wechat_auth require phone"
 	[BI]="BI wechat_auth idle_timeout 30m"
 	[BA]="BA wechat_auth assertion on"
+	[BF]="BF wechat_auth, store of $SCALE"
 	[C]="C  forward_auth->sessiond + r_p"
 	[R]="R  wechat_auth, Redis + r_p"
 	[RC]="RC Redis, near cache off (miss)"
@@ -364,6 +416,15 @@ if ((REDIS == 1)); then
 	TARGETS=(A R B BI BA RC BP C)
 	PORT[R]=$P_R PORT[RC]=$P_RC
 	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
+fi
+if ((SCALE > 0)); then
+	# BF right after B (the empty store it is compared with)
+	t2=()
+	for t in "${TARGETS[@]}"; do
+		t2+=("$t")
+		if [[ $t == B ]]; then t2+=(BF); fi
+	done
+	TARGETS=("${t2[@]}")
 fi
 declare -A RPS P50 P99
 
@@ -380,19 +441,6 @@ wrk_pct() { awk -v p="$2" '$1 == p { print $2; exit }' "$1"; }
 wrk_non2xx() { awk '/Non-2xx or 3xx responses:/ { print $NF; f = 1 } END { if (!f) print 0 }' "$1"; }
 wrk_total() { awk '/ requests in / { print $1; exit }' "$1"; }
 wrk_errors() { awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); print; exit }' "$1"; }
-
-# wrk_to OUTFILE ARGS...: run wrk, output to OUTFILE. In the background with
-# a wait, so that Ctrl-C or a TERM stops the script at once (wrk itself
-# catches SIGINT and exits 0, which bash would take as handled).
-wrk_to() {
-	local out=$1 rc=0
-	shift
-	wrk "$@" >"$out" 2>&1 &
-	WRK_PID=$!
-	wait "$WRK_PID" || rc=$?
-	WRK_PID=""
-	return "$rc"
-}
 
 # run_wrk TARGET SECONDS OUTFILE
 run_wrk() {
@@ -509,6 +557,11 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line BI A)"
 	echo "  $(ratio_line BA A)"
 	echo "  $(ratio_line BA B)"
+	if ((SCALE > 0)); then
+		echo "  $(ratio_line BF A)"
+		echo "  $(ratio_line BF B)"
+		echo "  BF/B  p99 $(div "$(med "${P99[BF]}")" "$(med "${P99[B]}")")   (median p99 of the full store over the empty one's)"
+	fi
 	if ((REDIS == 1)); then
 		echo "  $(ratio_line R A)"
 		echo "  $(ratio_line R B)"
@@ -516,6 +569,9 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 		echo "  $(ratio_line RC R)"
 	fi
 	echo
+	if ((SCALE > 0)); then
+		echo "fill:     BF: $FILL_LINE; $(rss_mib "$CADDY_PID") MiB at the end"
+	fi
 	echo "login:    POST /wx/login, new code each (wechat_auth -> fake WeChat), ${LOGIN_DURATION}s, wrk -t$THREADS -c$CONNS"
 	echo "          $LOGIN_RPS req/s, p50 $(printf %.2f "$LOGIN_P50") ms, p99 $(printf %.2f "$LOGIN_P99") ms, non-2xx $LOGIN_BAD of $LOGIN_TOTAL ($LOGIN_SHARE%)"
 	echo "          statuses: ${LOGIN_STATUSES:-?}${LOGIN_ERRS:+; socket errors: $LOGIN_ERRS}"

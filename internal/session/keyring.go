@@ -29,11 +29,13 @@ import (
 // a RevokeUser).
 type keyring struct {
 	seed, checkSeed maphash.Seed
-	epoch           time.Time    // the store's clock: time.Since(epoch)
+	epoch           time.Time    // the store's clock: time.Since(epoch) + skew
+	skew            atomic.Int64 // moves the clock on, in tests
 	limit           atomic.Int64 // records per shard
 	phoneTTL        atomic.Int64 // Limits.PhoneTTL
 	live            atomic.Int64 // live sessions, all users
 	gens            atomic.Uint32
+	ended           atomic.Uint64 // how often sessions ended by generation: revocations and dropped records
 	shards          [keyringShards]userShard
 	stop            chan struct{}
 	done            chan struct{}
@@ -103,7 +105,7 @@ func (k *keyring) setLimit(maxSessions int64) {
 }
 
 // now returns the store's clock (monotonic).
-func (k *keyring) now() time.Duration { return time.Since(k.epoch) }
+func (k *keyring) now() time.Duration { return time.Since(k.epoch) + time.Duration(k.skew.Load()) }
 
 func secondsUp(d time.Duration) uint32 {
 	return uint32(min((d+time.Second-1)/time.Second, math.MaxUint32))
@@ -130,8 +132,9 @@ func (k *keyring) newGen() uint32 {
 // login records a login of openID with key at now, for a session that
 // lives until absExp: the key rotates in, the session is counted in the
 // user's generation (returned), and the phone the user has bound, if any,
-// is returned.
-func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string) {
+// is returned, with how many live sessions of other users ended to make
+// room for the user's record (almost never: see makeRoom).
+func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	s.mu.Lock()
@@ -143,7 +146,7 @@ func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) 
 	}
 	if !ok {
 		if int64(len(s.users)) >= k.limit.Load() {
-			k.makeRoom(s, now)
+			ended = k.makeRoom(s, now)
 		}
 		r = userRecord{gen: k.newGen(), check: check}
 	}
@@ -164,7 +167,7 @@ func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) 
 	k.live.Add(1)
 	phone, country = k.phoneOf(s, h, &r, now)
 	s.users[h] = r
-	return r.gen, phone, country
+	return r.gen, phone, country, ended
 }
 
 // phoneOf returns the user's phone, if bound within the PhoneTTL, and
@@ -181,8 +184,8 @@ func (k *keyring) phoneOf(s *userShard, h uint64, r *userRecord, now time.Durati
 }
 
 // end ends e: it sets its dead bit and, if this call set it and e is of
-// its user's current generation, counts it out. It reports whether this
-// call set the bit.
+// its user's current generation, counts it out. It reports whether it
+// counted a live session out.
 func (k *keyring) end(e *entry) bool {
 	s, h := k.shard(e.openID())
 	s.mu.Lock()
@@ -194,8 +197,18 @@ func (k *keyring) end(e *entry) bool {
 		r.addLive(-1)
 		s.users[h] = r
 		k.live.Add(-1)
+		return true
 	}
-	return true
+	return false
+}
+
+// current tells whether e is of its user's current generation.
+func (k *keyring) current(e *entry) bool {
+	s, h := k.shard(e.openID())
+	s.mu.Lock()
+	r, ok := s.users[h]
+	s.mu.Unlock()
+	return ok && r.gen == e.gen
 }
 
 // lookup tells whether e belongs to its user's current generation (its
@@ -249,6 +262,7 @@ func (k *keyring) revoke(openID string, forget bool) int {
 		return n
 	}
 	k.live.Add(-int64(n))
+	k.ended.Add(1)
 	r.addLive(-n)
 	r.gen = k.newGen()
 	s.users[h] = r
@@ -272,6 +286,7 @@ func (k *keyring) keys(openID string) (newest, previous [16]byte, hasPrevious, o
 // drop removes a record, and the live sessions it counted. s is locked.
 func (k *keyring) drop(s *userShard, h uint64, r userRecord) {
 	k.live.Add(-int64(r.live()))
+	k.ended.Add(1)
 	delete(s.users, h)
 	delete(s.phones, h)
 }
@@ -301,8 +316,9 @@ func (k *keyring) sweep(s *userShard, now time.Duration) int {
 // scans stay rare: the expired first, then those without a live session
 // nor a phone, then those without a live session, and only as a last
 // resort (the store holds more users with live sessions than it was
-// sized for) any. s is locked.
-func (k *keyring) makeRoom(s *userShard, now time.Duration) {
+// sized for) any. It returns how many live sessions the last resort
+// ended. s is locked.
+func (k *keyring) makeRoom(s *userShard, now time.Duration) (ended int) {
 	batch := max(len(s.users)/32, 1)
 	freed := k.sweep(s, now)
 	for pass := 0; pass < 3 && freed < batch; pass++ {
@@ -313,10 +329,12 @@ func (k *keyring) makeRoom(s *userShard, now time.Duration) {
 			if pass < 2 && r.live() > 0 || pass < 1 && r.bits&flagPhone != 0 {
 				continue
 			}
+			ended += r.live()
 			k.drop(s, h, r)
 			freed++
 		}
 	}
+	return ended
 }
 
 func (k *keyring) sweeper(every time.Duration) {

@@ -8,79 +8,81 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/dgraph-io/ristretto/v2"
 )
 
-// Memory is a Store in this process's memory: a ristretto cache of
-// sessions by token, bounded to MaxSessions entries (cost 1 each) with
-// per-entry TTLs, and a keyring of user records (session_keys, phone,
-// generation and count of live sessions; as many users at most).
+// Memory is a Store in this process's memory: a table of sessions by a
+// keyed hash of their token, bounded to MaxSessions entries exactly, and
+// a keyring of user records (session_keys, phone, generation and count of
+// live sessions; as many users at most).
 //
-// When full, ristretto's admission policy decides between a new entry and
-// the ones it would evict; a refused new session is reported as ErrFull,
-// and an evicted one simply reads as ErrNotFound.
+// A full store never refuses a login: it makes room by ending the session
+// used least recently (as the table's eviction clock approximates it: a
+// session used since the clock last passed it outlives every idle one),
+// and counts it (Evicted, SetOnEvict). An ended session reads as
+// ErrNotFound. Memory never returns ErrFull.
 //
-// With an IdleTimeout, a session's TTL in the cache is the idle timeout
-// (capped by its absolute expiry), and a Get at least IdleTimeout/4 after
-// the last renewal renews it in place: one compare-and-swap decides which
-// Get writes, so a busy session costs one cache write per IdleTimeout/4.
+// Expiry is computed, not scheduled: a session lives until its absolute
+// expiry and, with an IdleTimeout, until IdleTimeout after its last
+// renewal; a Get at least IdleTimeout/4 after the last renewal renews it
+// in place (one compare-and-swap decides which Get writes, so a busy
+// session costs one write per IdleTimeout/4). A Get that meets an ended
+// session removes it; a sweep every sessionSweep removes the rest. Len
+// and RevokeUser see a session that expired unused as live until then.
 //
 // RevokeUser moves the user to a new generation: the sessions of older
-// generations read as ErrNotFound at once and leave the cache when a Get
-// meets them, or when they expire or are evicted. Len and RevokeUser see
-// a session that expired as live until ristretto's cleanup removes it
-// (every few seconds).
+// generations read as ErrNotFound at once and leave the table when a Get,
+// the sweep or the eviction clock meets them.
 type Memory struct {
-	sessions *ristretto.Cache[string, *entry]
+	sessions table
 	users    *keyring
 
-	sessionTTL atomic.Int64
-	idle       atomic.Int64
+	maxSessions atomic.Int64
+	sessionTTL  atomic.Int64
+	idle        atomic.Int64
+	evicted     atomic.Int64
+	swept       atomic.Uint64 // keyring.ended when the last sweep began
+	onEvict     atomic.Pointer[func(int)]
 
 	limitsMu sync.Mutex
 	limits   Limits
 	close    sync.Once
+	stop     chan struct{}
+	done     chan struct{}
 }
+
+// sessionSweep is how often the sweep removes the sessions that ended
+// unused (expired, idle too long, revoked).
+const sessionSweep = 30 * time.Second
 
 // NewMemory returns a Memory store with the limits l (defaults for the
 // unset ones).
 func NewMemory(l Limits) (*Memory, error) {
 	l = l.WithDefaults()
-	m := &Memory{users: newKeyring(l.MaxSessions, l.PhoneTTL, time.Minute)}
-	sessions, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
-		NumCounters:        4 * l.MaxSessions, // see the README: 4-bit counters for admission when full
-		MaxCost:            l.MaxSessions,
-		BufferItems:        64,
-		IgnoreInternalCost: true,
-		OnEvict: func(it *ristretto.Item[*entry]) {
-			if it.Value != nil { // nil: the entry had left already
-				m.users.end(it.Value)
-			}
-		},
-	})
-	if err != nil {
-		m.users.close()
-		return nil, err
+	m := &Memory{
+		users: newKeyring(l.MaxSessions, l.PhoneTTL, time.Minute),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
-	m.sessions = sessions
+	m.sessions.init()
 	m.limits = l
+	m.maxSessions.Store(l.MaxSessions)
 	m.sessionTTL.Store(int64(l.SessionTTL))
 	m.idle.Store(int64(l.IdleTimeout))
+	go m.sweeper(sessionSweep)
 	return m, nil
 }
 
-// SetLimits implements Store: live sessions stay. MaxSessions resizes
-// the cache in place (shrinking it evicts only as new sessions come; the
-// admission counters stay sized for the first MaxSessions), a new
-// SessionTTL applies to new sessions, a new IdleTimeout to every session
-// at its next use, a new PhoneTTL to every bound phone.
+// SetLimits implements Store: live sessions stay. A smaller MaxSessions
+// evicts as new sessions come (up to two per login, till it fits), a
+// larger one makes room at once; a new SessionTTL applies to new
+// sessions, a new IdleTimeout to every session at its next use, a new
+// PhoneTTL to every bound phone.
 func (m *Memory) SetLimits(l Limits) {
 	l = l.WithDefaults()
 	m.limitsMu.Lock()
 	defer m.limitsMu.Unlock()
 	if l.MaxSessions != m.limits.MaxSessions {
-		m.sessions.UpdateMaxCost(l.MaxSessions)
+		m.maxSessions.Store(l.MaxSessions)
 		m.users.setLimit(l.MaxSessions)
 	}
 	m.sessionTTL.Store(int64(l.SessionTTL))
@@ -95,6 +97,22 @@ func (m *Memory) Limits() Limits {
 	defer m.limitsMu.Unlock()
 	return m.limits
 }
+
+// SetOnEvict sets what a login calls after ending n live sessions to make
+// room for its own (nil: nothing). It runs on the login's goroutine, after
+// the store's locks are released, so it may log and count; it must not
+// block.
+func (m *Memory) SetOnEvict(f func(n int)) {
+	if f == nil {
+		m.onEvict.Store(nil)
+		return
+	}
+	m.onEvict.Store(&f)
+}
+
+// Evicted returns how many live sessions the store has ended to make
+// room, since it was made.
+func (m *Memory) Evicted() int64 { return m.evicted.Load() }
 
 // NewToken implements Store.
 func (m *Memory) NewToken(string) string { return randomToken() }
@@ -127,7 +145,7 @@ func parseSessionKey(key string) ([16]byte, error) {
 	return raw, nil
 }
 
-// Login implements Store.
+// Login implements Store. It never fails for lack of room.
 func (m *Memory) Login(_ context.Context, token string, s Session, sessionKey string) (Session, error) {
 	key, err := parseSessionKey(sessionKey)
 	if err != nil {
@@ -140,101 +158,137 @@ func (m *Memory) Login(_ context.Context, token string, s Session, sessionKey st
 		return Session{}, errUnionID
 	}
 	ttl := time.Duration(m.sessionTTL.Load())
-	idle := time.Duration(m.idle.Load())
 	now := m.users.now()
-	gen, phone, country := m.users.login(s.OpenID, key, now, now+ttl)
-	capped := idle > 0 && idle < ttl
-	e := newEntry(s.OpenID, s.UnionID, gen, now, now+ttl, capped)
-	first := ttl
-	if capped {
-		first = idle
-	}
-	if !m.sessions.SetWithTTL(token, e, 1, first) {
-		m.users.end(e)
-		return Session{}, ErrFull
-	}
-	// ristretto applies new entries asynchronously; the token must work
-	// as soon as the client has it.
-	m.sessions.Wait()
-	if got, ok := m.sessions.Get(token); !ok || got != e {
-		m.users.end(e) // refused by the admission policy
-		return Session{}, ErrFull
+	gen, phone, country, dropped := m.users.login(s.OpenID, key, now, now+ttl)
+	h, check := m.sessions.hash(token)
+	e := newEntry(h, check, s.OpenID, s.UnionID, gen, now, now+ttl)
+	if n := m.insert(e, now) + dropped; n > 0 {
+		m.evicted.Add(int64(n))
+		if f := m.onEvict.Load(); f != nil {
+			(*f)(n)
+		}
 	}
 	s.Phone, s.PhoneCountry = phone, country
 	return s, nil
 }
 
+// insert puts e in the table, first making room, and returns how many
+// live sessions it evicted.
+func (m *Memory) insert(e *entry, now time.Duration) int {
+	t := &m.sessions
+	t.mu.Lock()
+	evicted := m.makeRoom(now)
+	replaced := t.put(e)
+	t.push(e)
+	t.mu.Unlock()
+	if replaced != nil {
+		m.users.end(replaced) // out of the maps already; the clock drops it
+	}
+	return evicted
+}
+
+// makeRoom ends sessions while the table holds MaxSessions or more, two
+// at most (so that a smaller MaxSessions takes effect over the next
+// logins, not in one): the oldest of the clock's entries that no use
+// referenced since the clock last passed it. Sessions that ended anyway
+// (expired, idle too long, revoked) go first and are no evictions. It
+// returns how many live sessions it evicted. t.mu is held.
+func (m *Memory) makeRoom(now time.Duration) (evicted int) {
+	t := &m.sessions
+	limit := m.maxSessions.Load()
+	idle := time.Duration(m.idle.Load())
+	// A pass clears every reference bit; uses racing the clock could
+	// set them again, so after two passes the oldest goes regardless.
+	steps := 2*t.n + 2
+	for ended := 0; t.count.Load() >= limit && ended < 2; steps-- {
+		e := t.pop()
+		switch {
+		case e == nil:
+			return evicted
+		case e.dead():
+			t.remove(e) // ended and removed, or about to be
+			continue
+		case m.ended(e, now, idle):
+			m.endEntry(e)
+		case steps > 0 && e.takeRef():
+			t.push(e) // used: a second chance
+			continue
+		case m.endEntry(e):
+			evicted++
+		}
+		ended++
+	}
+	return evicted
+}
+
+// ended tells whether e is past its absolute expiry or idle timeout, or
+// revoked.
+func (m *Memory) ended(e *entry, now, idle time.Duration) bool {
+	return expired(e, now, idle) || !m.users.current(e)
+}
+
+// expired tells whether e is past its absolute expiry or idle timeout.
+func expired(e *entry, now, idle time.Duration) bool {
+	return now >= e.absExpiry() || idle > 0 && now-lastRenewal(e.state.Load()) > idle
+}
+
+// endEntry ends e and takes it out of the table; it reports whether it
+// counted out a live session.
+func (m *Memory) endEntry(e *entry) bool {
+	live := m.users.end(e)
+	m.sessions.remove(e)
+	return live
+}
+
 // Get implements Store.
 func (m *Memory) Get(_ context.Context, token string) (Session, error) {
-	e, ok := m.sessions.Get(token)
-	if !ok {
-		return Session{}, ErrNotFound
-	}
-	if !m.fresh(token, e, true) {
+	e := m.sessions.get(token)
+	if e == nil || !m.fresh(e, true) {
 		return Session{}, ErrNotFound
 	}
 	phone, country, ok := m.users.lookup(e)
 	if !ok {
-		// revoked: out of the cache with it (it was counted out then)
-		m.sessions.Del(token)
+		m.endEntry(e) // revoked (it was counted out then)
 		return Session{}, ErrNotFound
 	}
 	return Session{OpenID: e.openID(), UnionID: e.unionID(), Phone: phone, PhoneCountry: country}, nil
 }
 
-// fresh tells whether e (token's entry) has neither ended nor been idle
-// too long; with renew, it renews e when due.
-func (m *Memory) fresh(token string, e *entry, renew bool) bool {
+// fresh tells whether e has not ended (ending it if it has expired or
+// been idle too long), and marks it used for the eviction clock; with
+// renew, it renews e's idle expiry when due.
+func (m *Memory) fresh(e *entry, renew bool) bool {
 	st := e.state.Load()
 	if st&stateDead != 0 {
 		return false
 	}
-	idle := time.Duration(m.idle.Load())
-	if idle <= 0 && st&stateCapped == 0 {
-		return true // the hot path without an idle timeout: no clock read
+	if st&stateRef == 0 {
+		st = e.state.Or(stateRef) | stateRef
 	}
 	now := m.users.now()
-	if idle > 0 && now-lastRenewal(st) > idle {
-		// idle too long, though the cache has it still (it may have
-		// been put there under a longer IdleTimeout)
-		m.end(token, e)
+	if now >= e.absExpiry() {
+		m.endEntry(e)
 		return false
 	}
-	rest := e.absExpiry() - now
-	if rest <= 0 {
-		return false // past its absolute expiry: the cache drops it soon
-	}
-	if !renew || idle > 0 && now-lastRenewal(st) < idle/4 {
+	idle := time.Duration(m.idle.Load())
+	if idle <= 0 {
 		return true
 	}
-	// due: renew (or, the idle timeout now off, give it back its
-	// absolute expiry)
-	ttl, capped := rest, false
-	if idle > 0 && idle < rest {
-		ttl, capped = idle, true
+	since := now - lastRenewal(st)
+	if since > idle {
+		m.endEntry(e)
+		return false
 	}
-	if !e.state.CompareAndSwap(st, renewedState(now, capped)) {
+	if renew && since >= idle/4 && !e.state.CompareAndSwap(st, renewedState(st, now)) {
 		return !e.dead() // renewed by another Get meanwhile, or ended
-	}
-	if st&stateCapped != 0 || capped {
-		// Should the entry have left the cache since the Get (evicted
-		// or expired), this puts it back; but it is dead then, so it
-		// reads as ErrNotFound and is never counted out twice.
-		m.sessions.SetWithTTL(token, e, 1, ttl)
 	}
 	return true
 }
 
-// end ends token's session e.
-func (m *Memory) end(token string, e *entry) {
-	m.users.end(e)
-	m.sessions.Del(token)
-}
-
 // BindPhone implements Store.
 func (m *Memory) BindPhone(_ context.Context, token, openID, phone, country string) error {
-	e, ok := m.sessions.Get(token)
-	if !ok || e.openID() != openID || !m.fresh(token, e, false) {
+	e := m.sessions.get(token)
+	if e == nil || e.openID() != openID || !m.fresh(e, false) {
 		return ErrNotFound
 	}
 	if !m.users.bindPhone(e, phone, country, m.users.now()) {
@@ -245,8 +299,8 @@ func (m *Memory) BindPhone(_ context.Context, token, openID, phone, country stri
 
 // Delete implements Store.
 func (m *Memory) Delete(_ context.Context, token string) error {
-	if e, ok := m.sessions.Get(token); ok {
-		m.end(token, e)
+	if e := m.sessions.get(token); e != nil {
+		m.endEntry(e)
 	}
 	return nil
 }
@@ -271,10 +325,49 @@ func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, err
 // Len implements Store.
 func (m *Memory) Len() (int64, bool) { return max(m.users.live.Load(), 0), true }
 
+// sweep removes the sessions that ended without a Get meeting them, a
+// shard at a time (copied under its read lock, so lookups go on), and
+// returns how many it removed. It looks up the users' generations only
+// if some ended since the last sweep began (a revocation or a dropped
+// record).
+func (m *Memory) sweep() int {
+	n := 0
+	now := m.users.now()
+	idle := time.Duration(m.idle.Load())
+	changes := m.users.ended.Load()
+	gens := changes != m.swept.Swap(changes)
+	var buf []*entry
+	for i := range m.sessions.shards {
+		buf = m.sessions.snapshot(i, buf[:0])
+		for _, e := range buf {
+			if e.dead() || expired(e, now, idle) || gens && !m.users.current(e) {
+				m.endEntry(e)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (m *Memory) sweeper(every time.Duration) {
+	defer close(m.done)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-tick.C:
+			m.sweep()
+		}
+	}
+}
+
 // Close implements Store.
 func (m *Memory) Close() error {
 	m.close.Do(func() {
-		m.sessions.Close()
+		close(m.stop)
+		<-m.done
 		m.users.close()
 	})
 	return nil

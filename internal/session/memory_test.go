@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,6 +23,9 @@ func newTestMemory(t testing.TB, l Limits) *Memory {
 	return m
 }
 
+// advance moves m's clock on by d (no sleeping).
+func (m *Memory) advance(d time.Duration) { m.users.skew.Add(int64(d)) }
+
 // live counts the tokens of toks whose session answers.
 func live(m *Memory, toks []string) int64 {
 	n := int64(0)
@@ -33,21 +37,37 @@ func live(m *Memory, toks []string) int64 {
 	return n
 }
 
+// countEvictions makes m's eviction hook add to the returned counter.
+func countEvictions(m *Memory) *atomic.Int64 {
+	var n atomic.Int64
+	m.SetOnEvict(func(k int) {
+		if k <= 0 {
+			panic("OnEvict without an eviction")
+		}
+		n.Add(int64(k))
+	})
+	return &n
+}
+
 func TestEntryPacking(t *testing.T) {
 	long := strings.Repeat("x", maxIDLen)
 	for _, c := range []struct{ o, u string }{
 		{"o", ""}, {oid(1), ""}, {oid(1), uid(1)}, {"o\x00", "\x00u"}, {long, long}, {"", "u"},
 	} {
-		e := newEntry(c.o, c.u, 7, 3*time.Second, 90*time.Minute+time.Millisecond, true)
+		e := newEntry(1<<63+5, 9, c.o, c.u, 7, 3*time.Second, 90*time.Minute+time.Millisecond)
 		if e.openID() != c.o || e.unionID() != c.u {
 			t.Errorf("entry(%.8q, %.8q) gives %.8q, %.8q", c.o, c.u, e.openID(), e.unionID())
 		}
 		st := e.state.Load()
-		if e.gen != 7 || lastRenewal(st) != 3*time.Second || st&stateCapped == 0 || e.dead() {
-			t.Errorf("header: gen %d, state %x", e.gen, st)
+		if e.key != 1<<63+5 || e.check != 9 || e.gen != 7 || lastRenewal(st) != 3*time.Second || st&stateRef != 0 || e.dead() {
+			t.Errorf("header: key %x, check %x, gen %d, state %x", e.key, e.check, e.gen, st)
 		}
-		if e.absExpiry() != 90*time.Minute+time.Second {
-			t.Errorf("absolute expiry %v, want rounded up to the second", e.absExpiry())
+		if e.absExpiry() != 90*time.Minute+expiryUnit {
+			t.Errorf("absolute expiry %v, want rounded up to the expiry unit", e.absExpiry())
+		}
+		e.state.Or(stateRef)
+		if !e.takeRef() || e.takeRef() {
+			t.Error("takeRef must report the reference bit once")
 		}
 		if !e.markDead() || e.markDead() || !e.dead() || lastRenewal(e.state.Load()) != 3*time.Second {
 			t.Error("markDead must set the dead bit once, and only it")
@@ -83,36 +103,189 @@ func TestMemoryLoginRefusesOversizedIDs(t *testing.T) {
 	}
 }
 
-// A full store refuses or evicts; either way Len and RevokeUser count
-// exactly the sessions that answer.
+// The contract's "A full store still lets users in": fill a store, use
+// half of it, log in as many new users as the idle half: every login
+// succeeds, the sessions in use survive, the idle ones are evicted (and
+// counted), and the store holds exactly max_sessions.
+func TestMemoryFullStoreLetsUsersIn(t *testing.T) {
+	const max = 200
+	m := newTestMemory(t, Limits{MaxSessions: max})
+	evictions := countEvictions(m)
+	var used, idle []string
+	for i := 0; i < max; i++ {
+		tok, _ := login(t, m, oid(i), uid(i), k1)
+		if i%2 == 0 {
+			used = append(used, tok)
+		} else {
+			idle = append(idle, tok)
+		}
+	}
+	for round := 0; round < 3; round++ {
+		for _, tok := range used {
+			mustGet(t, m, tok)
+		}
+		var fresh []string
+		for i := 0; i < len(idle); i++ {
+			tok, _ := login(t, m, oid(max*(round+1)+i), "", k2) // fails the test if refused
+			fresh = append(fresh, tok)
+		}
+		if n := live(m, used); n != int64(len(used)) {
+			t.Errorf("round %d: %d of %d sessions in use survive", round, n, len(used))
+		}
+		for _, tok := range idle {
+			wantGone(t, m, tok, "an idle session in a full store")
+		}
+		// the new sessions are held (looked up without a use: they are
+		// the idle half of the next round)
+		for i, tok := range fresh {
+			if e := m.sessions.get(tok); e == nil || e.dead() {
+				t.Errorf("round %d: new session %d not held", round, i)
+			}
+		}
+		wantLen(t, m, max)
+		if n := m.sessions.count.Load(); n != max {
+			t.Errorf("round %d: the table holds %d entries", round, n)
+		}
+		want := int64(len(idle) * (round + 1))
+		if got := m.Evicted(); got != want || evictions.Load() != want {
+			t.Errorf("round %d: Evicted = %d, OnEvict counted %d, want %d", round, got, evictions.Load(), want)
+		}
+		// next round: the new sessions are the idle half
+		idle = fresh
+	}
+}
+
+// Eviction ends a session, never a user: the user's other sessions, keys
+// and phone stay, and logout everywhere counts what is left.
+func TestMemoryEvictionKeepsUsersConsistent(t *testing.T) {
+	const max = 10
+	ctx := context.Background()
+	for _, forget := range []bool{false, true} {
+		m := newTestMemory(t, Limits{MaxSessions: max})
+		a1, _ := login(t, m, oid(1), "", k1) // the oldest, and idle
+		var others []string
+		for i := 2; i < max; i++ {
+			tok, _ := login(t, m, oid(i), "", k1)
+			others = append(others, tok)
+		}
+		a2, _ := login(t, m, oid(1), "", k2)
+		if err := m.BindPhone(ctx, a2, oid(1), "13800138000", "86"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range others {
+			mustGet(t, m, tok)
+		}
+		x, _ := login(t, m, oid(100), "", k3) // full: a1 goes
+		wantGone(t, m, a1, "the least recently used session")
+		if s := mustGet(t, m, a2); s.OpenID != oid(1) || s.Phone != "13800138000" {
+			t.Errorf("the user's other session after the eviction: %+v", s)
+		}
+		if n, p, err := m.UserKeys(ctx, oid(1)); n != k2 || p != k1 || err != nil {
+			t.Errorf("UserKeys after the eviction = %q, %q, %v", n, p, err)
+		}
+		if m.Evicted() != 1 {
+			t.Errorf("Evicted = %d, want 1", m.Evicted())
+		}
+		wantLen(t, m, max)
+		if n, _ := m.RevokeUser(ctx, oid(1), forget); n != 1 {
+			t.Errorf("RevokeUser(forget %v) = %d, want the 1 session left", forget, n)
+		}
+		wantGone(t, m, a2, "revoked")
+		wantLen(t, m, max-1)
+		mustGet(t, m, x)
+		// the revoked session is no eviction when it makes room
+		for i := 0; i < 2; i++ {
+			login(t, m, oid(200+i), "", k1)
+		}
+		if m.Evicted() != 2 {
+			t.Errorf("Evicted = %d, want 2 (one revoked session made room)", m.Evicted())
+		}
+		_, s := login(t, m, oid(1), "", k3)
+		if wantPhone := !forget; (s.Phone != "") != wantPhone {
+			t.Errorf("the user's phone after eviction and RevokeUser(forget %v): %+v", forget, s)
+		}
+	}
+}
+
+// Sessions past their idle timeout or absolute expiry make room without
+// counting as evictions; those in use within the idle timeout survive.
+func TestMemoryFullStoreIdleTimeout(t *testing.T) {
+	const max, idle = 20, time.Hour
+	m := newTestMemory(t, Limits{MaxSessions: max, IdleTimeout: idle, SessionTTL: 3 * time.Hour})
+	var used, unused []string
+	for i := 0; i < max; i++ {
+		tok, _ := login(t, m, oid(i), "", k1)
+		if i < max/2 {
+			used = append(used, tok)
+		} else {
+			unused = append(unused, tok)
+		}
+	}
+	m.advance(40 * time.Minute)
+	for _, tok := range used {
+		mustGet(t, m, tok) // renews them (past idle/4)
+	}
+	m.advance(30 * time.Minute) // the unused are idle too long now
+	var fresh []string
+	for i := 0; i < max/2; i++ {
+		tok, _ := login(t, m, oid(100+i), "", k1)
+		fresh = append(fresh, tok)
+	}
+	if m.Evicted() != 0 {
+		t.Errorf("Evicted = %d: the sessions idle too long were counted as evicted", m.Evicted())
+	}
+	if n := live(m, used); n != max/2 {
+		t.Errorf("%d of %d renewed sessions answer", n, max/2)
+	}
+	for _, tok := range unused {
+		wantGone(t, m, tok, "idle too long")
+	}
+	wantLen(t, m, max)
+	// past the absolute expiry of the first ones (3 h after their login)
+	m.advance(50 * time.Minute)
+	for _, tok := range fresh {
+		mustGet(t, m, tok)
+	}
+	m.advance(70 * time.Minute)
+	if n := live(m, used); n != 0 {
+		t.Errorf("%d sessions answer past their session TTL", n)
+	}
+	for i := 0; i < max/2; i++ {
+		login(t, m, oid(200+i), "", k1)
+	}
+	if n := live(m, fresh); n != 0 {
+		t.Errorf("%d sessions answer, idle for 70 minutes", n)
+	}
+	if m.Evicted() != 0 {
+		t.Errorf("Evicted = %d after expiries only", m.Evicted())
+	}
+	wantLen(t, m, max/2)
+}
+
+// Many logins into a full store: Len, the table and RevokeUser count
+// exactly the sessions that answer, and every eviction is reported.
 func TestMemoryFullStoreCountsRight(t *testing.T) {
 	const max = 100
 	m := newTestMemory(t, Limits{MaxSessions: max})
+	evictions := countEvictions(m)
 	ctx := context.Background()
 	var toks []string
 	byUser := map[int][]string{}
-	full := 0
 	for i := 0; i < 10*max; i++ {
-		tok := m.NewToken(oid(i % 300))
-		if _, err := m.Login(ctx, tok, Session{OpenID: oid(i % 300)}, k1); err != nil {
-			if !errors.Is(err, ErrFull) {
-				t.Fatal(err)
-			}
-			full++
-			continue
-		}
+		tok, _ := login(t, m, oid(i%300), "", k1)
 		toks = append(toks, tok)
 		byUser[i%300] = append(byUser[i%300], tok)
+		if i%3 == 0 {
+			_, _ = m.Get(ctx, toks[i/2]) // some in use
+		}
 	}
-	m.sessions.Wait()
 	n, _ := m.Len()
-	if got := live(m, toks); n != got || n > max {
-		t.Errorf("Len = %d, %d sessions answer (at most %d fit)", n, got, max)
+	if got := live(m, toks); n != got || n != max {
+		t.Errorf("Len = %d, %d sessions answer (%d fit)", n, got, max)
 	}
-	if n < max/2 {
-		t.Errorf("only %d sessions held of %d", n, max)
+	if got := m.Evicted(); got != 10*max-max || evictions.Load() != got {
+		t.Errorf("Evicted = %d, OnEvict counted %d, want %d", got, evictions.Load(), 10*max-max)
 	}
-	t.Logf("%d logins refused, %d held", full, n)
 	for u, ut := range byUser {
 		want := live(m, ut)
 		if got, _ := m.RevokeUser(ctx, oid(u), u%2 == 0); int64(got) != want {
@@ -122,30 +295,42 @@ func TestMemoryFullStoreCountsRight(t *testing.T) {
 	if n, _ := m.Len(); n != 0 {
 		t.Errorf("Len = %d after revoking everyone", n)
 	}
+	if n := live(m, toks); n != 0 || m.sessions.count.Load() != 0 {
+		t.Errorf("%d sessions answer, the table holds %d entries after Gets met every revoked one", n, m.sessions.count.Load())
+	}
 }
 
-// Len follows logins, logouts, revocations and expiry (which ristretto's
-// cleanup finds every few seconds).
+// Len follows logins, logouts, revocations and expiry (which the sweep
+// finds).
 func TestMemoryLen(t *testing.T) {
-	t.Parallel()
-	m := newTestMemory(t, Limits{MaxSessions: 100, SessionTTL: time.Second})
+	m := newTestMemory(t, Limits{MaxSessions: 100, SessionTTL: time.Hour})
 	ctx := context.Background()
 	a, _ := login(t, m, oid(1), "", k1)
 	login(t, m, oid(1), "", k1)
 	login(t, m, oid(2), "", k1)
+	c, _ := login(t, m, oid(3), "", k1)
+	wantLen(t, m, 4)
+	_ = m.Delete(ctx, a)
+	_ = m.Delete(ctx, a)
 	wantLen(t, m, 3)
-	_ = m.Delete(ctx, a)
-	_ = m.Delete(ctx, a)
-	wantLen(t, m, 2)
 	m.RevokeUser(ctx, oid(1), false)
-	wantLen(t, m, 1)
-	if !eventually(20*time.Second, func() bool { n, _ := m.Len(); return n == 0 }) {
-		n, _ := m.Len()
-		t.Errorf("Len = %d long after every session expired", n)
+	wantLen(t, m, 2)
+	if n := m.sweep(); n != 1 || m.sessions.count.Load() != 2 {
+		t.Errorf("the sweep removed %d (the revoked one), the table holds %d", n, m.sessions.count.Load())
+	}
+	m.advance(time.Hour + time.Second)
+	wantLen(t, m, 2) // until the sweep
+	if n := m.sweep(); n != 2 {
+		t.Errorf("the sweep removed %d expired sessions", n)
+	}
+	wantLen(t, m, 0)
+	wantGone(t, m, c, "expired")
+	if n := m.sessions.count.Load(); n != 0 {
+		t.Errorf("the table holds %d entries", n)
 	}
 }
 
-// Revoked sessions leave the cache when a Get meets them; generations
+// Revoked sessions leave the table when a Get meets them; generations
 // are unique in the store, so a user forgotten and back does not revive
 // them, nor does a record another openid took over.
 func TestMemoryGenerations(t *testing.T) {
@@ -155,16 +340,15 @@ func TestMemoryGenerations(t *testing.T) {
 	if n, _ := m.RevokeUser(ctx, oid(1), true); n != 1 {
 		t.Fatalf("RevokeUser = %d", n)
 	}
-	if _, ok := m.sessions.Get(old); !ok {
+	if m.sessions.get(old) == nil {
 		t.Fatal("RevokeUser is meant to leave the entry for Get to remove")
 	}
 	for i := 0; i < 5; i++ {
 		login(t, m, oid(1), "", k1)
 	}
 	wantGone(t, m, old, "a session revoked, its user forgotten then back")
-	m.sessions.Wait()
-	if _, ok := m.sessions.Get(old); ok {
-		t.Error("Get left a revoked session in the cache")
+	if m.sessions.get(old) != nil {
+		t.Error("Get left a revoked session in the table")
 	}
 	wantLen(t, m, 5)
 
@@ -197,86 +381,99 @@ func TestMemoryGenerations(t *testing.T) {
 	wantLen(t, m, 6)
 }
 
-// A renewal that loses a race with a Delete (or an eviction) puts the
-// entry back in the cache; it must read as gone, and leaving the cache
-// again must not count it out a second time.
+// A session ended twice over (a Delete, then the sweep or the eviction
+// clock meeting the entry) is counted out once, and a token logged in
+// twice holds one session.
 func TestMemoryEntryCountedOutOnce(t *testing.T) {
-	m := newTestMemory(t, Limits{MaxSessions: 100, IdleTimeout: time.Hour})
+	m := newTestMemory(t, Limits{MaxSessions: 3, IdleTimeout: time.Hour})
 	ctx := context.Background()
 	a, _ := login(t, m, oid(1), "", k1)
 	login(t, m, oid(1), "", k1)
-	e, _ := m.sessions.Get(a)
+	e := m.sessions.get(a)
 	if err := m.Delete(ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	// what a Get renewing a meanwhile does
-	m.sessions.SetWithTTL(a, e, 1, time.Hour)
-	m.sessions.Wait()
-	wantGone(t, m, a, "an entry put back after its Delete")
-	m.users.end(e) // what its eviction does
+	if m.endEntry(e) {
+		t.Error("an entry ended twice was counted out twice")
+	}
+	m.sweep()
 	wantLen(t, m, 1)
-	if n, _ := m.RevokeUser(ctx, oid(1), false); n != 1 {
-		t.Errorf("RevokeUser = %d, want 1", n)
+	// the clock still holds a's entry: it must make no room
+	login(t, m, oid(2), "", k1)
+	login(t, m, oid(3), "", k1)
+	if m.Evicted() != 0 {
+		t.Errorf("Evicted = %d with a store not full", m.Evicted())
+	}
+	wantLen(t, m, 3)
+	tok := m.NewToken("")
+	for i := 0; i < 2; i++ {
+		if _, err := m.Login(ctx, tok, Session{OpenID: oid(4)}, k1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := mustGet(t, m, tok); s.OpenID != oid(4) {
+		t.Errorf("Get = %+v", s)
+	}
+	if n, _ := m.RevokeUser(ctx, oid(4), false); n != 1 {
+		t.Errorf("RevokeUser = %d after one token logged in twice", n)
 	}
 }
 
 // Gets renew an idle session in place, at most every IdleTimeout/4.
 func TestMemoryIdleRenewalIsRare(t *testing.T) {
-	const idle = 2 * time.Second
+	const idle = time.Hour
 	m := newTestMemory(t, Limits{MaxSessions: 100, IdleTimeout: idle})
 	tok, _ := login(t, m, oid(1), "", k1)
-	e, _ := m.sessions.Get(tok)
+	e := m.sessions.get(tok)
 	at := func() time.Duration { return lastRenewal(e.state.Load()) }
 	t0 := at()
-	ttl0, _ := m.sessions.GetTTL(tok)
-	if ttl0 > idle {
-		t.Errorf("cache TTL %v, want the idle timeout %v", ttl0, idle)
-	}
-	start := time.Now()
 	for i := 0; i < 100; i++ {
 		mustGet(t, m, tok)
 	}
-	if at() != t0 && time.Since(start) < idle/4 {
+	m.advance(idle/4 - time.Second)
+	mustGet(t, m, tok)
+	if at() != t0 {
 		t.Errorf("renewed by Gets within idle/4 of the login")
 	}
-	time.Sleep(idle/4 + 100*time.Millisecond)
+	m.advance(2 * time.Second)
 	mustGet(t, m, tok)
 	t1 := at()
 	if t1 == t0 {
 		t.Fatal("not renewed by a Get past idle/4")
 	}
-	if got, _ := m.sessions.Get(tok); got != e {
+	if m.sessions.get(tok) != e {
 		t.Error("the renewal replaced the entry")
-	}
-	ttl1, _ := m.sessions.GetTTL(tok)
-	if ttl1 < idle-idle/8 {
-		t.Errorf("cache TTL after the renewal %v, want about %v", ttl1, idle)
 	}
 	for i := 0; i < 100; i++ {
 		mustGet(t, m, tok)
 	}
-	if at() != t1 && time.Since(start) < idle/2 {
+	if at() != t1 {
 		t.Error("renewed again within idle/4")
 	}
-	wantLen(t, m, 1)
+	m.advance(idle - time.Second)
+	mustGet(t, m, tok) // renewed just before its idle expiry
+	m.advance(idle - time.Second)
+	mustGet(t, m, tok)
+	m.advance(idle + time.Second)
+	wantGone(t, m, tok, "unused for longer than the idle timeout")
+	wantLen(t, m, 0)
 }
 
 // SetLimits turning the idle timeout off gives sessions back their
 // absolute expiry; turning it on (or shorter) applies at once.
 func TestMemorySetLimitsIdle(t *testing.T) {
-	t.Parallel()
-	const idle = time.Second
+	const idle = time.Hour
 	m := newTestMemory(t, Limits{MaxSessions: 100, IdleTimeout: idle})
 	ctx := context.Background()
 	a, _ := login(t, m, oid(1), "", k1)
 	m.SetLimits(Limits{MaxSessions: 100})
 	mustGet(t, m, a) // no idle timeout now: back to the absolute expiry
-	time.Sleep(2 * idle)
+	m.advance(2 * idle)
 	mustGet(t, m, a)
 
 	b, _ := login(t, m, oid(2), "", k1)
 	m.SetLimits(Limits{MaxSessions: 100, IdleTimeout: idle})
-	time.Sleep(idle + idle/2)
+	m.advance(idle + idle/2)
 	if err := m.BindPhone(ctx, a, oid(1), "1", "86"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("BindPhone on an idle session = %v", err)
 	}
@@ -285,41 +482,60 @@ func TestMemorySetLimitsIdle(t *testing.T) {
 	wantLen(t, m, 0)
 }
 
-// Shrinking MaxSessions keeps the sessions held (new ones then evict);
-// growing it makes room at once.
+// Shrinking MaxSessions keeps the sessions held; new logins then evict
+// two at a time till the store fits; growing it makes room at once.
 func TestMemorySetLimitsMaxSessions(t *testing.T) {
 	m := newTestMemory(t, Limits{MaxSessions: 100})
-	var toks []string
+	var old, fresh []string
 	for i := 0; i < 80; i++ {
 		tok, _ := login(t, m, oid(i), "", k1)
-		toks = append(toks, tok)
+		old = append(old, tok)
 	}
 	m.SetLimits(Limits{MaxSessions: 20})
-	if n := live(m, toks); n != 80 {
+	if n := live(m, old); n != 80 {
 		t.Errorf("%d of 80 sessions answer after shrinking", n)
 	}
 	for i := 0; i < 40; i++ {
-		tok := m.NewToken(oid(i))
-		if _, err := m.Login(context.Background(), tok, Session{OpenID: oid(i)}, k1); err == nil {
-			toks = append(toks, tok)
-		}
+		tok, _ := login(t, m, oid(100+i), "", k1)
+		fresh = append(fresh, tok)
 	}
-	// the admission policy decides which of old and new stay
-	m.sessions.Wait()
-	if n, _ := m.Len(); n > 80 || n != live(m, toks) {
-		t.Errorf("Len = %d (%d answer) after new logins", n, live(m, toks))
+	wantLen(t, m, 40)
+	if n, f := live(m, old), live(m, fresh); n != 0 || f != 40 {
+		t.Errorf("%d old and %d new sessions answer, want the 40 new ones", n, f)
 	}
+	for i := 0; i < 40; i++ {
+		login(t, m, oid(200+i), "", k1)
+	}
+	wantLen(t, m, 20)
 	m.SetLimits(Limits{MaxSessions: 1000})
+	evicted := m.Evicted()
 	for i := 0; i < 500; i++ {
-		tok, _ := login(t, m, oid(i), "", k1) // fails the test if refused
-		toks = append(toks, tok)
+		login(t, m, oid(300+i), "", k1)
 	}
-	m.sessions.Wait()
-	if n, _ := m.Len(); n < 500 || n != live(m, toks) {
-		t.Errorf("Len = %d (%d answer) after growing", n, live(m, toks))
+	wantLen(t, m, 520)
+	if m.Evicted() != evicted {
+		t.Errorf("evicted %d after growing", m.Evicted()-evicted)
 	}
 	if l := m.Limits(); l.MaxSessions != 1000 || l.SessionTTL != DefaultSessionTTL {
 		t.Errorf("Limits = %+v", l)
+	}
+}
+
+// The clock's ring drops ended entries instead of growing without end.
+func TestMemoryRingStaysBounded(t *testing.T) {
+	m := newTestMemory(t, Limits{MaxSessions: 1000})
+	ctx := context.Background()
+	for i := 0; i < 20_000; i++ {
+		tok, _ := login(t, m, oid(i%50), "", k1)
+		if i%10 != 0 {
+			_ = m.Delete(ctx, tok)
+		}
+	}
+	m.sessions.mu.Lock()
+	size := len(m.sessions.ring)
+	m.sessions.mu.Unlock()
+	if size > 4*1000 {
+		t.Errorf("ring of %d for a store of 1000", size)
 	}
 }
 
@@ -360,20 +576,22 @@ func TestKeyringMakesRoom(t *testing.T) {
 		}
 	}
 	wantLen(t, m, 4)
+	if m.Evicted() != 0 {
+		t.Errorf("Evicted = %d", m.Evicted())
+	}
 }
 
 // Records expire with their last session unless a phone keeps them; the
 // sweep forgets them.
 func TestKeyringSweep(t *testing.T) {
-	t.Parallel()
-	m := newTestMemory(t, Limits{MaxSessions: 100, SessionTTL: time.Second, PhoneTTL: time.Hour})
+	m := newTestMemory(t, Limits{MaxSessions: 100, SessionTTL: time.Hour, PhoneTTL: 24 * time.Hour})
 	ctx := context.Background()
 	login(t, m, oid(1), "", k1)
 	tok, _ := login(t, m, oid(2), "", k1)
 	if err := m.BindPhone(ctx, tok, oid(2), "13800138000", "86"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	m.advance(time.Hour + 2*time.Second)
 	count := func() (n int) {
 		for i := range m.users.shards {
 			s := &m.users.shards[i]
@@ -396,8 +614,8 @@ func TestKeyringSweep(t *testing.T) {
 	if n, p, _ := m.UserKeys(ctx, oid(2)); n != k2 || p != "" {
 		t.Errorf("expired keys came back: %q, %q", n, p)
 	}
-	m.SetLimits(Limits{MaxSessions: 100, SessionTTL: time.Second, PhoneTTL: time.Millisecond})
-	time.Sleep(2100 * time.Millisecond)
+	m.SetLimits(Limits{MaxSessions: 100, SessionTTL: time.Hour, PhoneTTL: time.Millisecond})
+	m.advance(time.Hour + 2*time.Second)
 	if n := count(); n != 0 {
 		t.Errorf("%d records after the phone_ttl, want none", n)
 	}
@@ -414,5 +632,56 @@ func TestMemoryCloseTwice(t *testing.T) {
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Logins, uses, logouts and revocations at once on a full store: no
+// login fails, and then Len, the table and the sessions that answer agree.
+func TestMemoryFullStoreConcurrency(t *testing.T) {
+	const max = 50
+	m := newTestMemory(t, Limits{MaxSessions: max, IdleTimeout: time.Hour})
+	evictions := countEvictions(m)
+	ctx := context.Background()
+	toks := make([][]string, 4)
+	done := make(chan struct{})
+	for w := range toks {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 500; i++ {
+				u := oid(w*1000 + i%40)
+				tok := m.NewToken(u)
+				if _, err := m.Login(ctx, tok, Session{OpenID: u}, k1); err != nil {
+					t.Error(err)
+					return
+				}
+				toks[w] = append(toks[w], tok)
+				_, _ = m.Get(ctx, toks[w][i/2])
+				switch i % 50 {
+				case 7:
+					_ = m.Delete(ctx, toks[w][i/3])
+				case 13:
+					_, _ = m.RevokeUser(ctx, u, i%100 == 13)
+				case 29:
+					m.sweep()
+				}
+			}
+		}()
+	}
+	for range toks {
+		<-done
+	}
+	var all []string
+	for _, ts := range toks {
+		all = append(all, ts...)
+	}
+	n, _ := m.Len()
+	if got := live(m, all); got != n || n > max {
+		t.Errorf("Len = %d, %d sessions answer (%d fit)", n, got, max)
+	}
+	if c := m.sessions.count.Load(); c != n {
+		t.Errorf("the table holds %d entries once every Get met them, Len = %d", c, n)
+	}
+	if m.Evicted() == 0 || m.Evicted() != evictions.Load() {
+		t.Errorf("Evicted = %d, OnEvict counted %d", m.Evicted(), evictions.Load())
 	}
 }

@@ -90,6 +90,110 @@ func TestRedisCluster(t *testing.T) {
 	untilGone(t, b, users[8].tokens[0], changed, gone)
 }
 
+// Three primaries with a replica each; one primary dies: logins on the
+// other slots work throughout the failover, the sessions of its slots
+// come back once its replica is promoted (phone included), and a store
+// never serves from its near cache a session another store ended after
+// the failover, whether it cached it before the failover or after.
+func TestRedisClusterFailover(t *testing.T) {
+	ctx := context.Background()
+	began := time.Now()
+	cl := testredis.StartClusterWith(t, testredis.ClusterOptions{Primaries: 3, Replicas: 1, NodeTimeout: time.Second})
+	t.Logf("six nodes up, replicas in sync, in %v", time.Since(began))
+	fast := func(o *RedisOptions) { o.Timeout = 500 * time.Millisecond }
+	a := newRedisStore(t, cl.URL(), Limits{}, fast)
+	b := newRedisStore(t, cl.URL(), Limits{}, fast)
+	victim, live := cl.Primaries[0], cl.Primaries[1]
+	replica := cl.ReplicasOf(victim)[0]
+	var onVictim, elsewhere []string // openids by where their slot is
+	for i := 0; len(onVictim) < 4 || len(elsewhere) < 20; i++ {
+		id := fmt.Sprintf("o-user%03d", i)
+		if cl.PrimaryOf(live, a.keys.userKey(id)) == victim {
+			onVictim = append(onVictim, id)
+		} else {
+			elsewhere = append(elsewhere, id)
+		}
+	}
+	var old []string
+	for i, id := range onVictim {
+		tok, _ := rlogin(t, a, id, skey(i))
+		old = append(old, tok)
+	}
+	if err := a.BindPhone(ctx, old[0], onVictim[0], "13800138000", "86"); err != nil {
+		t.Fatal(err)
+	}
+	cached(t, a, old[1]) // stays in a's near cache from before the failover
+	if n := victim.MustDo("WAIT", "1", "5000").(int64); n != 1 {
+		t.Fatalf("WAIT: %d replicas have the writes", n)
+	}
+
+	killed := time.Now()
+	victim.Stop()
+	// until the old sessions are back: logins on the other slots work
+	// (through a, read back through b), the old sessions fail as
+	// unavailable, never as not found
+	logins := 0
+	var promoted, back time.Duration
+	for back == 0 {
+		if time.Since(killed) > 30*time.Second {
+			t.Fatalf("30 s after the primary died: promoted after %v, old sessions back: no", promoted)
+		}
+		id := elsewhere[logins%len(elsewhere)]
+		tok, _ := rlogin(t, a, id, skey(logins))
+		if s := rmustGet(t, b, tok); s.OpenID != id {
+			t.Fatalf("a login during the failover read back as %+v", s)
+		}
+		logins++
+		if promoted == 0 && replica.Info("role") == "master" {
+			promoted = time.Since(killed)
+		}
+		s, err := a.Get(ctx, old[0])
+		switch {
+		case err == nil && s.OpenID == onVictim[0]:
+			back = time.Since(killed)
+		case err != nil && !errors.Is(err, ErrUnavailable):
+			t.Fatalf("an old session during the failover: %+v, %v", s, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("replica promoted %v, old sessions served again %v after the primary died; %d logins on the other slots meanwhile", promoted, back, logins)
+	// b, idle meanwhile, follows at its first calls (rueidis refreshes
+	// the slots when a call fails): unavailable till then, never not found
+	waitFor(t, 10*time.Second, "the old sessions through the other store", func() bool {
+		for i, tok := range old {
+			s, err := b.Get(ctx, tok)
+			if err != nil && !errors.Is(err, ErrUnavailable) || err == nil && s.OpenID != onVictim[i] {
+				t.Fatalf("after the failover: %+v, %v", s, err)
+			}
+			if err != nil {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("the other store served them again %v after the primary died", time.Since(killed))
+	if s := rmustGet(t, a, old[0]); s.Phone != "13800138000" {
+		t.Fatalf("the phone after the failover: %+v", s)
+	}
+	// the near caches: ended through b, gone from a within the bound
+	if err := b.Delete(ctx, old[1]); err != nil {
+		t.Fatal(err)
+	}
+	untilGone(t, a, old[1], time.Now(), gone)
+	cached(t, a, old[2]) // cached anew, from the promoted replica
+	changed := time.Now()
+	if n, err := b.RevokeUser(ctx, onVictim[2], false); n != 1 || err != nil {
+		t.Fatalf("RevokeUser after the failover = %d, %v", n, err)
+	}
+	untilGone(t, a, old[2], changed, gone)
+	tok, _ := rlogin(t, a, onVictim[3], skey(99)) // a login on the promoted replica's slots
+	rmustGet(t, b, tok)
+	if replica.MustDo("DBSIZE").(int64) == 0 {
+		t.Fatal("nothing on the promoted replica")
+	}
+	t.Logf("the whole test: %v", time.Since(began))
+}
+
 // A primary, a replica and three Sentinels; the primary dies mid-test:
 // sessions written before keep working once the replica is promoted, and
 // new logins work on the new primary.

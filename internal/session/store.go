@@ -21,8 +21,9 @@ type Session struct {
 // Limits are an app's store settings. They belong to the app, not to one
 // config block, and a reload may change them on a live store (SetLimits).
 type Limits struct {
-	// MaxSessions bounds the sessions a Memory store holds
-	// (DefaultMaxSessions when <= 0). Redis ignores it.
+	// MaxSessions bounds the sessions a Memory store holds, exactly
+	// (DefaultMaxSessions when <= 0): a login into a full store ends the
+	// session used least recently. Redis ignores it.
 	MaxSessions int64
 	// SessionTTL is how long a session lives after its login, at most
 	// (DefaultSessionTTL when <= 0).
@@ -67,7 +68,9 @@ var (
 	// expired, idle too long or evicted), or no such user record. The
 	// caller cannot tell which, and need not.
 	ErrNotFound = errors.New("session not found")
-	// ErrFull: the store refused a new session for lack of room.
+	// ErrFull: the store refused a new session for lack of room. No
+	// store returns it any more (Memory makes room, Redis has no bound);
+	// it stays until no caller tests for it.
 	ErrFull = errors.New("session store full")
 	// ErrUnavailable: the store's backend (Redis) failed, is too slow, or
 	// is known to be down.

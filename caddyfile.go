@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 )
 
 // caddyfileOptions are the options of a wechat_auth block, in the order
@@ -122,7 +124,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.MaxSessions = n
 		case "failure_limit":
-			if _, err := parseFailureLimit(val); err != nil {
+			if _, err := failurelimit.Parse(val); err != nil {
 				return d.Err(err.Error())
 			}
 			h.FailureLimit = val

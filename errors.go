@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -177,7 +176,7 @@ func (h *Handler) logWeChatFailure(msg string, err error, answer *apiError) {
 	case answer == &errWeChatConfig:
 		logConfigRefusal(h.logger, msg, err, fields)
 	case code == wechat.CodeRateLimited && h.throttled != nil:
-		if ok, n := h.throttled.allow(time.Now()); ok {
+		if ok, n := h.throttled.allow(clockNow()); ok {
 			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
 		} else {
 			h.logger.Debug(msg, fields...)

@@ -21,6 +21,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
@@ -68,11 +69,11 @@ func (h *Handler) cleanupAssertion() {
 
 // setAssertion adds X-WX-Assertion for s. It runs after
 // stripIdentityHeaders, so a client's X-WX-Assertion is gone.
-func (h *Handler) setAssertion(hdr http.Header, s *session.Session) *apiError {
+func (h *Handler) setAssertion(hdr http.Header, s *session.Session) *reply.Error {
 	jwt, err := h.keys.assertion(h.appID, s)
 	if err != nil {
 		h.logger.Error("assertion not signed", zap.Error(err))
-		return &errSigningKeys
+		return reply.SigningKeys
 	}
 	hdr[HeaderAssertion] = []string{jwt}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
@@ -132,19 +133,19 @@ func equalFoldASCII(a, b string) bool {
 // authenticate returns the session of the request's bearer token, or the
 // error to answer. It removes a bearer Authorization header: the token is
 // wechat_auth's, and goes no further.
-func (h *Handler) authenticate(r *http.Request) (string, session.Session, *apiError) {
+func (h *Handler) authenticate(r *http.Request) (string, session.Session, *reply.Error) {
 	token, present := bearerToken(r.Header)
 	if !present {
-		return "", session.Session{}, &errNoToken
+		return "", session.Session{}, reply.NoToken
 	}
 	r.Header.Del("Authorization")
 	if token == "" {
-		return "", session.Session{}, &errInvalidToken
+		return "", session.Session{}, reply.InvalidToken
 	}
 	s, err := h.store.Get(r.Context(), token)
 	if err != nil {
-		e := storeFailure(err)
-		if e != &errInvalidToken {
+		e := reply.StoreFailure(err)
+		if e != reply.InvalidToken {
 			h.logger.Error("session store failed", zap.Error(err))
 		}
 		return "", session.Session{}, e
@@ -154,9 +155,9 @@ func (h *Handler) authenticate(r *http.Request) (string, session.Session, *apiEr
 
 // sessionPOST admits a POST that carries a live session; otherwise it
 // returns the error to answer.
-func (h *Handler) sessionPOST(r *http.Request) (string, session.Session, *apiError) {
+func (h *Handler) sessionPOST(r *http.Request) (string, session.Session, *reply.Error) {
 	if r.Method != http.MethodPost {
-		return "", session.Session{}, &errMethodNotAllowed
+		return "", session.Session{}, reply.MethodNotAllowed
 	}
 	return h.authenticate(r)
 }

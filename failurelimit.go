@@ -14,19 +14,16 @@ package wechatauth
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
 
 // DefaultFailureLimit is failure_limit when the config gives none.
@@ -109,53 +106,31 @@ func claimFailureLimit(ctx caddy.Context, appID string, l failurelimit.Limit) er
 // refusedCode tells the answers that count as a failure: WeChat refused
 // the code as invalid (40029), used (40163) or the user as risky (40226);
 // invalid_phone_code also answers a phone code too long to be one.
-func refusedCode(e *apiError) bool {
-	return e == &errInvalidCode || e == &errCodeUsed || e == &errRiskyUser || e == &errInvalidPhoneCode
+func refusedCode(e *reply.Error) bool {
+	return e == reply.InvalidCode || e == reply.CodeUsed || e == reply.RiskyUser || e == reply.InvalidPhoneCode
 }
 
 // limitFailures serves /wx/login or /wx/phone under the app's failure
 // limit: a client address that has had n codes refused within the window
 // gets 429 too_many_failures with Retry-After, and reaches no one.
-func (h *Handler) limitFailures(w http.ResponseWriter, r *http.Request, endpoint string, serve func(http.ResponseWriter, *http.Request) *apiError) *apiError {
+func (h *Handler) limitFailures(w http.ResponseWriter, r *http.Request, endpoint string, serve func(http.ResponseWriter, *http.Request) *reply.Error) *reply.Error {
 	g := h.failures
 	if g == nil || g.limiter == nil {
 		return serve(w, r)
 	}
-	ip := clientIP(r)
+	ip := reply.ClientIP(r)
 	key := failurelimit.KeyOf(ip)
 	if wait := g.limiter.Wait(key, g.limit.N, clockNow()); wait > 0 {
 		metrics.limited.WithLabelValues(h.appID, endpoint).Inc()
 		w.Header().Set("Retry-After", strconv.FormatInt(failurelimit.RetryAfterSeconds(wait), 10))
-		return &errTooManyFailures
+		return reply.TooManyFailures
 	}
 	e := serve(w, r)
 	if refusedCode(e) && g.limiter.Fail(key, clockNow()) == g.limit.N {
 		// once per address and window: when it reaches the limit
 		h.logger.Warn("client address limited: too many codes refused by WeChat",
 			zap.String("app_id", h.appID), zap.String("client_ip", ip.String()),
-			zap.String("failure_limit", g.limit.String()), zap.String("last_answer", e.code))
+			zap.String("failure_limit", g.limit.String()), zap.String("last_answer", e.Code))
 	}
 	return e
-}
-
-// clientIP is Caddy's client IP of the request (the remote address, or
-// the one a trusted proxy forwarded, per trusted_proxies and
-// client_ip_headers); the remote address outside a Caddy server. An IPv6
-// zone is dropped and an IPv4-mapped address read as IPv4. The zero Addr
-// when there is none (a Unix socket). The failure limiter counts by it
-// and the wechat_api gateway checks allow_from against it.
-func clientIP(r *http.Request) netip.Addr {
-	s, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if s == "" {
-		s = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(s); err == nil {
-			s = host
-		}
-	}
-	s, _, _ = strings.Cut(s, "%") // an IPv6 zone
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ip.Unmap()
 }

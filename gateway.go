@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
@@ -218,7 +219,7 @@ func (g *Gateway) Cleanup() error {
 // IP: the peer, or with trusted_proxies the address the proxy names) is in
 // allow_from. An address that cannot be read is not.
 func (g *Gateway) allowed(r *http.Request) (netip.Addr, bool) {
-	ip := clientIP(r)
+	ip := reply.ClientIP(r)
 	if !ip.IsValid() {
 		return ip, false
 	}
@@ -236,18 +237,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	start := time.Now()
 	ip, ok := g.allowed(r)
 	if !ok {
-		gatewayMetrics.refused.WithLabelValues(g.appID, errAddressNotAllowed.code).Inc()
+		gatewayMetrics.refused.WithLabelValues(g.appID, reply.AddressNotAllowed.Code).Inc()
 		g.logger.Warn("refused a caller outside allow_from",
 			zap.String("client_ip", ip.String()), zap.String("method", r.Method), zap.String("path", r.URL.Path))
-		errAddressNotAllowed.write(w)
+		reply.AddressNotAllowed.Write(w)
 		return nil
 	}
 	body, e := readGatewayBody(w, r)
 	if e != nil {
-		if *e == errBodyTooLarge {
-			gatewayMetrics.refused.WithLabelValues(g.appID, e.code).Inc()
+		if e == reply.BodyTooLarge {
+			gatewayMetrics.refused.WithLabelValues(g.appID, e.Code).Inc()
 		}
-		e.write(w)
+		e.Write(w)
 		return nil
 	}
 	g.forward(w, r, body, start)

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
@@ -328,16 +329,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":
-		h.answer(w, "login", h.limitFailures(w, r, "login", h.login))
+		h.respond(w, "login", h.limitFailures(w, r, "login", h.login))
 		return nil
 	case "/wx/phone":
-		h.answer(w, "phone", h.limitFailures(w, r, "phone", h.phone))
+		h.respond(w, "phone", h.limitFailures(w, r, "phone", h.phone))
 		return nil
 	case "/wx/logout":
-		h.answer(w, "logout", h.logout(w, r))
+		h.respond(w, "logout", h.logout(w, r))
 		return nil
 	case "/wx/jwks.json":
-		h.answer(w, "jwks", h.jwks(w, r))
+		h.respond(w, "jwks", h.jwks(w, r))
 		return nil
 	}
 
@@ -345,20 +346,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if failure != nil {
 		// A store that cannot answer never lets a request through, not
 		// even anonymously: the client sent a token, and gets told.
-		if h.Require == RequireNone && failure.status == http.StatusUnauthorized {
+		if h.Require == RequireNone && failure.Status == http.StatusUnauthorized {
 			return next.ServeHTTP(w, r)
 		}
-		h.answer(w, "auth", failure)
+		h.respond(w, "auth", failure)
 		return nil
 	}
 	if h.Require == RequirePhone && s.Phone == "" {
-		h.answer(w, "auth", &errPhoneRequired)
+		h.respond(w, "auth", reply.PhoneRequired)
 		return nil
 	}
 	setIdentityHeaders(r.Header, &s, h.appID)
 	if h.Assertion {
 		if e := h.setAssertion(r.Header, &s); e != nil {
-			h.answer(w, "auth", e)
+			h.respond(w, "auth", e)
 			return nil
 		}
 	}

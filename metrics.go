@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
@@ -88,11 +89,11 @@ func observeWeChat(appID string) func(endpoint string, took time.Duration, err e
 }
 
 // result is the metrics label of an answer: "ok" or its error code.
-func result(e *apiError) string {
+func result(e *reply.Error) string {
 	if e == nil {
 		return "ok"
 	}
-	return e.code
+	return e.Code
 }
 
 // sessionsCollector reports, at scrape time, how many sessions the

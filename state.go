@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
@@ -251,7 +252,7 @@ func newClientEntry(appID, apiBase, secret string) *clientEntry {
 
 func logRefreshError(appID string) func(wechat.RefreshError) {
 	return func(e wechat.RefreshError) {
-		fields := append(weChatErrorFields(e.Err), zap.String("app_id", appID),
+		fields := append(reply.WeChatErrorFields(e.Err), zap.String("app_id", appID),
 			zap.Duration("retry_in", e.Backoff), zap.Int("failures_in_a_row", e.Failures))
 		msg := "access_token refresh failed"
 		if e.CachedFor > 0 {

@@ -1,4 +1,4 @@
-package wechatauth
+package reply
 
 import (
 	"net/http"
@@ -12,11 +12,11 @@ import (
 func TestClientIPFallsBackToRemoteAddr(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/wx/login", nil)
 	r.RemoteAddr = "203.0.113.9:4711"
-	if got := clientIP(r); got != netip.MustParseAddr("203.0.113.9") {
+	if got := ClientIP(r); got != netip.MustParseAddr("203.0.113.9") {
 		t.Errorf("client IP %v", got)
 	}
 	r.RemoteAddr = "@"
-	if got := clientIP(r); got.IsValid() {
+	if got := ClientIP(r); got.IsValid() {
 		t.Errorf("client IP of a Unix socket: %v", got)
 	}
 }

@@ -1,21 +1,22 @@
 package wechatauth
 
-import "time"
+import (
+	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
+)
 
 // SharedStates counts the per-app states (session stores and WeChat
 // clients) alive in the process, for the tests of sharing and cleanup.
 func SharedStates() int {
-	n := 0
-	stores.Range(func(_, _ any) bool { n++; return true })
-	clients.Range(func(_, _ any) bool { n++; return true })
+	n, _ := appstate.Live()
 	return n
 }
 
 // FailureLimiters counts the failure limiters alive in the process (one
 // per app and window), for the black-box tests of sharing and cleanup.
 func FailureLimiters() int {
-	n := 0
-	limiters.Range(func(_, _ any) bool { n++; return true })
+	_, n := appstate.Live()
 	return n
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
@@ -34,7 +35,7 @@ const DefaultFailureLimit = failurelimit.Default
 type failureGuard struct {
 	limit   failurelimit.Limit
 	limiter *failurelimit.Limiter
-	key     string // in limiters
+	key     string // the limiter's, in appstate
 }
 
 // clock, when set, is the time the handlers read instead of time.Now (a
@@ -51,15 +52,6 @@ func clockNow() time.Time {
 	return time.Now()
 }
 
-// limiters holds one failure limiter per app (and window length: a reload
-// that changes only n keeps the counts, one that changes the window
-// starts afresh).
-var limiters = caddy.NewUsagePool()
-
-type limiterEntry struct{ *failurelimit.Limiter }
-
-func (limiterEntry) Destruct() error { return nil }
-
 // provisionFailureLimit parses failure_limit, checks that the app's other
 // blocks agree, and takes a reference to the app's limiter.
 func (h *Handler) provisionFailureLimit(ctx caddy.Context) error {
@@ -72,11 +64,7 @@ func (h *Handler) provisionFailureLimit(ctx caddy.Context) error {
 	}
 	g := &failureGuard{limit: limit}
 	if !limit.Off() {
-		g.key = "limiter\x00" + h.appID + "\x00" + limit.Window.String()
-		val, _, _ := limiters.LoadOrNew(g.key, func() (caddy.Destructor, error) {
-			return limiterEntry{failurelimit.New(limit.Window, failurelimit.MaxAddresses, clockNow())}, nil
-		})
-		g.limiter = val.(limiterEntry).Limiter
+		g.key, g.limiter = appstate.AcquireLimiter(h.appID, limit.Window, clockNow())
 	}
 	h.failures = g
 	return nil
@@ -85,7 +73,7 @@ func (h *Handler) provisionFailureLimit(ctx caddy.Context) error {
 // releaseFailureLimiter gives back the block's reference to the limiter.
 func (h *Handler) releaseFailureLimiter() {
 	if h.failures != nil && h.failures.key != "" {
-		_, _ = limiters.Delete(h.failures.key)
+		appstate.ReleaseLimiter(h.failures.key)
 		h.failures.key = ""
 	}
 }
@@ -93,7 +81,7 @@ func (h *Handler) releaseFailureLimiter() {
 // claimFailureLimit refuses a block whose failure limit differs from that
 // of an earlier block of the app in the same config.
 func claimFailureLimit(ctx caddy.Context, appID string, l failurelimit.Limit) error {
-	first, seen := claimForApp(ctx, "failure_limit", appID, l)
+	first, seen := appstate.Claim(ctx.Context, "failure_limit", appID, l)
 	if !seen {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
@@ -139,17 +140,13 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	if g.timeout < 0 {
 		return fmt.Errorf("timeout must be a positive duration, got %v", g.timeout)
 	}
-	// wechat_auth's metrics too: they count the token fetches
-	reg := ctx.GetMetricsRegistry()
-	if err := registerMetrics(reg); err != nil {
-		return fmt.Errorf("metrics: %v", err)
-	}
-	if err := registerGatewayMetrics(reg); err != nil {
+	// the shared client's metrics too: they count the token fetches
+	if err := registerGatewayMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("metrics: %v", err)
 	}
 
-	key, ce := takeAppClient(g.appID, g.apiBase, secret)
-	g.clientKey, g.client, g.tokens = key, ce.client.HTTPClient, ce.tokens
+	key, c := appstate.AcquireClient(g.appID, g.apiBase, secret)
+	g.clientKey, g.client, g.tokens = key, c.HTTPClient, c.Tokens
 	return nil
 }
 
@@ -209,7 +206,7 @@ func (g *Gateway) Validate() error {
 // Cleanup gives back the reference to the app's shared client and token.
 func (g *Gateway) Cleanup() error {
 	if g.clientKey != "" {
-		releaseAppClient(g.clientKey)
+		appstate.ReleaseClient(g.clientKey)
 		g.clientKey = ""
 	}
 	return nil

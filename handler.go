@@ -15,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
@@ -150,7 +151,7 @@ type Handler struct {
 	store      session.Store
 	wx         *wechat.Client
 	tokens     *wechat.TokenSource
-	throttled  *sampledLog
+	throttled  *appstate.SampledLog
 	sessionTTL time.Duration
 	timeout    time.Duration
 	failures   *failureGuard
@@ -205,17 +206,17 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("wechat_auth: metrics: %v", err)
 	}
 	settings := h.storeSettings()
-	if err := claimStoreSettings(ctx, h.appID, settings); err != nil {
+	if err := appstate.ClaimStoreSettings(ctx.Context, h.appID, settings); err != nil {
 		return err
 	}
 	var err error
-	h.storeKey, h.store, err = acquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
+	h.storeKey, h.store, err = appstate.AcquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
 	if err != nil {
 		return fmt.Errorf("wechat_auth: app %s: session store: %v", h.appID, err)
 	}
-	var ce *clientEntry
-	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
-	h.wx, h.tokens, h.throttled = ce.client, ce.tokens, ce.throttled
+	var c *appstate.Client
+	h.clientKey, c = appstate.AcquireClient(h.appID, h.apiBase, h.secret)
+	h.wx, h.tokens, h.throttled = c.Client, c.Tokens, c.Throttled
 	if err := h.provisionFailureLimit(ctx); err != nil {
 		return err
 	}
@@ -224,14 +225,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 
 // storeSettings are the block's store settings, defaults applied, so that
 // an omitted setting compares equal to its default.
-func (h *Handler) storeSettings() storeSettings {
+func (h *Handler) storeSettings() appstate.StoreSettings {
 	l := session.Limits{
 		MaxSessions: h.MaxSessions,
 		SessionTTL:  h.sessionTTL,
 		IdleTimeout: time.Duration(h.IdleTimeout),
 		PhoneTTL:    time.Duration(h.PhoneTTL),
 	}.WithDefaults()
-	return storeSettings{Redis: h.redisURL, Limits: l}
+	return appstate.StoreSettings{Redis: h.redisURL, Limits: l}
 }
 
 // appIDPattern is the shape of a mini program AppID: "wx" and 16 hex
@@ -311,11 +312,11 @@ func checkRedisURL(raw string) error {
 // Cleanup gives back this block's references to the app's shared state.
 func (h *Handler) Cleanup() error {
 	if h.storeKey != "" {
-		_, _ = stores.Delete(h.storeKey)
+		appstate.ReleaseStore(h.storeKey)
 		h.storeKey = ""
 	}
 	if h.clientKey != "" {
-		_, _ = clients.Delete(h.clientKey)
+		appstate.ReleaseClient(h.clientKey)
 		h.clientKey = ""
 	}
 	h.releaseFailureLimiter()

@@ -33,7 +33,7 @@ func (h *Handler) logWeChatFailure(msg string, err error, refusal *reply.Error) 
 	case refusal == reply.WeChatConfig:
 		reply.LogConfigRefusal(h.logger, msg, err, fields)
 	case code == wechat.CodeRateLimited && h.throttled != nil:
-		if ok, n := h.throttled.allow(clockNow()); ok {
+		if ok, n := h.throttled.Allow(clockNow()); ok {
 			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
 		} else {
 			h.logger.Debug(msg, fields...)

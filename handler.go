@@ -244,8 +244,8 @@ func (h *Handler) Validate() error {
 	if !appIDPattern.MatchString(h.appID) {
 		return fmt.Errorf("wechat_auth: app_id %q is not a mini program AppID: want \"wx\" followed by letters or digits, such as wx4f4bc4dec97d474b", h.appID)
 	}
-	if u, err := url.Parse(h.apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host (default %s)", h.apiBase, wechat.DefaultBaseURL)
+	if !appstate.ValidAPIBase(h.apiBase) {
+		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host and no query (default %s)", h.apiBase, wechat.DefaultBaseURL)
 	}
 	switch h.Require {
 	case RequireOpenID, RequirePhone, RequireNone:

@@ -3,6 +3,7 @@ package appstate
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -41,6 +42,14 @@ func AcquireClient(appID, apiBase, secret string) (string, *Client) {
 		return newClient(appID, apiBase, secret), nil
 	})
 	return key, val.(*Client)
+}
+
+// ValidAPIBase is the one rule for an app's api_base, whichever module
+// gives it: an http:// or https:// URL with a host and no query (the
+// client appends the API path to it).
+func ValidAPIBase(apiBase string) bool {
+	u, err := url.Parse(apiBase)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.RawQuery == ""
 }
 
 // ReleaseClient gives back a reference taken with AcquireClient.

@@ -1,4 +1,4 @@
-package wechatauth
+package gateway
 
 import (
 	"bytes"
@@ -119,7 +119,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, body []byte, s
 			return
 		}
 		code, isJSON := errcodeOf(a.head, a.complete)
-		if !retried && isJSON && tokenDead(code) {
+		if !retried && isJSON && wechat.TokenInvalidCode(code) {
 			a.close()
 			g.tokens.Invalidate(a.token)
 			gatewayMetrics.refreshes.WithLabelValues(g.appID).Inc()
@@ -128,7 +128,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, body []byte, s
 				zap.String("app_id", g.appID), zap.String("path", r.URL.Path), zap.Int("errcode", code))
 			continue
 		}
-		g.answer(w, r, a, retried, start, label, errcodeLabel(code, isJSON))
+		g.relay(w, r, a, retried, start, label, errcodeLabel(code, isJSON))
 		a.close()
 		return
 	}
@@ -153,13 +153,13 @@ func (a *attempt) close() {
 // for an errcode. On failure it returns the answer to give instead.
 func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *reply.Error) {
 	ctx, stopTimer, cancel := withTimeout(r.Context(), g.timeout)
-	fail := func(what string, err error, answer *reply.Error) (*attempt, *reply.Error) {
+	fail := func(what string, err error, refusal *reply.Error) (*attempt, *reply.Error) {
 		cancel()
 		if errors.Is(context.Cause(ctx), errGatewayTimeout) {
-			answer = reply.WeChatTimeout
+			refusal = reply.WeChatTimeout
 		}
-		g.logFailure(what, r, err, answer)
-		return nil, answer
+		g.logFailure(what, r, err, refusal)
+		return nil, refusal
 	}
 
 	token, err := g.tokens.Token(ctx)
@@ -182,11 +182,11 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *re
 	}
 	resp, err := g.client.Do(req)
 	if err != nil {
-		answer := reply.WeChatUnreachable
+		refusal := reply.WeChatUnreachable
 		if r.Context().Err() != nil {
-			answer = reply.ClientGone
+			refusal = reply.ClientGone
 		}
-		return fail("call failed", err, answer)
+		return fail("call failed", err, refusal)
 	}
 	a := &attempt{resp: resp, token: token, cancel: cancel}
 	if jsonish(resp.Header.Get("Content-Type")) && resp.ContentLength <= peekMax {
@@ -201,9 +201,9 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *re
 	return a, nil
 }
 
-// answer writes WeChat's answer: status, headers (but the hop-by-hop
+// relay writes WeChat's answer: status, headers (but the hop-by-hop
 // ones) and body, the part read ahead first, the rest streamed.
-func (g *Gateway) answer(w http.ResponseWriter, r *http.Request, a *attempt, retried bool, start time.Time, label, errcode string) {
+func (g *Gateway) relay(w http.ResponseWriter, r *http.Request, a *attempt, retried bool, start time.Time, label, errcode string) {
 	resp := a.resp
 	h := w.Header()
 	for name, vals := range resp.Header {
@@ -240,10 +240,10 @@ func (g *Gateway) answer(w http.ResponseWriter, r *http.Request, a *attempt, ret
 // logFailure logs a call that got no answer from WeChat: trouble with
 // WeChat or with the app's credentials at WARN or ERROR, a client gone at
 // DEBUG. Never the URL: errors are unwrapped from it, and scrubbed anyway.
-func (g *Gateway) logFailure(msg string, r *http.Request, err error, answer *reply.Error) {
+func (g *Gateway) logFailure(msg string, r *http.Request, err error, refusal *reply.Error) {
 	fields := []zap.Field{
 		zap.String("app_id", g.appID), zap.String("method", r.Method), zap.String("path", r.URL.Path),
-		zap.String("answer", answer.Code),
+		zap.String("answer", refusal.Code),
 	}
 	var we *wechat.Error
 	var ue *url.Error
@@ -256,9 +256,9 @@ func (g *Gateway) logFailure(msg string, r *http.Request, err error, answer *rep
 		fields = append(fields, zap.String("cause", scrub(err.Error())))
 	}
 	switch {
-	case answer == reply.ClientGone:
+	case refusal == reply.ClientGone:
 		g.logger.Debug(msg, fields...)
-	case answer == reply.WeChatConfig:
+	case refusal == reply.WeChatConfig:
 		reply.LogConfigRefusal(g.logger, msg, err, fields)
 	default:
 		g.logger.Warn(msg, fields...)
@@ -294,15 +294,6 @@ func errcodeOf(head []byte, complete bool) (code int, isJSON bool) {
 		return 0, true
 	}
 	return *st.Errcode, true
-}
-
-// tokenDead reports the errcodes that say the access_token used is dead.
-func tokenDead(code int) bool {
-	switch code {
-	case wechat.CodeInvalidCredential, wechat.CodeAccessTokenExpired, wechat.CodeInvalidAccessToken:
-		return true
-	}
-	return false
 }
 
 // errcodeLabel is the errcode label of an answer: its errcode, or "none"

@@ -1,4 +1,12 @@
-package wechatauth
+// Package gateway is http.handlers.wechat_api (directive wechat_api), the
+// WeChat Open API gateway: backends call any WeChat server API through it
+// without an access_token, and it adds the app's, the one every
+// wechat_auth block of the same app_id uses (internal/appstate holds it).
+// gateway.go holds the module (config, Provision, Validate, ServeHTTP),
+// caddyfile.go its Caddyfile parser and registration, forward.go the call
+// to WeChat and the answer streamed back, metrics.go its metrics. The
+// root package wechatauth imports it, so that xcaddy --with registers it.
+package gateway
 
 import (
 	"context"
@@ -6,12 +14,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
@@ -19,12 +25,6 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
-
-func init() {
-	caddy.RegisterModule(Gateway{})
-	httpcaddyfile.RegisterHandlerDirective("wechat_api", parseGatewayCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("wechat_api", httpcaddyfile.Before, "reverse_proxy")
-}
 
 // Gateway defaults and bounds.
 const (
@@ -150,10 +150,9 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// checkAPIBase accepts an http(s) URL with a host.
+// checkAPIBase accepts an api_base by the rule wechat_auth's is held to.
 func checkAPIBase(apiBase string) error {
-	u, err := url.Parse(apiBase)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	if !appstate.ValidAPIBase(apiBase) {
 		return fmt.Errorf("api_base must be an http(s) URL without a query, such as https://api.weixin.qq.com; got %q", apiBase)
 	}
 	return nil
@@ -250,13 +249,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	}
 	g.forward(w, r, body, start)
 	return nil
-}
-
-// parseGatewayCaddyfile unmarshals a wechat_api directive into a Gateway.
-func parseGatewayCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var g Gateway
-	err := g.UnmarshalCaddyfile(h.Dispenser)
-	return &g, err
 }
 
 // errGatewayTimeout is the cause of a call canceled by the timeout.

@@ -1,7 +1,7 @@
 package wechatauth
 
-// Authentication: the bearer token, its session, and the identity headers
-// that tell the upstream who the user is.
+// Authentication: the bearer token and its session (the identity headers
+// that then tell the upstream who the user is are headers.go's).
 
 import (
 	"net/http"
@@ -11,75 +11,6 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 )
-
-// The identity headers the upstream reads. Only wechat_auth sets them.
-const (
-	HeaderOpenID       = "X-Wx-Openid"
-	HeaderUnionID      = "X-Wx-Unionid"
-	HeaderAppID        = "X-Wx-Appid"
-	HeaderPhone        = "X-Wx-Phone"
-	HeaderPhoneCountry = "X-Wx-Phone-Country"
-)
-
-// stripIdentityHeaders removes every header a client sent whose name,
-// upper-cased with '_' (and '.') read as '-', starts with "X-WX-": so
-// "x-wx-openid", "X_WX_OPENID" and "X-Wx_Phone" all go. CGI-style backends
-// fold '_' and '.' into the same variable as '-', hence both. Such names
-// are also dropped from the Connection header (see connection.go), so that
-// no proxy hop removes the identity headers set after this.
-func stripIdentityHeaders(h http.Header) {
-	dropIdentityFromConnection(h)
-	for name := range h {
-		if isIdentityHeader(name) {
-			delete(h, name)
-		}
-	}
-}
-
-func isIdentityHeader(name string) bool {
-	const prefix = "X-WX-"
-	if len(name) < len(prefix) {
-		return false
-	}
-	for i := 0; i < len(prefix); i++ {
-		c := name[i]
-		switch {
-		case c == '_' || c == '.':
-			c = '-'
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		if c != prefix[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// setIdentityHeaders tells the upstream who the user is, and of which app
-// (openids are per app; one backend often serves several). It runs after
-// stripIdentityHeaders, so these are the only X-WX-* headers. The values
-// share one backing array (each capped to its own element, so an append
-// elsewhere cannot spill into the next): one allocation per request.
-func setIdentityHeaders(h http.Header, s *session.Session, appID string) {
-	vals := make([]string, 0, 5)
-	add := func(name, v string) {
-		i := len(vals)
-		vals = append(vals, v)
-		h[name] = vals[i : i+1 : i+1]
-	}
-	add(HeaderOpenID, s.OpenID)
-	add(HeaderAppID, appID)
-	if s.UnionID != "" {
-		add(HeaderUnionID, s.UnionID)
-	}
-	if s.Phone != "" {
-		add(HeaderPhone, s.Phone)
-		if s.PhoneCountry != "" {
-			add(HeaderPhoneCountry, s.PhoneCountry)
-		}
-	}
-}
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"
 // header; ok is false when there is no Authorization header, or more than

@@ -156,7 +156,7 @@ type Handler struct {
 	timeout    time.Duration
 	failures   *failureGuard
 	keysKey    string
-	keys       *keyring
+	keys       *assertionKeys
 }
 
 // CaddyModule returns the Caddy module information.

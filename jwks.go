@@ -61,7 +61,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *reply.Error {
 // published returns the key set to publish, read again from the storage
 // when the cached one is due (so a key another Caddy made shows at
 // once). With a cached set, a failed read returns it and the error.
-func (k *keyring) published(ctx context.Context, create bool) (*keySet, error) {
+func (k *assertionKeys) published(ctx context.Context, create bool) (*keySet, error) {
 	set := k.set.Load()
 	if k.fresh(set, k.now(), create) {
 		return set, nil

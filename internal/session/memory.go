@@ -14,7 +14,7 @@ import (
 
 // Memory is a Store in this process's memory: a ristretto cache of
 // sessions by token, bounded to MaxSessions entries (cost 1 each) with
-// per-entry TTLs, and a keyring of user records (session_keys, phone,
+// per-entry TTLs, and userRecords (the user records: session_keys, phone,
 // generation and count of live sessions; as many users at most).
 //
 // When full, ristretto's admission policy decides between a new entry and
@@ -33,7 +33,7 @@ import (
 // (every few seconds).
 type Memory struct {
 	sessions *ristretto.Cache[string, *entry]
-	users    *keyring
+	users    *userRecords
 
 	sessionTTL atomic.Int64
 	idle       atomic.Int64
@@ -47,7 +47,7 @@ type Memory struct {
 // unset ones).
 func NewMemory(l Limits) (*Memory, error) {
 	l = l.WithDefaults()
-	m := &Memory{users: newKeyring(l.MaxSessions, l.PhoneTTL, time.Minute)}
+	m := &Memory{users: newUserRecords(l.MaxSessions, l.PhoneTTL, time.Minute)}
 	sessions, err := ristretto.NewCache(&ristretto.Config[string, *entry]{
 		NumCounters:        4 * l.MaxSessions, // see the README: 4-bit counters for admission when full
 		MaxCost:            l.MaxSessions,

@@ -52,22 +52,15 @@ func clockNow() time.Time {
 	return time.Now()
 }
 
-// provisionFailureLimit parses failure_limit, checks that the app's other
-// blocks agree, and takes a reference to the app's limiter.
-func (h *Handler) provisionFailureLimit(ctx caddy.Context) error {
-	limit, err := failurelimit.Parse(h.FailureLimit)
-	if err != nil {
-		return fmt.Errorf("wechat_auth: %v", err)
-	}
-	if err := claimFailureLimit(ctx, h.appID, limit); err != nil {
-		return err
-	}
+// acquireFailureLimiter takes a reference to the app's limiter for the
+// limit (parsed, and claimed for the app, by Provision before it takes
+// any shared state).
+func (h *Handler) acquireFailureLimiter(limit failurelimit.Limit) {
 	g := &failureGuard{limit: limit}
 	if !limit.Off() {
 		g.key, g.limiter = appstate.AcquireLimiter(h.appID, limit.Window, clockNow())
 	}
 	h.failures = g
-	return nil
 }
 
 // releaseFailureLimiter gives back the block's reference to the limiter.

@@ -11,21 +11,15 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
-
-func init() {
-	caddy.RegisterModule(Handler{})
-	httpcaddyfile.RegisterHandlerDirective("wechat_auth", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("wechat_auth", httpcaddyfile.After, "basic_auth")
-}
 
 // The values of Require.
 const (
@@ -191,8 +185,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.timeout == 0 {
 		h.timeout = DefaultTimeout
 	}
-	// What the shared state is made from must be sound before it is
-	// made; Validate checks the rest.
+	// Everything is checked before any shared state is taken or Redis
+	// dialed: a refused block leaves nothing behind.
 	if h.appID == "" {
 		return errors.New("wechat_auth: app_id is required")
 	}
@@ -202,6 +196,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := checkRedisURL(h.redisURL); err != nil {
 		return err
 	}
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	limit, err := failurelimit.Parse(h.FailureLimit)
+	if err != nil {
+		return fmt.Errorf("wechat_auth: %v", err)
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("wechat_auth: metrics: %v", err)
 	}
@@ -209,7 +210,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := appstate.ClaimStoreSettings(ctx.Context, h.appID, settings); err != nil {
 		return err
 	}
-	var err error
+	if err := claimFailureLimit(ctx, h.appID, limit); err != nil {
+		return err
+	}
 	h.storeKey, h.store, err = appstate.AcquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
 	if err != nil {
 		return fmt.Errorf("wechat_auth: app %s: session store: %v", h.appID, err)
@@ -217,9 +220,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	var c *appstate.Client
 	h.clientKey, c = appstate.AcquireClient(h.appID, h.apiBase, h.secret)
 	h.wx, h.tokens, h.throttled = c.Client, c.Tokens, c.Throttled
-	if err := h.provisionFailureLimit(ctx); err != nil {
-		return err
-	}
+	h.acquireFailureLimiter(limit)
 	return h.provisionAssertion(ctx)
 }
 
@@ -239,7 +240,8 @@ func (h *Handler) storeSettings() appstate.StoreSettings {
 // digits in practice; any letters or digits are accepted, for test apps.
 var appIDPattern = regexp.MustCompile(`^wx[0-9A-Za-z]{4,32}$`)
 
-// Validate checks the provisioned configuration.
+// Validate checks the provisioned configuration (Provision calls it too,
+// before it takes any shared state).
 func (h *Handler) Validate() error {
 	if !appIDPattern.MatchString(h.appID) {
 		return fmt.Errorf("wechat_auth: app_id %q is not a mini program AppID: want \"wx\" followed by letters or digits, such as wx4f4bc4dec97d474b", h.appID)

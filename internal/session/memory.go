@@ -89,13 +89,6 @@ func (m *Memory) SetLimits(l Limits) {
 	m.limits = l
 }
 
-// Limits returns the limits in force.
-func (m *Memory) Limits() Limits {
-	m.limitsMu.Lock()
-	defer m.limitsMu.Unlock()
-	return m.limits
-}
-
 // NewToken implements Store.
 func (m *Memory) NewToken(string) string { return randomToken() }
 

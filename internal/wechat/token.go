@@ -73,9 +73,6 @@ type tokenFetch struct {
 	err   error
 }
 
-// Fetches returns how many stable_token calls this source has made.
-func (s *TokenSource) Fetches() int64 { return s.fetches.Load() }
-
 func (s *TokenSource) clock() time.Time {
 	if s.now != nil {
 		return s.now()

@@ -167,12 +167,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
-	h.appID = repl.ReplaceKnown(h.AppID, "")
-	h.secret = repl.ReplaceKnown(h.AppSecret, "")
-	h.apiBase = repl.ReplaceKnown(h.APIBase, "")
-	if h.apiBase == "" {
-		h.apiBase = wechat.DefaultBaseURL
-	}
+	h.appID, h.secret, h.apiBase = appstate.ResolveApp(repl, h.AppID, h.AppSecret, h.APIBase)
 	h.redisURL = repl.ReplaceKnown(h.Redis, "")
 	if h.Require == "" {
 		h.Require = RequireOpenID

@@ -113,12 +113,8 @@ func (Gateway) CaddyModule() caddy.ModuleInfo {
 func (g *Gateway) Provision(ctx caddy.Context) error {
 	g.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
-	g.appID = repl.ReplaceKnown(g.AppID, "")
-	secret := repl.ReplaceKnown(g.AppSecret, "")
-	g.apiBase = repl.ReplaceKnown(g.APIBase, "")
-	if g.apiBase == "" {
-		g.apiBase = wechat.DefaultBaseURL
-	}
+	var secret string
+	g.appID, secret, g.apiBase = appstate.ResolveApp(repl, g.AppID, g.AppSecret, g.APIBase)
 	g.timeout = time.Duration(g.Timeout)
 	if g.timeout == 0 {
 		g.timeout = DefaultGatewayTimeout

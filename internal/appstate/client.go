@@ -44,6 +44,20 @@ func AcquireClient(appID, apiBase, secret string) (string, *Client) {
 	return key, val.(*Client)
 }
 
+// ResolveApp is an app's credentials and api_base as a block gives them,
+// placeholders replaced (an unknown one by "") and api_base defaulted to
+// WeChat's: every module resolves them alike, so that its blocks find the
+// same client in the pool.
+func ResolveApp(repl *caddy.Replacer, appID, secret, apiBase string) (id, sec, base string) {
+	id = repl.ReplaceKnown(appID, "")
+	sec = repl.ReplaceKnown(secret, "")
+	base = repl.ReplaceKnown(apiBase, "")
+	if base == "" {
+		base = wechat.DefaultBaseURL
+	}
+	return id, sec, base
+}
+
 // ValidAPIBase is the one rule for an app's api_base, whichever module
 // gives it: an http:// or https:// URL with a host and no query (the
 // client appends the API path to it).

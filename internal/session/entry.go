@@ -55,11 +55,7 @@ func newEntry(openID, unionID string, gen uint32, now, absExp time.Duration, cap
 	e.gen = gen
 	e.absExp = uint32((absExp + time.Second - 1) / time.Second)
 	e.oLen, e.uLen = uint16(len(openID)), uint16(len(unionID))
-	st := uint64(now) & stateTime
-	if capped {
-		st |= stateCapped
-	}
-	e.state.Store(st)
+	e.state.Store(renewedState(now, capped)) // a login is the first renewal
 	return e
 }
 
@@ -96,7 +92,7 @@ func (e *entry) markDead() bool {
 
 func (e *entry) dead() bool { return e.state.Load()&stateDead != 0 }
 
-// renewed returns the state after a renewal at now.
+// renewedState returns the state after a renewal (or the login) at now.
 func renewedState(now time.Duration, capped bool) uint64 {
 	st := uint64(now) & stateTime
 	if capped {

@@ -3,7 +3,6 @@ package wechatauth
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 
@@ -35,15 +34,8 @@ func readOptionalJSON(w http.ResponseWriter, r *http.Request, dst any) *reply.Er
 
 // readBody reads a request body of at most maxBodySize bytes, trimmed.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *reply.Error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodySize))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, reply.BodyTooLarge
-		}
-		return nil, reply.InvalidJSON
-	}
-	return bytes.TrimSpace(body), nil
+	body, e := reply.ReadBody(w, r, maxBodySize, reply.InvalidJSON)
+	return bytes.TrimSpace(body), e
 }
 
 // decodeJSON decodes one JSON object, and nothing after it, into dst.

@@ -49,15 +49,7 @@ func readGatewayBody(w http.ResponseWriter, r *http.Request) ([]byte, *reply.Err
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGatewayBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, reply.BodyTooLarge
-		}
-		return nil, reply.ClientGone
-	}
-	return b, nil
+	return reply.ReadBody(w, r, maxGatewayBody, reply.ClientGone)
 }
 
 // withToken returns rawQuery without any credential parameter a client

@@ -12,6 +12,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 )
 
 func init() {
@@ -65,15 +67,13 @@ func (adminAPI) handleApps(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed: GET lists the apps", r.Method)}
 	}
 	list := []appStatus{}
-	stores.Range(func(_, v any) bool {
-		e := v.(*storeEntry)
-		st := appStatus{AppID: e.appID, Store: e.kind}
+	for _, e := range appstate.Stores() {
+		st := appStatus{AppID: e.AppID, Store: e.Kind}
 		if n, ok := e.Len(); ok {
 			st.Sessions = &n
 		}
 		list = append(list, st)
-		return true
-	})
+	}
 	sort.Slice(list, func(i, j int) bool { return list[i].AppID < list[j].AppID })
 	return writeAdminJSON(w, list)
 }
@@ -93,13 +93,12 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
 			Err: fmt.Errorf("openid %q is malformed: want 1 to 64 letters, digits, '-' or '_'", openID)}
 	}
-	var appStores []*storeEntry
-	stores.Range(func(_, v any) bool {
-		if e := v.(*storeEntry); e.appID == appID {
+	var appStores []*appstate.Store
+	for _, e := range appstate.Stores() {
+		if e.AppID == appID {
 			appStores = append(appStores, e)
 		}
-		return true
-	})
+	}
 	if len(appStores) == 0 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound,
 			Err: fmt.Errorf("app %q is not served by this Caddy", appID)}

@@ -48,10 +48,10 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// testKeyring is a keyring on st, on clock. The test waits for a
+// testKeyring is a assertionKeys on st, on clock. The test waits for a
 // background refresh it started before it ends.
-func testKeyring(t testing.TB, st certmagic.Storage, clock *testClock) *keyring {
-	k := newKeyring()
+func testKeyring(t testing.TB, st certmagic.Storage, clock *testClock) *assertionKeys {
+	k := newAssertionKeys()
 	k.now = clock.now
 	k.storage.Store(&storageRef{st})
 	t.Cleanup(func() {
@@ -102,7 +102,7 @@ func storedKids(t *testing.T, st certmagic.Storage) []string {
 	return out
 }
 
-func mustLoad(t *testing.T, k *keyring, create bool) *keySet {
+func mustLoad(t *testing.T, k *assertionKeys, create bool) *keySet {
 	t.Helper()
 	if err := k.load(context.Background(), create); err != nil {
 		t.Fatalf("load: %v", err)
@@ -193,7 +193,7 @@ func TestAssertionKeysSharedThroughStorage(t *testing.T) {
 	dir := t.TempDir()
 	clock := newTestClock()
 	const n = 8
-	rings := make([]*keyring, n)
+	rings := make([]*assertionKeys, n)
 	for i := range rings {
 		// a storage value each, as separate processes have
 		rings[i] = testKeyring(t, &certmagic.FileStorage{Path: dir}, clock)
@@ -210,13 +210,13 @@ func TestAssertionKeysSharedThroughStorage(t *testing.T) {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			t.Fatalf("keyring %d: %v", i, err)
+			t.Fatalf("assertionKeys %d: %v", i, err)
 		}
 	}
 	first := kids(rings[0].set.Load())
 	for i, k := range rings {
 		if got := kids(k.set.Load()); len(got) != 1 || !eq(got, first) {
-			t.Errorf("keyring %d signs with %v, keyring 0 with %v", i, got, first)
+			t.Errorf("assertionKeys %d signs with %v, assertionKeys 0 with %v", i, got, first)
 		}
 	}
 	if got := storedKids(t, &certmagic.FileStorage{Path: dir}); !eq(got, first) {
@@ -236,19 +236,19 @@ func TestAssertionKeysSharedThroughStorage(t *testing.T) {
 	}
 	for i, k := range rings[1:] {
 		if got := kids(mustLoad(t, k, false)); !eq(got, first) {
-			t.Errorf("keyring %d read the storage before it was due: %v", i+1, got)
+			t.Errorf("assertionKeys %d read the storage before it was due: %v", i+1, got)
 		}
 	}
 	clock.add(keyRefreshInterval - time.Minute)
 	for i, k := range rings[1:] {
 		if got := kids(mustLoad(t, k, false)); !eq(got, kids(s0)) {
-			t.Errorf("keyring %d after a refresh: %v, want %v", i+1, got, kids(s0))
+			t.Errorf("assertionKeys %d after a refresh: %v, want %v", i+1, got, kids(s0))
 		}
 	}
 	// one that signs and finds its newest key due reads the storage at
 	// once, under the lock, and takes the key made by the other
 	if got := kids(mustLoad(t, rings[1], true)); !eq(got, kids(s0)) {
-		t.Errorf("keyring 1 made a key of its own: %v", got)
+		t.Errorf("assertionKeys 1 made a key of its own: %v", got)
 	}
 	if got := storedKids(t, &certmagic.FileStorage{Path: dir}); !eq(got, kids(s0)) {
 		t.Errorf("storage holds %v", got)
@@ -468,7 +468,7 @@ func BenchmarkAssertion(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer mem.Close()
-	k := newKeyring()
+	k := newAssertionKeys()
 	k.storage.Store(&storageRef{&certmagic.FileStorage{Path: b.TempDir()}})
 	if err := k.load(context.Background(), true); err != nil {
 		b.Fatal(err)
@@ -507,7 +507,7 @@ func BenchmarkAssertion(b *testing.B) {
 }
 
 // keys.json deleted (keys retired): at its next read of the storage a
-// keyring makes a new key that signs at once, and publishes only it.
+// assertionKeys makes a new key that signs at once, and publishes only it.
 func TestAssertionKeysDeleted(t *testing.T) {
 	st := &certmagic.FileStorage{Path: t.TempDir()}
 	clock := newTestClock()
@@ -528,4 +528,15 @@ func TestAssertionKeysDeleted(t *testing.T) {
 	if !eq(storedKids(t, st), kids(s)) {
 		t.Errorf("stored %v", storedKids(t, st))
 	}
+}
+
+// len counts the cached assertions (for the tests only).
+func (c *assertionCache) len() int {
+	n := 0
+	for i := range c.shards {
+		c.shards[i].RLock()
+		n += len(c.shards[i].m)
+		c.shards[i].RUnlock()
+	}
+	return n
 }

@@ -8,8 +8,6 @@ package wechatauth
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -27,6 +25,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/certmagic"
 	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/internal/session"
 )
 
 // Key management.
@@ -54,17 +54,17 @@ const (
 	keyStorageTimeout = time.Minute
 )
 
-// keyrings holds one keyring per Caddy storage, shared by every block
+// assertionKeyPool holds one assertionKeys per Caddy storage, shared by every block
 // and kept across reloads (a reload that keeps the storage keeps it).
-var keyrings = caddy.NewUsagePool()
+var assertionKeyPool = caddy.NewUsagePool()
 
-// acquireKeyring takes a reference to the keyring of st.
-func acquireKeyring(st certmagic.Storage, logger *zap.Logger) (string, *keyring) {
+// acquireAssertionKeys takes a reference to the assertionKeys of st.
+func acquireAssertionKeys(st certmagic.Storage, logger *zap.Logger) (string, *assertionKeys) {
 	key := "keys\x00" + storageID(st)
-	val, _, _ := keyrings.LoadOrNew(key, func() (caddy.Destructor, error) {
-		return newKeyring(), nil
+	val, _, _ := assertionKeyPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newAssertionKeys(), nil
 	})
-	k := val.(*keyring)
+	k := val.(*assertionKeys)
 	// The newest config's storage value and logger: the old config's
 	// may be cleaned up after a reload.
 	k.storage.Store(&storageRef{st})
@@ -95,9 +95,9 @@ func storageName(st certmagic.Storage) string {
 
 type storageRef struct{ certmagic.Storage }
 
-// keyring is the signing keys of one storage and the assertions they
+// assertionKeys is the signing keys of one storage and the assertions they
 // signed lately.
-type keyring struct {
+type assertionKeys struct {
 	storage atomic.Pointer[storageRef]
 	logger  atomic.Pointer[zap.Logger]
 
@@ -113,8 +113,8 @@ type keyring struct {
 	cache assertionCache
 }
 
-func newKeyring() *keyring {
-	k := &keyring{
+func newAssertionKeys() *assertionKeys {
+	k := &assertionKeys{
 		now:           time.Now,
 		rotateEvery:   keyRotationPeriod,
 		activateAfter: keyActivationDelay,
@@ -126,7 +126,7 @@ func newKeyring() *keyring {
 	return k
 }
 
-func (k *keyring) Destruct() error { return nil }
+func (k *assertionKeys) Destruct() error { return nil }
 
 // keySet is the keys as last read from the storage.
 type keySet struct {
@@ -157,7 +157,7 @@ func needsKey(keys []*signingKey, now time.Time, rotateEvery time.Duration) bool
 }
 
 // fresh says whether the set can be used as it is, without a load.
-func (k *keyring) fresh(s *keySet, now time.Time, create bool) bool {
+func (k *assertionKeys) fresh(s *keySet, now time.Time, create bool) bool {
 	return s != nil && now.Before(s.nextRefresh) && !(create && needsKey(s.keys, now, k.rotateEvery))
 }
 
@@ -165,7 +165,7 @@ func (k *keyring) fresh(s *keySet, now time.Time, create bool) bool {
 // with create, it makes a key when there is none or the newest is due
 // for rotation, under the storage's lock. On failure the cached set (if
 // any) is kept, and tried again after retryAfter.
-func (k *keyring) load(ctx context.Context, create bool) error {
+func (k *assertionKeys) load(ctx context.Context, create bool) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
@@ -192,7 +192,7 @@ func (k *keyring) load(ctx context.Context, create bool) error {
 
 // refreshAsync loads the keys in the background, once at a time: for the
 // request path, which goes on with the cached set meanwhile.
-func (k *keyring) refreshAsync(create bool) {
+func (k *assertionKeys) refreshAsync(create bool) {
 	if !k.refreshing.CompareAndSwap(false, true) {
 		return
 	}
@@ -209,7 +209,7 @@ func (k *keyring) refreshAsync(create bool) {
 
 // makeKey makes a new key under the storage's lock, unless another Caddy
 // made one while this one waited for the lock, and stores the set.
-func (k *keyring) makeKey(ctx context.Context, st certmagic.Storage, now time.Time) ([]*signingKey, error) {
+func (k *assertionKeys) makeKey(ctx context.Context, st certmagic.Storage, now time.Time) ([]*signingKey, error) {
 	if err := st.Lock(ctx, keysLockName); err != nil {
 		return nil, fmt.Errorf("taking the storage lock %s: %v", keysLockName, err)
 	}
@@ -258,44 +258,6 @@ func current(keys []*signingKey, now time.Time) []*signingKey {
 		}
 	}
 	return keys
-}
-
-// signingKey is one ES256 key.
-type signingKey struct {
-	kid      string // RFC 7638 thumbprint
-	created  time.Time
-	signFrom time.Time
-	priv     *ecdsa.PrivateKey
-	header   string // base64url of the JWS header, and "."
-	x, y     string // base64url of the public point's coordinates
-}
-
-func generateKey(created, signFrom time.Time) (*signingKey, error) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating a P-256 key: %v", err)
-	}
-	return newSigningKey(priv, created, signFrom)
-}
-
-func newSigningKey(priv *ecdsa.PrivateKey, created, signFrom time.Time) (*signingKey, error) {
-	if priv.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("a key on curve %s, want P-256", priv.Curve.Params().Name)
-	}
-	point, err := priv.PublicKey.Bytes() // 0x04 || X || Y
-	if err != nil || len(point) != 65 {
-		return nil, fmt.Errorf("encoding the public key: %v", err)
-	}
-	b64 := base64.RawURLEncoding
-	k := &signingKey{
-		created: created.UTC(), signFrom: signFrom.UTC(), priv: priv,
-		x: b64.EncodeToString(point[1:33]), y: b64.EncodeToString(point[33:]),
-	}
-	// RFC 7638: the required members, in lexical order, no whitespace
-	sum := sha256.Sum256([]byte(`{"crv":"P-256","kty":"EC","x":"` + k.x + `","y":"` + k.y + `"}`))
-	k.kid = b64.EncodeToString(sum[:])
-	k.header = b64.EncodeToString([]byte(`{"alg":"ES256","kid":"`+k.kid+`","typ":"JWT"}`)) + "."
-	return k, nil
 }
 
 // storedKeys is the value at keysStorageKey.
@@ -393,4 +355,34 @@ func newKeySet(keys []*signingKey, nextRefresh time.Time) *keySet {
 		keys: keys, jwks: body, nextRefresh: nextRefresh,
 		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
 	}
+}
+
+// assertion returns a signed assertion of s for app appID: a cached one
+// while it has at least assertionRenewBefore left and its key still
+// signs, else a new one.
+func (k *assertionKeys) assertion(appID string, s *session.Session) (string, error) {
+	now := k.now()
+	set := k.set.Load()
+	if set == nil {
+		return "", fmt.Errorf("no signing keys loaded")
+	}
+	if !now.Before(set.nextRefresh) {
+		k.refreshAsync(true)
+	}
+	key := set.signer(now)
+	if key == nil {
+		return "", fmt.Errorf("no signing key in Caddy's storage")
+	}
+	id := identity{appID, s.OpenID, s.UnionID, s.Phone, s.PhoneCountry}
+	if jwt, ok := k.cache.get(&id, key.kid, now); ok {
+		return jwt, nil
+	}
+	jwt, err := key.sign(&id, now)
+	if err != nil {
+		return "", err
+	}
+	k.cache.put(cachedAssertion{id: id, jwt: jwt, kid: key.kid,
+		renewAt: now.Add(assertionLifetime - assertionRenewBefore).UnixNano(),
+		expires: now.Add(assertionLifetime).UnixNano()}, now.UnixNano())
+	return jwt, nil
 }

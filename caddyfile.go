@@ -8,7 +8,15 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 )
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("wechat_auth", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("wechat_auth", httpcaddyfile.After, "basic_auth")
+}
 
 // caddyfileOptions are the options of a wechat_auth block, in the order
 // the reference lists them.
@@ -50,6 +58,22 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		if d.NextArg() {
 			return d.Errf("%s takes one value, got another: %q", name, d.Val())
 		}
+		// the positive durations: one rule, one message
+		if dst, ok := map[string]*caddy.Duration{
+			"session_ttl": &h.SessionTTL, "timeout": &h.Timeout, "idle_timeout": &h.IdleTimeout,
+			"phone_ttl": &h.PhoneTTL, "redis_timeout": &h.RedisTimeout,
+		}[name]; ok {
+			if name == "idle_timeout" && (val == "0" || val == "off") {
+				*dst = 0
+				continue
+			}
+			dur, err := parseDuration(d, name, val)
+			if err != nil {
+				return err
+			}
+			*dst = dur
+			continue
+		}
 		switch name {
 		case "app_id":
 			h.AppID = val
@@ -66,40 +90,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			default:
 				return d.Errf("require %q: want openid, phone or none", val)
 			}
-		case "session_ttl":
-			dur, err := parseDuration(d, name, val)
-			if err != nil {
-				return err
-			}
-			h.SessionTTL = dur
-		case "timeout":
-			dur, err := parseDuration(d, name, val)
-			if err != nil {
-				return err
-			}
-			h.Timeout = dur
-		case "idle_timeout":
-			if val == "0" || val == "off" {
-				h.IdleTimeout = 0
-				break
-			}
-			dur, err := parseDuration(d, name, val)
-			if err != nil {
-				return err
-			}
-			h.IdleTimeout = dur
-		case "phone_ttl":
-			dur, err := parseDuration(d, name, val)
-			if err != nil {
-				return err
-			}
-			h.PhoneTTL = dur
-		case "redis_timeout":
-			dur, err := parseDuration(d, name, val)
-			if err != nil {
-				return err
-			}
-			h.RedisTimeout = dur
 		case "phone_data_max_age":
 			dur, err := caddy.ParseDuration(val)
 			if err != nil || dur < 0 {
@@ -122,7 +112,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			h.MaxSessions = n
 		case "failure_limit":
-			if _, err := parseFailureLimit(val); err != nil {
+			if _, err := failurelimit.Parse(val); err != nil {
 				return d.Err(err.Error())
 			}
 			h.FailureLimit = val

@@ -14,134 +14,67 @@ package wechatauth
 
 import (
 	"fmt"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
 
 // DefaultFailureLimit is failure_limit when the config gives none.
-const DefaultFailureLimit = "30/1m"
-
-const (
-	// failureSlots is how many time slices of a window one address keeps:
-	// the window is cut into failureSlots-1 slices, and a refused code
-	// counts until its slice is failureSlots slices old, so for at least
-	// the window and at most 1/15 of it longer.
-	failureSlots = 16
-	// maxFailureCount bounds n: a slice counts up to 65535 (uint16).
-	maxFailureCount = 1<<16 - 1
-	// maxFailureAddresses bounds how many client addresses one app's
-	// limiter remembers (those with the most recent failures): 72 bytes
-	// each, 4.5 MiB per app at most, whatever the number of addresses.
-	maxFailureAddresses = 1 << 16
-	failureShards       = 16
-)
-
-// failureLimit is a parsed failure_limit; the zero value is "off".
-type failureLimit struct {
-	n      int
-	window time.Duration
-}
-
-func (l failureLimit) off() bool { return l.n == 0 }
-
-func (l failureLimit) String() string {
-	if l.off() {
-		return "off"
-	}
-	s := l.window.String() // 1m0s, 1h0m0s: shown as 1m, 1h
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return strconv.Itoa(l.n) + "/" + s
-}
-
-// parseFailureLimit reads "<n>/<duration>" (such as 30/1m), "off", or ""
-// (the default).
-func parseFailureLimit(s string) (failureLimit, error) {
-	const accepted = "want <n>/<duration>, n refused codes per client address within the duration (n from 1 to 65535, a duration of at least 1s), such as failure_limit 30/1m; or off"
-	switch s {
-	case "":
-		s = DefaultFailureLimit
-	case "off":
-		return failureLimit{}, nil
-	}
-	count, dur, ok := strings.Cut(s, "/")
-	if !ok {
-		return failureLimit{}, fmt.Errorf("failure_limit %q: %s", s, accepted)
-	}
-	n, err := strconv.Atoi(count)
-	if err != nil || n < 1 || n > maxFailureCount {
-		return failureLimit{}, fmt.Errorf("failure_limit %q: n %q is not a whole number from 1 to 65535: %s", s, count, accepted)
-	}
-	window, err := caddy.ParseDuration(dur)
-	if err != nil || window < time.Second {
-		return failureLimit{}, fmt.Errorf("failure_limit %q: window %q is not a duration of at least 1s: %s", s, dur, accepted)
-	}
-	return failureLimit{n: n, window: window}, nil
-}
+const DefaultFailureLimit = failurelimit.Default
 
 // failureGuard is a block's failure limit and its reference to the app's
 // limiter (nil when off).
 type failureGuard struct {
-	limit   failureLimit
-	limiter *failureLimiter
-	key     string // in limiters
+	limit   failurelimit.Limit
+	limiter *failurelimit.Limiter
+	key     string // the limiter's, in appstate
 }
 
-// limiters holds one failure limiter per app (and window length: a reload
-// that changes only n keeps the counts, one that changes the window
-// starts afresh).
-var limiters = caddy.NewUsagePool()
+// clock, when set, is the time the handlers read instead of time.Now (a
+// package clock, not a Handler field: a Handler stays comparable): the
+// tests move it (SetClock in export_test.go) rather than sleep through a
+// failure window. Atomic, as Caddy's goroutines read it.
+var clock atomic.Pointer[func() time.Time]
 
-type limiterEntry struct{ *failureLimiter }
-
-func (limiterEntry) Destruct() error { return nil }
-
-// provisionFailureLimit parses failure_limit, checks that the app's other
-// blocks agree, and takes a reference to the app's limiter.
-func (h *Handler) provisionFailureLimit(ctx caddy.Context) error {
-	limit, err := parseFailureLimit(h.FailureLimit)
-	if err != nil {
-		return fmt.Errorf("wechat_auth: %v", err)
+// clockNow is the handlers' clock: time.Now unless a test set clock.
+func clockNow() time.Time {
+	if f := clock.Load(); f != nil {
+		return (*f)()
 	}
-	if err := claimFailureLimit(ctx, h.appID, limit); err != nil {
-		return err
-	}
+	return time.Now()
+}
+
+// acquireFailureLimiter takes a reference to the app's limiter for the
+// limit (parsed, and claimed for the app, by Provision before it takes
+// any shared state).
+func (h *Handler) acquireFailureLimiter(limit failurelimit.Limit) {
 	g := &failureGuard{limit: limit}
-	if !limit.off() {
-		g.key = "limiter\x00" + h.appID + "\x00" + limit.window.String()
-		val, _, _ := limiters.LoadOrNew(g.key, func() (caddy.Destructor, error) {
-			return limiterEntry{newFailureLimiter(limit.window, maxFailureAddresses)}, nil
-		})
-		g.limiter = val.(limiterEntry).failureLimiter
+	if !limit.Off() {
+		g.key, g.limiter = appstate.AcquireLimiter(h.appID, limit.Window, clockNow())
 	}
 	h.failures = g
-	return nil
 }
 
 // releaseFailureLimiter gives back the block's reference to the limiter.
 func (h *Handler) releaseFailureLimiter() {
 	if h.failures != nil && h.failures.key != "" {
-		_, _ = limiters.Delete(h.failures.key)
+		appstate.ReleaseLimiter(h.failures.key)
 		h.failures.key = ""
 	}
 }
 
 // claimFailureLimit refuses a block whose failure limit differs from that
 // of an earlier block of the app in the same config.
-func claimFailureLimit(ctx caddy.Context, appID string, l failureLimit) error {
-	first, seen := claimForApp(ctx, "failure_limit", appID, l)
+func claimFailureLimit(ctx caddy.Context, appID string, l failurelimit.Limit) error {
+	first, seen := appstate.Claim(ctx.Context, "failure_limit", appID, l)
 	if !seen {
 		return nil
 	}
@@ -154,59 +87,31 @@ func claimFailureLimit(ctx caddy.Context, appID string, l failureLimit) error {
 // refusedCode tells the answers that count as a failure: WeChat refused
 // the code as invalid (40029), used (40163) or the user as risky (40226);
 // invalid_phone_code also answers a phone code too long to be one.
-func refusedCode(e *apiError) bool {
-	return e == &errInvalidCode || e == &errCodeUsed || e == &errRiskyUser || e == &errInvalidPhoneCode
+func refusedCode(e *reply.Error) bool {
+	return e == reply.InvalidCode || e == reply.CodeUsed || e == reply.RiskyUser || e == reply.InvalidPhoneCode
 }
 
 // limitFailures serves /wx/login or /wx/phone under the app's failure
 // limit: a client address that has had n codes refused within the window
 // gets 429 too_many_failures with Retry-After, and reaches no one.
-func (h *Handler) limitFailures(w http.ResponseWriter, r *http.Request, endpoint string, serve func(http.ResponseWriter, *http.Request) *apiError) *apiError {
+func (h *Handler) limitFailures(w http.ResponseWriter, r *http.Request, endpoint string, serve func(http.ResponseWriter, *http.Request) *reply.Error) *reply.Error {
 	g := h.failures
 	if g == nil || g.limiter == nil {
 		return serve(w, r)
 	}
-	ip := clientIP(r)
-	key := addrKeyOf(ip)
-	if wait := g.limiter.wait(key, g.limit.n, time.Now()); wait > 0 {
+	ip := reply.ClientIP(r)
+	key := failurelimit.KeyOf(ip)
+	if wait := g.limiter.Wait(key, g.limit.N, clockNow()); wait > 0 {
 		metrics.limited.WithLabelValues(h.appID, endpoint).Inc()
-		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(wait), 10))
-		return &errTooManyFailures
+		w.Header().Set("Retry-After", strconv.FormatInt(failurelimit.RetryAfterSeconds(wait), 10))
+		return reply.TooManyFailures
 	}
 	e := serve(w, r)
-	if refusedCode(e) && g.limiter.fail(key, time.Now()) == g.limit.n {
+	if refusedCode(e) && g.limiter.Fail(key, clockNow()) == g.limit.N {
 		// once per address and window: when it reaches the limit
 		h.logger.Warn("client address limited: too many codes refused by WeChat",
 			zap.String("app_id", h.appID), zap.String("client_ip", ip.String()),
-			zap.String("failure_limit", g.limit.String()), zap.String("last_answer", e.code))
+			zap.String("failure_limit", g.limit.String()), zap.String("last_answer", e.Code))
 	}
 	return e
-}
-
-// retryAfterSeconds rounds a wait up to whole seconds, at least 1.
-func retryAfterSeconds(d time.Duration) int64 {
-	s := int64((d + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
-
-// clientIP is Caddy's client IP of the request (the remote address, or
-// the one a trusted proxy forwarded, per trusted_proxies and
-// client_ip_headers); the remote address outside a Caddy server. An IPv6
-// zone is dropped and an IPv4-mapped address read as IPv4. The zero Addr
-// when there is none (a Unix socket). The failure limiter counts by it
-// and the wechat_api gateway checks allow_from against it.
-func clientIP(r *http.Request) netip.Addr {
-	s, _ := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string)
-	if s == "" {
-		s = r.RemoteAddr
-		if host, _, err := net.SplitHostPort(s); err == nil {
-			s = host
-		}
-	}
-	s, _, _ = strings.Cut(s, "%") // an IPv6 zone
-	ip, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ip.Unmap()
 }

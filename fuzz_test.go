@@ -70,7 +70,7 @@ func FuzzLoginBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/wx/login", bytes.NewReader(body))
-		h.answer(rec, "login", h.login(rec, req))
+		h.respond(rec, "login", h.login(rec, req))
 		checkAnswer(t, rec)
 	})
 }
@@ -87,7 +87,7 @@ func FuzzPhoneBody(f *testing.F) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/wx/phone", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
-		h.answer(rec, "phone", h.phone(rec, req))
+		h.respond(rec, "phone", h.phone(rec, req))
 		checkAnswer(t, rec)
 	})
 }

@@ -11,19 +11,15 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
-
-func init() {
-	caddy.RegisterModule(Handler{})
-	httpcaddyfile.RegisterHandlerDirective("wechat_auth", parseCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("wechat_auth", httpcaddyfile.After, "basic_auth")
-}
 
 // The values of Require.
 const (
@@ -149,12 +145,12 @@ type Handler struct {
 	store      session.Store
 	wx         *wechat.Client
 	tokens     *wechat.TokenSource
-	throttled  *sampledLog
+	throttled  *appstate.SampledLog
 	sessionTTL time.Duration
 	timeout    time.Duration
 	failures   *failureGuard
 	keysKey    string
-	keys       *keyring
+	keys       *assertionKeys
 }
 
 // CaddyModule returns the Caddy module information.
@@ -171,12 +167,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
-	h.appID = repl.ReplaceKnown(h.AppID, "")
-	h.secret = repl.ReplaceKnown(h.AppSecret, "")
-	h.apiBase = repl.ReplaceKnown(h.APIBase, "")
-	if h.apiBase == "" {
-		h.apiBase = wechat.DefaultBaseURL
-	}
+	h.appID, h.secret, h.apiBase = appstate.ResolveApp(repl, h.AppID, h.AppSecret, h.APIBase)
 	h.redisURL = repl.ReplaceKnown(h.Redis, "")
 	if h.Require == "" {
 		h.Require = RequireOpenID
@@ -189,8 +180,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.timeout == 0 {
 		h.timeout = DefaultTimeout
 	}
-	// What the shared state is made from must be sound before it is
-	// made; Validate checks the rest.
+	// Everything is checked before any shared state is taken or Redis
+	// dialed: a refused block leaves nothing behind.
 	if h.appID == "" {
 		return errors.New("wechat_auth: app_id is required")
 	}
@@ -200,50 +191,58 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := checkRedisURL(h.redisURL); err != nil {
 		return err
 	}
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	limit, err := failurelimit.Parse(h.FailureLimit)
+	if err != nil {
+		return fmt.Errorf("wechat_auth: %v", err)
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("wechat_auth: metrics: %v", err)
 	}
 	settings := h.storeSettings()
-	if err := claimStoreSettings(ctx, h.appID, settings); err != nil {
+	if err := appstate.ClaimStoreSettings(ctx.Context, h.appID, settings); err != nil {
 		return err
 	}
-	var err error
-	h.storeKey, h.store, err = acquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
+	if err := claimFailureLimit(ctx, h.appID, limit); err != nil {
+		return err
+	}
+	h.storeKey, h.store, err = appstate.AcquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
 	if err != nil {
 		return fmt.Errorf("wechat_auth: app %s: session store: %v", h.appID, err)
 	}
-	var ce *clientEntry
-	h.clientKey, ce = acquireClient(h.appID, h.apiBase, h.secret)
-	h.wx, h.tokens, h.throttled = ce.client, ce.tokens, ce.throttled
-	if err := h.provisionFailureLimit(ctx); err != nil {
-		return err
-	}
+	var c *appstate.Client
+	h.clientKey, c = appstate.AcquireClient(h.appID, h.apiBase, h.secret)
+	h.wx, h.tokens, h.throttled = c.Client, c.Tokens, c.Throttled
+	h.acquireFailureLimiter(limit)
 	return h.provisionAssertion(ctx)
 }
 
 // storeSettings are the block's store settings, defaults applied, so that
 // an omitted setting compares equal to its default.
-func (h *Handler) storeSettings() storeSettings {
+func (h *Handler) storeSettings() appstate.StoreSettings {
 	l := session.Limits{
 		MaxSessions: h.MaxSessions,
 		SessionTTL:  h.sessionTTL,
 		IdleTimeout: time.Duration(h.IdleTimeout),
 		PhoneTTL:    time.Duration(h.PhoneTTL),
 	}.WithDefaults()
-	return storeSettings{Redis: h.redisURL, Limits: l}
+	return appstate.StoreSettings{Redis: h.redisURL, Limits: l}
 }
 
 // appIDPattern is the shape of a mini program AppID: "wx" and 16 hex
 // digits in practice; any letters or digits are accepted, for test apps.
 var appIDPattern = regexp.MustCompile(`^wx[0-9A-Za-z]{4,32}$`)
 
-// Validate checks the provisioned configuration.
+// Validate checks the provisioned configuration (Provision calls it too,
+// before it takes any shared state).
 func (h *Handler) Validate() error {
 	if !appIDPattern.MatchString(h.appID) {
 		return fmt.Errorf("wechat_auth: app_id %q is not a mini program AppID: want \"wx\" followed by letters or digits, such as wx4f4bc4dec97d474b", h.appID)
 	}
-	if u, err := url.Parse(h.apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host (default %s)", h.apiBase, wechat.DefaultBaseURL)
+	if !appstate.ValidAPIBase(h.apiBase) {
+		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host and no query (default %s)", h.apiBase, wechat.DefaultBaseURL)
 	}
 	switch h.Require {
 	case RequireOpenID, RequirePhone, RequireNone:
@@ -310,11 +309,11 @@ func checkRedisURL(raw string) error {
 // Cleanup gives back this block's references to the app's shared state.
 func (h *Handler) Cleanup() error {
 	if h.storeKey != "" {
-		_, _ = stores.Delete(h.storeKey)
+		appstate.ReleaseStore(h.storeKey)
 		h.storeKey = ""
 	}
 	if h.clientKey != "" {
-		_, _ = clients.Delete(h.clientKey)
+		appstate.ReleaseClient(h.clientKey)
 		h.clientKey = ""
 	}
 	h.releaseFailureLimiter()
@@ -328,16 +327,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":
-		h.answer(w, "login", h.limitFailures(w, r, "login", h.login))
+		h.respond(w, "login", h.limitFailures(w, r, "login", h.login))
 		return nil
 	case "/wx/phone":
-		h.answer(w, "phone", h.limitFailures(w, r, "phone", h.phone))
+		h.respond(w, "phone", h.limitFailures(w, r, "phone", h.phone))
 		return nil
 	case "/wx/logout":
-		h.answer(w, "logout", h.logout(w, r))
+		h.respond(w, "logout", h.logout(w, r))
 		return nil
 	case "/wx/jwks.json":
-		h.answer(w, "jwks", h.jwks(w, r))
+		h.respond(w, "jwks", h.jwks(w, r))
 		return nil
 	}
 
@@ -345,20 +344,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if failure != nil {
 		// A store that cannot answer never lets a request through, not
 		// even anonymously: the client sent a token, and gets told.
-		if h.Require == RequireNone && failure.status == http.StatusUnauthorized {
+		if h.Require == RequireNone && failure.Status == http.StatusUnauthorized {
 			return next.ServeHTTP(w, r)
 		}
-		h.answer(w, "auth", failure)
+		h.respond(w, "auth", failure)
 		return nil
 	}
 	if h.Require == RequirePhone && s.Phone == "" {
-		h.answer(w, "auth", &errPhoneRequired)
+		h.respond(w, "auth", reply.PhoneRequired)
 		return nil
 	}
 	setIdentityHeaders(r.Header, &s, h.appID)
 	if h.Assertion {
 		if e := h.setAssertion(r.Header, &s); e != nil {
-			h.answer(w, "auth", e)
+			h.respond(w, "auth", e)
 			return nil
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
 
 // jwksMaxAge is how long a client may cache /wx/jwks.json, in seconds.
@@ -21,19 +23,19 @@ const jwksMaxAge = 300
 // config's storage, shared by every block. With assertion off the keys
 // are only read (a storage where no block ever had assertion on gives
 // an empty set), never made.
-func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *apiError {
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *reply.Error {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		return &errMethodNotAllowed
+		return reply.MethodNotAllowed
 	}
 	if h.keys == nil { // not provisioned by Caddy
-		return &errSigningKeys
+		return reply.SigningKeys
 	}
 	set, err := h.keys.published(r.Context(), h.Assertion)
 	if set == nil {
 		h.logger.Error("jwks: reading the keys from Caddy's storage failed",
 			zap.String("storage", storageName(h.keys.storage.Load().Storage)), zap.String("key", keysStorageKey), zap.Error(err))
-		return &errSigningKeys
+		return reply.SigningKeys
 	}
 	if err != nil {
 		h.logger.Warn("jwks: reading the keys from Caddy's storage failed; publishing the keys read before",
@@ -59,7 +61,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *apiError {
 // published returns the key set to publish, read again from the storage
 // when the cached one is due (so a key another Caddy made shows at
 // once). With a cached set, a failed read returns it and the error.
-func (k *keyring) published(ctx context.Context, create bool) (*keySet, error) {
+func (k *assertionKeys) published(ctx context.Context, create bool) (*keySet, error) {
 	set := k.set.Load()
 	if k.fresh(set, k.now(), create) {
 		return set, nil

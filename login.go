@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
@@ -16,15 +17,15 @@ const maxCodeLen = 512
 
 // loginErrors are jscode2session's errcodes with a meaning of their own;
 // the rest are mapped by weChatFailure.
-var loginErrors = map[int]*apiError{
-	wechat.CodeInvalidCode: &errInvalidCode,
-	wechat.CodeCodeUsed:    &errCodeUsed,
-	wechat.CodeRiskyUser:   &errRiskyUser,
+var loginErrors = map[int]*reply.Error{
+	wechat.CodeInvalidCode: reply.InvalidCode,
+	wechat.CodeCodeUsed:    reply.CodeUsed,
+	wechat.CodeRiskyUser:   reply.RiskyUser,
 }
 
 // login answers POST /wx/login {"code"}: it trades the code with WeChat,
 // stores the session server side and answers a fresh token.
-func (h *Handler) login(w http.ResponseWriter, r *http.Request) *apiError {
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) *reply.Error {
 	var req struct {
 		Code any `json:"code"`
 	}
@@ -33,13 +34,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) *apiError {
 	}
 	code, ok := req.Code.(string)
 	if !ok || code == "" || len(code) > maxCodeLen {
-		return &errMissingCode
+		return reply.MissingCode
 	}
 	token, e := h.startSession(r, code)
 	if e != nil {
 		return e
 	}
-	writeJSON(w, http.StatusOK, struct {
+	reply.JSON(w, http.StatusOK, struct {
 		Token     string `json:"token"`
 		ExpiresIn int64  `json:"expires_in"`
 	}{token, int64(h.sessionTTL.Seconds())})
@@ -48,12 +49,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) *apiError {
 
 // startSession trades a login code with WeChat and stores the session:
 // a new token, or the error to answer.
-func (h *Handler) startSession(r *http.Request, code string) (string, *apiError) {
+func (h *Handler) startSession(r *http.Request, code string) (string, *reply.Error) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	ws, err := h.wx.Code2Session(ctx, code)
 	if err != nil {
-		e := weChatFailure(err, loginErrors)
+		e := reply.WeChatFailure(err, loginErrors)
 		h.logWeChatFailure("login failed", err, e)
 		return "", e
 	}
@@ -62,7 +63,7 @@ func (h *Handler) startSession(r *http.Request, code string) (string, *apiError)
 	s, err := h.store.Login(r.Context(), token, session.Session{OpenID: ws.OpenID, UnionID: ws.UnionID}, ws.SessionKey)
 	if err != nil {
 		h.logger.Error("login: session not stored", zap.String("openid", ws.OpenID), zap.Error(err))
-		return "", storeFailure(err)
+		return "", reply.StoreFailure(err)
 	}
 	h.logger.Info("login", zap.String("openid", ws.OpenID), zap.Bool("unionid", ws.UnionID != ""),
 		zap.Bool("phone_bound", s.Phone != ""))

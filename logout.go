@@ -4,13 +4,15 @@ import (
 	"net/http"
 
 	"go.uber.org/zap"
+
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
 
 // logout answers POST /wx/logout: the token dies in the shared store, so
 // on every block and every Caddy that uses it (204). With the body
 // {"all": true}, every session of the caller's user dies: 200
 // {"revoked": n}. An empty body, or {"all": false}, is a plain logout.
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request) *apiError {
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) *reply.Error {
 	token, s, e := h.sessionPOST(r)
 	if e != nil {
 		return e
@@ -25,17 +27,17 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) *apiError {
 		n, err := h.store.RevokeUser(r.Context(), s.OpenID, false)
 		if err != nil {
 			h.logger.Error("logout everywhere: sessions not revoked", zap.Error(err))
-			return storeFailure(err)
+			return reply.StoreFailure(err)
 		}
 		h.logger.Info("logout everywhere", zap.String("openid", s.OpenID), zap.Int("revoked", n))
-		writeJSON(w, http.StatusOK, struct {
+		reply.JSON(w, http.StatusOK, struct {
 			Revoked int `json:"revoked"`
 		}{n})
 		return nil
 	}
 	if err := h.store.Delete(r.Context(), token); err != nil {
 		h.logger.Error("logout: session not deleted", zap.Error(err))
-		return storeFailure(err)
+		return reply.StoreFailure(err)
 	}
 	h.logger.Info("logout", zap.String("openid", s.OpenID))
 	w.Header().Set("Cache-Control", "no-store")

@@ -34,3 +34,9 @@
 // first run against the fake WeChat (go run ./cmd/demo) and documents every
 // option, endpoint, error code and metric.
 package wechatauth
+
+import (
+	// http.handlers.wechat_api lives in its own package; importing this
+	// one registers it too.
+	_ "github.com/wechat-auth/wechat_auth/gateway"
+)

@@ -12,7 +12,7 @@ import (
 
 // Memory is a Store in this process's memory: a table of sessions by a
 // keyed hash of their token, bounded to MaxSessions entries exactly, and
-// a keyring of user records (session_keys, phone, generation and count of
+// userRecords, the user records (session_keys, phone, generation and count of
 // live sessions; as many users at most).
 //
 // A full store never refuses a login: it makes room by ending the session
@@ -34,13 +34,13 @@ import (
 // the sweep or the eviction clock meets them.
 type Memory struct {
 	sessions table
-	users    *keyring
+	users    *userRecords
 
 	maxSessions atomic.Int64
 	sessionTTL  atomic.Int64
 	idle        atomic.Int64
 	evicted     atomic.Int64
-	swept       atomic.Uint64 // keyring.ended when the last sweep began
+	swept       atomic.Uint64 // userRecords.ended when the last sweep began
 	onEvict     atomic.Pointer[func(int)]
 
 	limitsMu sync.Mutex
@@ -59,7 +59,7 @@ const sessionSweep = 30 * time.Second
 func NewMemory(l Limits) (*Memory, error) {
 	l = l.WithDefaults()
 	m := &Memory{
-		users: newKeyring(l.MaxSessions, l.PhoneTTL, time.Minute),
+		users: newUserRecords(l.MaxSessions, l.PhoneTTL, time.Minute),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -89,13 +89,6 @@ func (m *Memory) SetLimits(l Limits) {
 	m.idle.Store(int64(l.IdleTimeout))
 	m.users.phoneTTL.Store(int64(l.PhoneTTL))
 	m.limits = l
-}
-
-// Limits returns the limits in force.
-func (m *Memory) Limits() Limits {
-	m.limitsMu.Lock()
-	defer m.limitsMu.Unlock()
-	return m.limits
 }
 
 // SetOnEvict sets what a login calls after ending n live sessions to make

@@ -539,7 +539,7 @@ func TestMemoryRingStaysBounded(t *testing.T) {
 	}
 }
 
-// A full keyring drops the records without live sessions first.
+// A full userRecords drops the records without live sessions first.
 func TestKeyringMakesRoom(t *testing.T) {
 	m := newTestMemory(t, Limits{MaxSessions: 100})
 	ctx := context.Background()

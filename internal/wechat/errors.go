@@ -125,8 +125,13 @@ func APICode(err error) int {
 
 // IsTokenInvalid reports whether err says the access_token used is dead
 // (40001, 42001, 40014): drop it, get another, retry once.
-func IsTokenInvalid(err error) bool {
-	switch APICode(err) {
+func IsTokenInvalid(err error) bool { return TokenInvalidCode(APICode(err)) }
+
+// TokenInvalidCode reports whether an errcode says the access_token used
+// is dead (40001, 42001, 40014), for callers that read an answer's errcode
+// themselves (the wechat_api gateway).
+func TokenInvalidCode(code int) bool {
+	switch code {
 	case CodeInvalidCredential, CodeAccessTokenExpired, CodeInvalidAccessToken:
 		return true
 	}

@@ -212,16 +212,9 @@ func Decrypt(sessionKey, iv, encryptedData string) ([]byte, error) {
 	return plain, nil
 }
 
-// DecryptPhone opens getPhoneNumber data and returns the phone in it. It
-// fails with ErrMalformed, ErrUndecryptable, ErrNoPhone, ErrWatermark
-// (watermark.appid must be appID) or ErrStale (a watermark.timestamp in
-// the future); data of any age is accepted. Errors never carry decrypted
-// bytes.
-func DecryptPhone(sessionKey, iv, encryptedData, appID string) (Phone, error) {
-	return DecryptPhoneWith(sessionKey, iv, encryptedData, PhoneCheck{AppID: appID})
-}
-
-// DecryptPhoneWith is DecryptPhone with the checks of c: the watermark's
+// DecryptPhoneWith opens getPhoneNumber data and returns the phone in
+// it. It fails with ErrMalformed, ErrUndecryptable, ErrNoPhone,
+// ErrWatermark or ErrStale, with the checks of c: the watermark's
 // appid, and its timestamp neither in the future nor older than c.MaxAge
 // (ErrStale).
 func DecryptPhoneWith(sessionKey, iv, encryptedData string, c PhoneCheck) (Phone, error) {

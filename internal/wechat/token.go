@@ -56,9 +56,6 @@ type RefreshError struct {
 	CachedFor time.Duration
 }
 
-// Fetches returns how many stable_token calls this source has made.
-func (s *TokenSource) Fetches() int64 { return s.fetches.Load() }
-
 // source is the platform.TokenSource behind s, made at the first use.
 func (s *TokenSource) source() *platform.TokenSource {
 	s.once.Do(func() {

@@ -1,11 +1,26 @@
-package wechatauth
+package gateway
 
 import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
+
+func init() {
+	caddy.RegisterModule(Gateway{})
+	httpcaddyfile.RegisterHandlerDirective("wechat_api", parseGatewayCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("wechat_api", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// parseGatewayCaddyfile unmarshals a wechat_api directive into a Gateway.
+func parseGatewayCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var g Gateway
+	err := g.UnmarshalCaddyfile(h.Dispenser)
+	return &g, err
+}
 
 // UnmarshalCaddyfile sets up the gateway from Caddyfile tokens. Syntax:
 //

@@ -1,25 +1,15 @@
-package wechatauth
+package failurelimit
 
 import (
 	"encoding/binary"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"runtime"
 	"testing"
 	"time"
 )
 
-// FailureLimiters counts the failure limiters alive in the process (one
-// per app and window), for the black-box tests of sharing and cleanup.
-func FailureLimiters() int {
-	n := 0
-	limiters.Range(func(_, _ any) bool { n++; return true })
-	return n
-}
-
 func TestParseFailureLimit(t *testing.T) {
-	for in, want := range map[string]failureLimit{
+	for in, want := range map[string]Limit{
 		"":         {30, time.Minute},
 		"30/1m":    {30, time.Minute},
 		"3/2s":     {3, 2 * time.Second},
@@ -29,17 +19,17 @@ func TestParseFailureLimit(t *testing.T) {
 		"5/90s":    {5, 90 * time.Second},
 		"off":      {},
 	} {
-		got, err := parseFailureLimit(in)
+		got, err := Parse(in)
 		if err != nil || got != want {
-			t.Errorf("parseFailureLimit(%q) = %v, %v; want %v", in, got, err, want)
+			t.Errorf("Parse(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for _, in := range []string{"30", "0/1m", "65536/1m", "-1/1m", "x/1m", "30/", "/1m", "30/0s", "30/999ms", "30/-1m", "30/1m/2", "on", "OFF", " 30/1m"} {
-		if got, err := parseFailureLimit(in); err == nil {
-			t.Errorf("parseFailureLimit(%q) = %v, want an error", in, got)
+		if got, err := Parse(in); err == nil {
+			t.Errorf("Parse(%q) = %v, want an error", in, got)
 		}
 	}
-	for l, want := range map[failureLimit]string{
+	for l, want := range map[Limit]string{
 		{30, time.Minute}: "30/1m", {3, 2 * time.Second}: "3/2s", {5, 90 * time.Second}: "5/1m30s",
 		{1, time.Hour}: "1/1h", {1, 10 * time.Second}: "1/10s", {}: "off",
 	} {
@@ -49,53 +39,53 @@ func TestParseFailureLimit(t *testing.T) {
 	}
 }
 
-func key(ip string) addrKey { return addrKeyOf(netip.MustParseAddr(ip)) }
+func key(ip string) Key { return KeyOf(netip.MustParseAddr(ip)) }
 
 // n failures within the window limit the address, and no other; the wait
 // ends when the oldest failure leaves the window.
 func TestFailureLimiterCountsInTheWindow(t *testing.T) {
 	const n, window = 3, 15 * time.Second // one slice is 1s
-	l := newFailureLimiter(window, 1024)
+	l := New(window, 1024, time.Now())
 	at := func(d time.Duration) time.Time { return l.start.Add(d) }
 	a, b := key("192.0.2.1"), key("192.0.2.2")
 
-	if w := l.wait(a, n, at(0)); w != 0 {
+	if w := l.Wait(a, n, at(0)); w != 0 {
 		t.Fatalf("a clean address waits %v", w)
 	}
 	for i, d := range []time.Duration{500 * time.Millisecond, 4 * time.Second, 7 * time.Second} {
-		if w := l.wait(a, n, at(d)); w != 0 {
+		if w := l.Wait(a, n, at(d)); w != 0 {
 			t.Fatalf("after %d failures: wait %v, want none", i, w)
 		}
-		if got := l.fail(a, at(d)); got != i+1 {
+		if got := l.Fail(a, at(d)); got != i+1 {
 			t.Fatalf("failure %d counted as %d", i+1, got)
 		}
 	}
 	// the first failure (slice 0) counts until slice 16 begins: 16s
-	w := l.wait(a, n, at(8*time.Second))
+	w := l.Wait(a, n, at(8*time.Second))
 	if w != 8*time.Second {
 		t.Errorf("wait %v, want 8s (until the first failure, in slice 0, leaves the window at 16s)", w)
 	}
-	if w := l.wait(b, n, at(8*time.Second)); w != 0 {
+	if w := l.Wait(b, n, at(8*time.Second)); w != 0 {
 		t.Errorf("another address waits %v", w)
 	}
-	if w := l.wait(a, n, at(16*time.Second-time.Nanosecond)); w != time.Nanosecond {
+	if w := l.Wait(a, n, at(16*time.Second-time.Nanosecond)); w != time.Nanosecond {
 		t.Errorf("just before the first failure leaves: wait %v, want 1ns", w)
 	}
-	if w := l.wait(a, n, at(16*time.Second)); w != 0 {
+	if w := l.Wait(a, n, at(16*time.Second)); w != 0 {
 		t.Errorf("after the first failure left the window: wait %v", w)
 	}
 	// one more failure at 17s: three again (4s, 7s, 17s), until 4s leaves at 20s
-	if got := l.fail(a, at(17*time.Second)); got != 3 {
+	if got := l.Fail(a, at(17*time.Second)); got != 3 {
 		t.Errorf("failures in the window at 17s: %d, want 3", got)
 	}
-	if w := l.wait(a, n, at(17*time.Second)); w != 3*time.Second {
+	if w := l.Wait(a, n, at(17*time.Second)); w != 3*time.Second {
 		t.Errorf("wait %v, want 3s", w)
 	}
 	// far later, everything has left
-	if w := l.wait(a, n, at(time.Hour)); w != 0 {
+	if w := l.Wait(a, n, at(time.Hour)); w != 0 {
 		t.Errorf("an hour later: wait %v", w)
 	}
-	if got := l.fail(a, at(time.Hour)); got != 1 {
+	if got := l.Fail(a, at(time.Hour)); got != 1 {
 		t.Errorf("an hour later a failure counts as %d, want 1", got)
 	}
 }
@@ -105,15 +95,15 @@ func TestFailureLimiterCountsInTheWindow(t *testing.T) {
 func TestFailureLimiterWindowBounds(t *testing.T) {
 	const window = 2 * time.Second
 	for _, offset := range []time.Duration{0, time.Millisecond, 66 * time.Millisecond, 133 * time.Millisecond, 777 * time.Millisecond} {
-		l := newFailureLimiter(window, 16)
+		l := New(window, 16, time.Now())
 		k := key("198.51.100.7")
 		t0 := l.start.Add(10*time.Second + offset)
-		l.fail(k, t0)
-		w := l.wait(k, 1, t0)
+		l.Fail(k, t0)
+		w := l.Wait(k, 1, t0)
 		if w < window || w > window+window/15+16*time.Nanosecond {
 			t.Errorf("offset %v: a failure counts for %v, want between %v and %v", offset, w, window, window+window/15)
 		}
-		if l.wait(k, 1, t0.Add(w)) != 0 {
+		if l.Wait(k, 1, t0.Add(w)) != 0 {
 			t.Errorf("offset %v: still limited after the wait", offset)
 		}
 	}
@@ -123,15 +113,15 @@ func TestFailureLimiterWindowBounds(t *testing.T) {
 // bound: the least recently failed are forgotten first.
 func TestFailureLimiterIsBounded(t *testing.T) {
 	const bound = 256 // 16 per shard
-	l := newFailureLimiter(time.Minute, bound)
+	l := New(time.Minute, bound, time.Now())
 	now := l.start.Add(time.Second)
 	recent := key("2001:db8:ffff:ffff::1")
 	var ip [4]byte
 	for i := 0; i < 50*bound; i++ {
 		binary.BigEndian.PutUint32(ip[:], uint32(0x0a000000+i))
-		l.fail(addrKeyOf(netip.AddrFrom4(ip)), now)
+		l.Fail(KeyOf(netip.AddrFrom4(ip)), now)
 		if i%16 == 0 {
-			l.fail(recent, now) // fails often: stays remembered
+			l.Fail(recent, now) // fails often: stays remembered
 		}
 		if addrs, room, table := l.size(); addrs > bound || room > bound || table > 4*bound {
 			t.Fatalf("after %d addresses: %d remembered, room for %d, table of %d; bound %d", i+1, addrs, room, table, bound)
@@ -140,7 +130,7 @@ func TestFailureLimiterIsBounded(t *testing.T) {
 	if addrs, _, _ := l.size(); addrs != bound {
 		t.Errorf("%d addresses remembered after a flood, want the bound %d", addrs, bound)
 	}
-	if l.wait(recent, 50, now) == 0 {
+	if l.Wait(recent, 50, now) == 0 {
 		t.Errorf("the address failing all along was forgotten")
 	}
 	// Each shard's list, entries and table agree.
@@ -173,30 +163,30 @@ func TestFailureLimiterDefaultBoundMemory(t *testing.T) {
 	var before, full, flooded runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	l := newFailureLimiter(time.Minute, maxFailureAddresses)
+	l := New(time.Minute, MaxAddresses, time.Now())
 	now := l.start.Add(time.Second)
 	var ip [16]byte
 	ip[0] = 0x20
 	flood := func(from, to int) {
 		for i := from; i < to; i++ {
 			binary.BigEndian.PutUint32(ip[4:], uint32(i)) // distinct /64s
-			l.fail(addrKeyOf(netip.AddrFrom16(ip)), now)
+			l.Fail(KeyOf(netip.AddrFrom16(ip)), now)
 		}
 	}
-	flood(0, maxFailureAddresses)
+	flood(0, MaxAddresses)
 	runtime.GC()
 	runtime.ReadMemStats(&full)
-	flood(maxFailureAddresses, 4*maxFailureAddresses)
+	flood(MaxAddresses, 4*MaxAddresses)
 	runtime.GC()
 	runtime.ReadMemStats(&flooded)
 	addrs, room, table := l.size()
-	if addrs != maxFailureAddresses || room != maxFailureAddresses || table != 2*maxFailureAddresses {
-		t.Errorf("%d addresses, room for %d, table %d; want %d, %[4]d, %d", addrs, room, table, maxFailureAddresses, 2*maxFailureAddresses)
+	if addrs != MaxAddresses || room != MaxAddresses || table != 2*MaxAddresses {
+		t.Errorf("%d addresses, room for %d, table %d; want %d, %[4]d, %d", addrs, room, table, MaxAddresses, 2*MaxAddresses)
 	}
 	atFull := int64(full.HeapAlloc) - int64(before.HeapAlloc)
 	atFlood := int64(flooded.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("a full limiter (%d addresses) takes %.2f MiB of heap; after 3 times as many more, %.2f MiB", addrs, float64(atFull)/(1<<20), float64(atFlood)/(1<<20))
-	const fixed = maxFailureAddresses * (64 + 2*4) // an entry and two table slots an address
+	const fixed = MaxAddresses * (64 + 2*4) // an entry and two table slots an address
 	if atFull > fixed+fixed/4 || atFlood > fixed+fixed/4 {
 		t.Errorf("a full limiter takes %d bytes, and %d after the flood: over %d", atFull, atFlood, fixed+fixed/4)
 	}
@@ -226,30 +216,30 @@ func TestAddrKey(t *testing.T) {
 	}
 }
 
-// Outside a Caddy server (no client_ip variable) the remote address is the
-// client address.
-func TestClientIPFallsBackToRemoteAddr(t *testing.T) {
-	r := httptest.NewRequest(http.MethodPost, "/wx/login", nil)
-	r.RemoteAddr = "203.0.113.9:4711"
-	if got := clientIP(r); got != netip.MustParseAddr("203.0.113.9") {
-		t.Errorf("client IP %v", got)
-	}
-	r.RemoteAddr = "@"
-	if got := clientIP(r); got.IsValid() {
-		t.Errorf("client IP of a Unix socket: %v", got)
-	}
-}
-
 // BenchmarkFailureLimiter: the check every /wx/login and /wx/phone pays,
 // for an address that has failed before.
 func BenchmarkFailureLimiter(b *testing.B) {
-	l := newFailureLimiter(time.Minute, maxFailureAddresses)
+	l := New(time.Minute, MaxAddresses, time.Now())
 	k := key("192.0.2.1")
-	l.fail(k, time.Now())
+	l.Fail(k, time.Now())
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if l.wait(k, 30, time.Now()) != 0 {
+		if l.Wait(k, 30, time.Now()) != 0 {
 			b.Fatal("limited")
 		}
 	}
+}
+
+// size returns how many addresses the limiter remembers, how many it has
+// room for, and the length of its tables.
+func (l *Limiter) size() (addresses, room, table int) {
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		addresses += len(sh.entries)
+		room += cap(sh.entries)
+		table += len(sh.table)
+		sh.mu.Unlock()
+	}
+	return addresses, room, table
 }

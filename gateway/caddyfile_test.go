@@ -1,4 +1,4 @@
-package wechatauth
+package gateway
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package wechatauth
+package gateway
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
@@ -41,22 +42,14 @@ const peekMax = 64 << 10
 
 // readGatewayBody reads the request body, up to maxGatewayBody, so that
 // the call can be repeated; a larger one gets 413.
-func readGatewayBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+func readGatewayBody(w http.ResponseWriter, r *http.Request) ([]byte, *reply.Error) {
 	if r.ContentLength > maxGatewayBody {
-		return nil, &errBodyTooLarge
+		return nil, reply.BodyTooLarge
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxGatewayBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &errBodyTooLarge
-		}
-		return nil, &errClientGone
-	}
-	return b, nil
+	return reply.ReadBody(w, r, maxGatewayBody, reply.ClientGone)
 }
 
 // withToken returns rawQuery without any credential parameter a client
@@ -113,12 +106,12 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, body []byte, s
 	for retried := false; ; retried = true {
 		a, e := g.call(r, path, body)
 		if e != nil {
-			gatewayMetrics.calls.WithLabelValues(g.appID, label, e.code).Inc()
-			e.write(w)
+			gatewayMetrics.calls.WithLabelValues(g.appID, label, e.Code).Inc()
+			e.Write(w)
 			return
 		}
 		code, isJSON := errcodeOf(a.head, a.complete)
-		if !retried && isJSON && tokenDead(code) {
+		if !retried && isJSON && wechat.TokenInvalidCode(code) {
 			a.close()
 			g.tokens.Invalidate(a.token)
 			gatewayMetrics.refreshes.WithLabelValues(g.appID).Inc()
@@ -127,7 +120,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, body []byte, s
 				zap.String("app_id", g.appID), zap.String("path", r.URL.Path), zap.Int("errcode", code))
 			continue
 		}
-		g.answer(w, r, a, retried, start, label, errcodeLabel(code, isJSON))
+		g.relay(w, r, a, retried, start, label, errcodeLabel(code, isJSON))
 		a.close()
 		return
 	}
@@ -150,20 +143,20 @@ func (a *attempt) close() {
 // call makes one attempt: a token (fetched if needed), the request to
 // WeChat, and, for a JSON-ish answer small enough, its whole body, to look
 // for an errcode. On failure it returns the answer to give instead.
-func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *apiError) {
+func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *reply.Error) {
 	ctx, stopTimer, cancel := withTimeout(r.Context(), g.timeout)
-	fail := func(what string, err error, answer *apiError) (*attempt, *apiError) {
+	fail := func(what string, err error, refusal *reply.Error) (*attempt, *reply.Error) {
 		cancel()
 		if errors.Is(context.Cause(ctx), errGatewayTimeout) {
-			answer = &errWeChatTimeout
+			refusal = reply.WeChatTimeout
 		}
-		g.logFailure(what, r, err, answer)
-		return nil, answer
+		g.logFailure(what, r, err, refusal)
+		return nil, refusal
 	}
 
 	token, err := g.tokens.Token(ctx)
 	if err != nil {
-		return fail("no access_token for the call", err, weChatFailure(err, nil))
+		return fail("no access_token for the call", err, reply.WeChatFailure(err, nil))
 	}
 	var rd io.Reader
 	if body != nil {
@@ -172,7 +165,7 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *ap
 	target := strings.TrimRight(g.apiBase, "/") + path + "?" + withToken(r.URL.RawQuery, token)
 	req, err := http.NewRequestWithContext(ctx, r.Method, target, rd)
 	if err != nil {
-		return fail("cannot make the call", err, &errWeChatUnreachable)
+		return fail("cannot make the call", err, reply.WeChatUnreachable)
 	}
 	for _, name := range forwardHeaders {
 		if v := r.Header.Values(name); len(v) > 0 {
@@ -181,18 +174,18 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *ap
 	}
 	resp, err := g.client.Do(req)
 	if err != nil {
-		answer := &errWeChatUnreachable
+		refusal := reply.WeChatUnreachable
 		if r.Context().Err() != nil {
-			answer = &errClientGone
+			refusal = reply.ClientGone
 		}
-		return fail("call failed", err, answer)
+		return fail("call failed", err, refusal)
 	}
 	a := &attempt{resp: resp, token: token, cancel: cancel}
 	if jsonish(resp.Header.Get("Content-Type")) && resp.ContentLength <= peekMax {
 		a.head, err = io.ReadAll(io.LimitReader(resp.Body, peekMax+1))
 		if err != nil {
 			resp.Body.Close()
-			return fail("the answer broke off", err, &errWeChatUnreachable)
+			return fail("the answer broke off", err, reply.WeChatUnreachable)
 		}
 		a.complete = len(a.head) <= peekMax
 	}
@@ -200,9 +193,9 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *ap
 	return a, nil
 }
 
-// answer writes WeChat's answer: status, headers (but the hop-by-hop
+// relay writes WeChat's answer: status, headers (but the hop-by-hop
 // ones) and body, the part read ahead first, the rest streamed.
-func (g *Gateway) answer(w http.ResponseWriter, r *http.Request, a *attempt, retried bool, start time.Time, label, errcode string) {
+func (g *Gateway) relay(w http.ResponseWriter, r *http.Request, a *attempt, retried bool, start time.Time, label, errcode string) {
 	resp := a.resp
 	h := w.Header()
 	for name, vals := range resp.Header {
@@ -239,26 +232,26 @@ func (g *Gateway) answer(w http.ResponseWriter, r *http.Request, a *attempt, ret
 // logFailure logs a call that got no answer from WeChat: trouble with
 // WeChat or with the app's credentials at WARN or ERROR, a client gone at
 // DEBUG. Never the URL: errors are unwrapped from it, and scrubbed anyway.
-func (g *Gateway) logFailure(msg string, r *http.Request, err error, answer *apiError) {
+func (g *Gateway) logFailure(msg string, r *http.Request, err error, refusal *reply.Error) {
 	fields := []zap.Field{
 		zap.String("app_id", g.appID), zap.String("method", r.Method), zap.String("path", r.URL.Path),
-		zap.String("answer", answer.code),
+		zap.String("answer", refusal.Code),
 	}
 	var we *wechat.Error
 	var ue *url.Error
 	switch {
 	case errors.As(err, &we): // the token fetch
-		fields = append(fields, weChatErrorFields(err)...)
+		fields = append(fields, reply.WeChatErrorFields(err)...)
 	case errors.As(err, &ue):
 		fields = append(fields, zap.String("cause", scrub(ue.Err.Error())))
 	case err != nil:
 		fields = append(fields, zap.String("cause", scrub(err.Error())))
 	}
 	switch {
-	case answer == &errClientGone:
+	case refusal == reply.ClientGone:
 		g.logger.Debug(msg, fields...)
-	case answer == &errWeChatConfig:
-		logConfigRefusal(g.logger, msg, err, fields)
+	case refusal == reply.WeChatConfig:
+		reply.LogConfigRefusal(g.logger, msg, err, fields)
 	default:
 		g.logger.Warn(msg, fields...)
 	}
@@ -293,15 +286,6 @@ func errcodeOf(head []byte, complete bool) (code int, isJSON bool) {
 		return 0, true
 	}
 	return *st.Errcode, true
-}
-
-// tokenDead reports the errcodes that say the access_token used is dead.
-func tokenDead(code int) bool {
-	switch code {
-	case wechat.CodeInvalidCredential, wechat.CodeAccessTokenExpired, wechat.CodeInvalidAccessToken:
-		return true
-	}
-	return false
 }
 
 // errcodeLabel is the errcode label of an answer: its errcode, or "none"

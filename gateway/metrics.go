@@ -1,10 +1,11 @@
-package wechatauth
+package gateway
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 )
 
 // The gateway's metrics, in Caddy's registry beside wechat_auth's. Labels
@@ -38,22 +39,14 @@ func init() {
 	}, []string{"app_id", "reason"})
 }
 
-// registerGatewayMetrics adds the gateway's collectors to a config's
-// registry; a registry that has them already is fine.
+// registerGatewayMetrics adds the gateway's collectors, and those of the
+// app state it shares, to a config's registry.
 func registerGatewayMetrics(reg *prometheus.Registry) error {
-	if reg == nil {
-		return nil
+	if err := appstate.RegisterMetrics(reg); err != nil {
+		return err
 	}
-	for _, c := range []prometheus.Collector{gatewayMetrics.calls, gatewayMetrics.retries,
-		gatewayMetrics.refreshes, gatewayMetrics.refused} {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return err
-			}
-		}
-	}
-	return nil
+	return appstate.Register(reg, gatewayMetrics.calls, gatewayMetrics.retries,
+		gatewayMetrics.refreshes, gatewayMetrics.refused)
 }
 
 // Bounds of the path label: the path comes from clients, so only paths

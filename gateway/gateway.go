@@ -1,4 +1,12 @@
-package wechatauth
+// Package gateway is http.handlers.wechat_api (directive wechat_api), the
+// WeChat Open API gateway: backends call any WeChat server API through it
+// without an access_token, and it adds the app's, the one every
+// wechat_auth block of the same app_id uses (internal/appstate holds it).
+// gateway.go holds the module (config, Provision, Validate, ServeHTTP),
+// caddyfile.go its Caddyfile parser and registration, forward.go the call
+// to WeChat and the answer streamed back, metrics.go its metrics. The
+// root package wechatauth imports it, so that xcaddy --with registers it.
+package gateway
 
 import (
 	"context"
@@ -6,23 +14,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
-
-func init() {
-	caddy.RegisterModule(Gateway{})
-	httpcaddyfile.RegisterHandlerDirective("wechat_api", parseGatewayCaddyfile)
-	httpcaddyfile.RegisterDirectiveOrder("wechat_api", httpcaddyfile.Before, "reverse_proxy")
-}
 
 // Gateway defaults and bounds.
 const (
@@ -111,12 +113,8 @@ func (Gateway) CaddyModule() caddy.ModuleInfo {
 func (g *Gateway) Provision(ctx caddy.Context) error {
 	g.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
-	g.appID = repl.ReplaceKnown(g.AppID, "")
-	secret := repl.ReplaceKnown(g.AppSecret, "")
-	g.apiBase = repl.ReplaceKnown(g.APIBase, "")
-	if g.apiBase == "" {
-		g.apiBase = wechat.DefaultBaseURL
-	}
+	var secret string
+	g.appID, secret, g.apiBase = appstate.ResolveApp(repl, g.AppID, g.AppSecret, g.APIBase)
 	g.timeout = time.Duration(g.Timeout)
 	if g.timeout == 0 {
 		g.timeout = DefaultGatewayTimeout
@@ -138,24 +136,19 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	if g.timeout < 0 {
 		return fmt.Errorf("timeout must be a positive duration, got %v", g.timeout)
 	}
-	// wechat_auth's metrics too: they count the token fetches
-	reg := ctx.GetMetricsRegistry()
-	if err := registerMetrics(reg); err != nil {
-		return fmt.Errorf("metrics: %v", err)
-	}
-	if err := registerGatewayMetrics(reg); err != nil {
+	// the shared client's metrics too: they count the token fetches
+	if err := registerGatewayMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("metrics: %v", err)
 	}
 
-	key, ce := takeAppClient(g.appID, g.apiBase, secret)
-	g.clientKey, g.client, g.tokens = key, ce.client.HTTPClient, ce.tokens
+	key, c := appstate.AcquireClient(g.appID, g.apiBase, secret)
+	g.clientKey, g.client, g.tokens = key, c.HTTPClient, c.Tokens
 	return nil
 }
 
-// checkAPIBase accepts an http(s) URL with a host.
+// checkAPIBase accepts an api_base by the rule wechat_auth's is held to.
 func checkAPIBase(apiBase string) error {
-	u, err := url.Parse(apiBase)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	if !appstate.ValidAPIBase(apiBase) {
 		return fmt.Errorf("api_base must be an http(s) URL without a query, such as https://api.weixin.qq.com; got %q", apiBase)
 	}
 	return nil
@@ -208,7 +201,7 @@ func (g *Gateway) Validate() error {
 // Cleanup gives back the reference to the app's shared client and token.
 func (g *Gateway) Cleanup() error {
 	if g.clientKey != "" {
-		releaseAppClient(g.clientKey)
+		appstate.ReleaseClient(g.clientKey)
 		g.clientKey = ""
 	}
 	return nil
@@ -218,7 +211,7 @@ func (g *Gateway) Cleanup() error {
 // IP: the peer, or with trusted_proxies the address the proxy names) is in
 // allow_from. An address that cannot be read is not.
 func (g *Gateway) allowed(r *http.Request) (netip.Addr, bool) {
-	ip := clientIP(r)
+	ip := reply.ClientIP(r)
 	if !ip.IsValid() {
 		return ip, false
 	}
@@ -236,29 +229,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 	start := time.Now()
 	ip, ok := g.allowed(r)
 	if !ok {
-		gatewayMetrics.refused.WithLabelValues(g.appID, errAddressNotAllowed.code).Inc()
+		gatewayMetrics.refused.WithLabelValues(g.appID, reply.AddressNotAllowed.Code).Inc()
 		g.logger.Warn("refused a caller outside allow_from",
 			zap.String("client_ip", ip.String()), zap.String("method", r.Method), zap.String("path", r.URL.Path))
-		errAddressNotAllowed.write(w)
+		reply.AddressNotAllowed.Write(w)
 		return nil
 	}
 	body, e := readGatewayBody(w, r)
 	if e != nil {
-		if *e == errBodyTooLarge {
-			gatewayMetrics.refused.WithLabelValues(g.appID, e.code).Inc()
+		if e == reply.BodyTooLarge {
+			gatewayMetrics.refused.WithLabelValues(g.appID, e.Code).Inc()
 		}
-		e.write(w)
+		e.Write(w)
 		return nil
 	}
 	g.forward(w, r, body, start)
 	return nil
-}
-
-// parseGatewayCaddyfile unmarshals a wechat_api directive into a Gateway.
-func parseGatewayCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var g Gateway
-	err := g.UnmarshalCaddyfile(h.Dispenser)
-	return &g, err
 }
 
 // errGatewayTimeout is the cause of a call canceled by the timeout.

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// keyring holds the Memory store's user records: each user's newest and
+// userRecords holds the Memory store's user records: each user's newest and
 // previous session_key, the generation and count of their live sessions,
 // and the phone they bound. A record is 48 bytes in plain sharded maps
 // keyed by a seeded 64-bit hash of the openid (far leaner than a cache
@@ -27,7 +27,7 @@ import (
 // is counted in by Login and out exactly once, by whoever sets its dead
 // bit, always under the record's shard lock (so that a count never races
 // a RevokeUser).
-type keyring struct {
+type userRecords struct {
 	seed, checkSeed maphash.Seed
 	epoch           time.Time    // the store's clock: time.Since(epoch) + skew
 	skew            atomic.Int64 // moves the clock on, in tests
@@ -36,12 +36,12 @@ type keyring struct {
 	live            atomic.Int64 // live sessions, all users
 	gens            atomic.Uint32
 	ended           atomic.Uint64 // how often sessions ended by generation: revocations and dropped records
-	shards          [keyringShards]userShard
+	shards          [userRecordShards]userShard
 	stop            chan struct{}
 	done            chan struct{}
 }
 
-const keyringShards = 64
+const userRecordShards = 64
 
 type userShard struct {
 	mu     sync.Mutex
@@ -79,8 +79,8 @@ type phoneRecord struct {
 	bound          time.Duration // since the epoch
 }
 
-func newKeyring(maxSessions int64, phoneTTL, sweep time.Duration) *keyring {
-	k := &keyring{
+func newUserRecords(maxSessions int64, phoneTTL, sweep time.Duration) *userRecords {
+	k := &userRecords{
 		seed:      maphash.MakeSeed(),
 		checkSeed: maphash.MakeSeed(),
 		epoch:     time.Now(),
@@ -99,29 +99,29 @@ func newKeyring(maxSessions int64, phoneTTL, sweep time.Duration) *keyring {
 
 // setLimit sizes the shards for maxSessions users, with room for the
 // unevenness of hashing (four standard deviations).
-func (k *keyring) setLimit(maxSessions int64) {
-	mean := float64(maxSessions) / keyringShards
+func (k *userRecords) setLimit(maxSessions int64) {
+	mean := float64(maxSessions) / userRecordShards
 	k.limit.Store(int64(mean+4*math.Sqrt(mean)) + 16)
 }
 
 // now returns the store's clock (monotonic).
-func (k *keyring) now() time.Duration { return time.Since(k.epoch) + time.Duration(k.skew.Load()) }
+func (k *userRecords) now() time.Duration { return time.Since(k.epoch) + time.Duration(k.skew.Load()) }
 
 func secondsUp(d time.Duration) uint32 {
 	return uint32(min((d+time.Second-1)/time.Second, math.MaxUint32))
 }
 
-func (k *keyring) shard(openID string) (*userShard, uint64) {
+func (k *userRecords) shard(openID string) (*userShard, uint64) {
 	h := maphash.String(k.seed, openID)
-	return &k.shards[h%keyringShards], h
+	return &k.shards[h%userRecordShards], h
 }
 
-func (k *keyring) checkOf(openID string) uint32 {
+func (k *userRecords) checkOf(openID string) uint32 {
 	return uint32(maphash.String(k.checkSeed, openID))
 }
 
 // newGen returns a generation never handed out before (until 2^32 have).
-func (k *keyring) newGen() uint32 {
+func (k *userRecords) newGen() uint32 {
 	for {
 		if g := k.gens.Add(1); g != 0 {
 			return g
@@ -134,7 +134,7 @@ func (k *keyring) newGen() uint32 {
 // user's generation (returned), and the phone the user has bound, if any,
 // is returned, with how many live sessions of other users ended to make
 // room for the user's record (almost never: see makeRoom).
-func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
+func (k *userRecords) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	s.mu.Lock()
@@ -172,7 +172,7 @@ func (k *keyring) login(openID string, key [16]byte, now, absExp time.Duration) 
 
 // phoneOf returns the user's phone, if bound within the PhoneTTL, and
 // forgets it otherwise. s is locked.
-func (k *keyring) phoneOf(s *userShard, h uint64, r *userRecord, now time.Duration) (string, string) {
+func (k *userRecords) phoneOf(s *userShard, h uint64, r *userRecord, now time.Duration) (string, string) {
 	if r.bits&flagPhone == 0 {
 		return "", ""
 	}
@@ -186,7 +186,7 @@ func (k *keyring) phoneOf(s *userShard, h uint64, r *userRecord, now time.Durati
 // end ends e: it sets its dead bit and, if this call set it and e is of
 // its user's current generation, counts it out. It reports whether it
 // counted a live session out.
-func (k *keyring) end(e *entry) bool {
+func (k *userRecords) end(e *entry) bool {
 	s, h := k.shard(e.openID())
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,7 +203,7 @@ func (k *keyring) end(e *entry) bool {
 }
 
 // current tells whether e is of its user's current generation.
-func (k *keyring) current(e *entry) bool {
+func (k *userRecords) current(e *entry) bool {
 	s, h := k.shard(e.openID())
 	s.mu.Lock()
 	r, ok := s.users[h]
@@ -214,7 +214,7 @@ func (k *keyring) current(e *entry) bool {
 // lookup tells whether e belongs to its user's current generation (its
 // record is there and was not revoked since), and returns the phone the
 // user has bound.
-func (k *keyring) lookup(e *entry) (phone, country string, ok bool) {
+func (k *userRecords) lookup(e *entry) (phone, country string, ok bool) {
 	s, h := k.shard(e.openID())
 	s.mu.Lock()
 	r, found := s.users[h]
@@ -231,7 +231,7 @@ func (k *keyring) lookup(e *entry) (phone, country string, ok bool) {
 
 // bindPhone binds a phone to the user of e, if e is live and of the
 // current generation.
-func (k *keyring) bindPhone(e *entry, phone, country string, now time.Duration) bool {
+func (k *userRecords) bindPhone(e *entry, phone, country string, now time.Duration) bool {
 	s, h := k.shard(e.openID())
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -247,7 +247,7 @@ func (k *keyring) bindPhone(e *entry, phone, country string, now time.Duration) 
 
 // revoke ends every session of openID and returns how many were live;
 // with forget it forgets the user's record altogether.
-func (k *keyring) revoke(openID string, forget bool) int {
+func (k *userRecords) revoke(openID string, forget bool) int {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	s.mu.Lock()
@@ -270,7 +270,7 @@ func (k *keyring) revoke(openID string, forget bool) int {
 }
 
 // keys returns the user's session_keys; ok is false without any.
-func (k *keyring) keys(openID string) (newest, previous [16]byte, hasPrevious, ok bool) {
+func (k *userRecords) keys(openID string) (newest, previous [16]byte, hasPrevious, ok bool) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	now := secondsUp(k.now())
@@ -284,7 +284,7 @@ func (k *keyring) keys(openID string) (newest, previous [16]byte, hasPrevious, o
 }
 
 // drop removes a record, and the live sessions it counted. s is locked.
-func (k *keyring) drop(s *userShard, h uint64, r userRecord) {
+func (k *userRecords) drop(s *userShard, h uint64, r userRecord) {
 	k.live.Add(-int64(r.live()))
 	k.ended.Add(1)
 	delete(s.users, h)
@@ -294,7 +294,7 @@ func (k *keyring) drop(s *userShard, h uint64, r userRecord) {
 // sweep drops the records that have expired and hold no phone still
 // bound, and forgets the phones bound too long ago; it returns how many
 // records it dropped. s is locked.
-func (k *keyring) sweep(s *userShard, now time.Duration) int {
+func (k *userRecords) sweep(s *userShard, now time.Duration) int {
 	n := 0
 	sec := secondsUp(now)
 	phoneTTL := time.Duration(k.phoneTTL.Load())
@@ -318,7 +318,7 @@ func (k *keyring) sweep(s *userShard, now time.Duration) int {
 // resort (the store holds more users with live sessions than it was
 // sized for) any. It returns how many live sessions the last resort
 // ended. s is locked.
-func (k *keyring) makeRoom(s *userShard, now time.Duration) (ended int) {
+func (k *userRecords) makeRoom(s *userShard, now time.Duration) (ended int) {
 	batch := max(len(s.users)/32, 1)
 	freed := k.sweep(s, now)
 	for pass := 0; pass < 3 && freed < batch; pass++ {
@@ -337,7 +337,7 @@ func (k *keyring) makeRoom(s *userShard, now time.Duration) (ended int) {
 	return ended
 }
 
-func (k *keyring) sweeper(every time.Duration) {
+func (k *userRecords) sweeper(every time.Duration) {
 	defer close(k.done)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -356,7 +356,7 @@ func (k *keyring) sweeper(every time.Duration) {
 	}
 }
 
-func (k *keyring) close() {
+func (k *userRecords) close() {
 	close(k.stop)
 	<-k.done
 }

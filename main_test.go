@@ -1,6 +1,7 @@
 package wechatauth_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,5 +46,9 @@ func runTests(m *testing.M) int {
 	caddy.DefaultStorage.Path = caddy.AppDataDir()
 
 	defer testharness.RemoveBinaries()
+	// The Caddy-process tests need ./cmd/caddy: built beside the tests
+	// that run first.
+	flag.Parse()
+	testharness.Prebuild("./cmd/caddy")
 	return m.Run()
 }

@@ -6,6 +6,7 @@
 package testharness
 
 import (
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -29,17 +30,25 @@ func StartEnv() []string { return append([]string(nil), startEnv...) }
 // the working directory upward: a test package's directory is its own.
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	root, err := repoRoot()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return root
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatal("no go.mod above the working directory")
+			return "", fmt.Errorf("no go.mod above %s", dir)
 		}
 		dir = parent
 	}
@@ -84,19 +93,41 @@ var (
 // RemoveBinaries removes what it built.
 func Binary(tb testing.TB, pkg string) string {
 	tb.Helper()
-	root := RepoRoot(tb)
+	bin, err := builder(RepoRoot(tb), pkg)()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return bin
+}
+
+// Prebuild starts building pkg (as Binary does) in the background, so that
+// the build overlaps the tests that run before the first one needing it.
+// It does nothing under -short or with -run (where no test may need it).
+// Flags must be parsed (call flag.Parse in TestMain first).
+func Prebuild(pkg string) {
+	if testing.Short() {
+		return
+	}
+	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" {
+		return
+	}
+	dir, err := repoRoot()
+	if err != nil {
+		return
+	}
+	go func() { _, _ = builder(dir, pkg)() }() // Binary reports an error
+}
+
+// builder returns the one build of pkg of this process.
+func builder(root, pkg string) func() (string, error) {
 	buildMu.Lock()
+	defer buildMu.Unlock()
 	build, ok := builds[pkg]
 	if !ok {
 		build = sync.OnceValues(func() (string, error) { return goBuild(root, pkg) })
 		builds[pkg] = build
 	}
-	buildMu.Unlock()
-	bin, err := build()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bin
+	return build
 }
 
 func goBuild(root, pkg string) (string, error) {
@@ -127,6 +158,15 @@ func goBuild(root, pkg string) (string, error) {
 // RemoveBinaries removes every binary Binary built (call it from TestMain,
 // after m.Run).
 func RemoveBinaries() {
+	buildMu.Lock()
+	var pending []func() (string, error)
+	for _, b := range builds {
+		pending = append(pending, b)
+	}
+	buildMu.Unlock()
+	for _, b := range pending {
+		_, _ = b() // a build still under way (Prebuild) finishes first
+	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	if buildDir != "" {

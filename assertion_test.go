@@ -21,10 +21,8 @@ import (
 	"math/big"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
@@ -537,57 +535,19 @@ func TestAssertionUnusableStorageRefused(t *testing.T) {
 	e.do("GET", "/api/x", "", bearer(e.login("", "ok-alice"))...).upstream(t)
 }
 
-// assertionProcess is a Caddy process of the built ./cmd/caddy.
-type assertionProcess struct {
-	base string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startAssertionProcess starts ./cmd/caddy with sites on storage; the
-// caller waits for it to listen with waitListening.
-func startAssertionProcess(t *testing.T, e *env, storage, sites string) *assertionProcess {
+// startAssertionProcess starts ./cmd/caddy with sites on storage (admin
+// off, HOME and XDG in its temp dir); the caller waits for it to listen
+// with listen.
+func startAssertionProcess(t *testing.T, e *env, storage, sites string) *caddyProcess {
 	t.Helper()
-	bin, err := caddyBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	port := freePort(t)
 	v := e.vars()
-	v.Port, v.Admin, v.Log = port, "off", filepath.Join(dir, "caddy.log")
-	cfPath := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(cfPath, []byte(renderWithStorage(t, v, storage, sites)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := &assertionProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
-	p.cmd.Env = append(os.Environ(), secretEnv+"="+secretA, "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.stop()
-		out.Close()
-		e.checkProcessLogs(t, v.Log, out.Name())
-	})
-	return p
+	v.Port, v.Admin, v.Log = freePort(t), "off", filepath.Join(dir, "caddy.log")
+	return runCaddyProcess(t, e, dir, v, renderWithStorage(t, v, storage, sites),
+		"HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
 }
 
-func (p *assertionProcess) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-func (p *assertionProcess) listen(t *testing.T) {
+func (p *caddyProcess) listen(t *testing.T) {
 	t.Helper()
 	waitListening(t, strings.TrimPrefix(p.base, "http://"))
 }
@@ -608,7 +568,7 @@ func TestAssertionTwoCaddyProcessesShareKeys(t *testing.T) {
 	if !bytes.Equal(jwks1, jwks2) || len(parseJWKS(t, jwks1)) != 1 {
 		t.Fatalf("two Caddys on one storage publish\n%s\n%s", jwks1, jwks2)
 	}
-	at := func(p *assertionProcess, method, path, body string, hdr ...string) answer {
+	at := func(p *caddyProcess, method, path, body string, hdr ...string) answer {
 		t.Helper()
 		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -616,7 +576,7 @@ func TestAssertionTwoCaddyProcessesShareKeys(t *testing.T) {
 		}
 		return e.send(req)
 	}
-	login := func(p *assertionProcess, code string) string {
+	login := func(p *caddyProcess, code string) string {
 		t.Helper()
 		a := at(p, "POST", "/wx/login", fmt.Sprintf(`{"code":%q}`, code))
 		tok, _ := a.json(t)["token"].(string)

@@ -30,6 +30,7 @@ import (
 	_ "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
 )
 
 // The apps the fake WeChat knows.
@@ -56,6 +57,7 @@ type env struct {
 	logPath  string
 	client   *http.Client
 	upHits   *atomic.Int64 // requests the upstream got
+	loaded   bool          // a config was loaded on port before: the next load is a reload
 
 	mu      sync.Mutex
 	secrets map[string]string // value -> what it is; none may appear in the log
@@ -160,6 +162,7 @@ func newEnv(t *testing.T, sites string) *env {
 // are the test apps).
 func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
 	t.Helper()
+	skipInShort(t)
 	t.Setenv(secretEnv, secretA)
 	wxCfg.Apps = map[string]string{appA: secretA, appB: secretB, appVector: secretVector}
 	wx := fakewx.New(wxCfg)
@@ -191,6 +194,17 @@ func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
 		e.checkLogHasNoSecrets()
 	})
 	return e
+}
+
+// smokeTest is the one test through Caddy that `go test -short` runs.
+const smokeTest = "TestRepoCaddyfileRunsTheDemo"
+
+// skipInShort skips a test through Caddy under -short, but the smoke test.
+func skipInShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() && t.Name() != smokeTest {
+		t.Skip("-short: runs through Caddy (only " + smokeTest + " does under -short)")
+	}
 }
 
 // vars returns the template values for this env.
@@ -255,9 +269,12 @@ func (e *env) run(cfg []byte) {
 // settle waits, after a config load, until the new config answers (a GET,
 // which Go retries on a connection the old server closed), gives the old
 // servers a moment to finish stopping (a reload lets them shut down in the
-// background), then forgets the kept-alive connections: a POST sent on one
-// the old server closes would fail (Go retries only idempotent requests).
+// background; the first load on the env's port has none), then forgets the
+// kept-alive connections: a POST sent on one the old server closes would
+// fail (Go retries only idempotent requests).
 func (e *env) settle() {
+	reload := e.loaded
+	e.loaded = true
 	for i := 0; i < 50; i++ {
 		resp, err := e.client.Get(e.base + "/wx/settle-probe")
 		if err == nil {
@@ -267,7 +284,9 @@ func (e *env) settle() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond)
+	if reload {
+		time.Sleep(50 * time.Millisecond)
+	}
 	e.client.CloseIdleConnections()
 }
 
@@ -289,29 +308,9 @@ func (e *env) reloadViaAdmin(sites string) {
 	e.settle()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { t.Helper(); return testharness.FreePort(t) }
 
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("nothing listens on %s", addr)
-}
+func waitListening(t *testing.T, addr string) { t.Helper(); testharness.WaitListening(t, addr) }
 
 // secret records a value that must never appear in Caddy's log.
 func (e *env) secret(value, what string) {

@@ -1,30 +1,29 @@
 package wechatauth_test
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
-)
 
-// startEnv is the environment the test binary started with: `go build`
-// runs in it (with the user's build cache, module cache and go env file).
-// Everything else (Caddy in this process, the Caddy, redis-server and node
-// processes the tests start) sees the temporary home TestMain sets up.
-var startEnv []string
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
+)
 
 // TestMain runs the tests with HOME and the XDG directories in a temporary
 // directory, so that Caddy's autosave.json, its storage and anything else
 // written "at home" stays out of the user's home; it removes that directory
-// and the Caddy binary a test built.
+// and the Caddy binary a test built. Only `go build` (testharness.Binary)
+// runs in the environment the test binary started with; everything else
+// (Caddy in this process, the Caddy, redis-server and node processes the
+// tests start) sees the temporary home.
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
 func runTests(m *testing.M) int {
-	startEnv = os.Environ()
 	home, err := os.MkdirTemp("", "wechat_auth_home")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -46,6 +45,10 @@ func runTests(m *testing.M) int {
 	caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
 	caddy.DefaultStorage.Path = caddy.AppDataDir()
 
-	defer removeBuiltCaddy()
+	defer testharness.RemoveBinaries()
+	// The Caddy-process tests need ./cmd/caddy: built beside the tests
+	// that run first.
+	flag.Parse()
+	testharness.Prebuild("./cmd/caddy")
 	return m.Run()
 }

@@ -8,13 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"text/template"
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
 	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
@@ -140,89 +139,54 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	}
 }
 
-// removeBuiltCaddy removes the Caddy binary a test built (TestMain).
-func removeBuiltCaddy() {
-	if builtCaddy { // so asking again only returns its path
-		if bin, err := caddyBinary(); err == nil {
-			_ = os.RemoveAll(filepath.Dir(bin))
-		}
-	}
-}
-
-// builtCaddy says whether caddyBinary has run.
-var builtCaddy bool
-
-// caddyBinary builds ./cmd/caddy once per test run (with -race when the
-// tests run with it, so the build reuses their compiled packages).
-var caddyBinary = sync.OnceValues(func() (string, error) {
-	builtCaddy = true
-	dir, err := os.MkdirTemp("", "wechat_auth_caddy")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "caddy")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command("go", append(args, "./cmd/caddy")...)
-	cmd.Env = startEnv // the user's build and module caches, not the temp home
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/caddy: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// caddyProcess runs the built Caddy with a Caddyfile as a child process.
+// caddyProcess is the built ./cmd/caddy running as a child process.
 type caddyProcess struct {
 	base     string
 	adminURL string
 	logPath  string
+	proc     *testharness.Process
 }
 
+// startCaddyProcess runs the built Caddy with caddyfile (a template over
+// siteVars, under globalOptions) on a free port, its admin API on another,
+// and waits until it listens.
 func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
 	t.Helper()
-	bin, err := caddyBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	port := freePort(t)
-	admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", port), adminURL: "http://" + admin, logPath: filepath.Join(dir, "caddy.log")}
 	v := e.vars()
-	v.Port, v.Admin, v.Log = port, admin, p.logPath
+	v.Port, v.Admin, v.Log = freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t)), filepath.Join(dir, "caddy.log")
 	var buf bytes.Buffer
 	if err := template.Must(template.New("").Parse(globalOptions+caddyfile)).Execute(&buf, v); err != nil {
 		t.Fatal(err)
 	}
-	cfPath := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(cfPath, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), secretEnv+"="+secretA)
-	out, _ := os.Create(filepath.Join(dir, "stdout.log"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		out.Close()
-		e.checkProcessLogs(t, p.logPath, out.Name())
-	})
-	waitListening(t, fmt.Sprintf("127.0.0.1:%d", port))
+	p := runCaddyProcess(t, e, dir, v, buf.String())
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", v.Port))
 	return p
 }
+
+// runCaddyProcess starts the built Caddy (cmd/caddy, built once per test
+// run) with the rendered Caddyfile in dir, listening as v says, with the
+// app secret in its environment and more (name=value) after it. When the
+// test ends it stops the process and greps its logs for every secret seen.
+func runCaddyProcess(t *testing.T, e *env, dir string, v siteVars, caddyfile string, moreEnv ...string) *caddyProcess {
+	t.Helper()
+	bin := testharness.Binary(t, "./cmd/caddy")
+	cfPath := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfPath, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", v.Port), adminURL: "http://" + v.Admin, logPath: v.Log}
+	cmd := exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
+	cmd.Env = append(append(os.Environ(), secretEnv+"="+secretA), moreEnv...)
+	out := filepath.Join(dir, "stdout.log")
+	p.proc = testharness.Start(t, cmd, out, 10*time.Second, func(bool) {
+		e.checkProcessLogs(t, p.logPath, out)
+	})
+	return p
+}
+
+// stop stops the process now (SIGTERM; killed after 10 s).
+func (p *caddyProcess) stop() { p.proc.Stop() }
 
 // at sends a request to a Caddy child process; hdr is name, value, ...
 func (e *env) at(p *caddyProcess, method, path, body string, hdr ...string) answer {

@@ -51,23 +51,23 @@ func (e *env) waitLogEntries(level, msg string, match func(map[string]any) bool)
 // each failed refresh is logged at ERROR with the app_id. (Before: the
 // call waited for the refresh and answered 502.)
 //
-// The fake's tokens live 12 s here, so the refresh point (half the life
-// when it is short) comes 6 s after the fetch.
+// The fake's tokens live 6 s here, so the refresh point (half the life
+// when it is short) comes 3 s after the fetch.
 func TestPhoneByCodeSurvivesAFailingTokenRefresh(t *testing.T) {
-	e := newEnvWith(t, "", fakewx.Config{TokenTTL: 12 * time.Second, TokenOverlap: 2 * time.Second})
+	e := newEnvWith(t, "", fakewx.Config{TokenTTL: 6 * time.Second, TokenOverlap: 2 * time.Second})
 	for i := 1; i <= 3; i++ {
 		e.secret(fmt.Sprintf("1380013800%d", i), "a full phone number")
 	}
 	tok := e.login("", "ok-alice")
 	phoneAnswer(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138001"}`, bearer(tok)...), "13800138001", "13800138001", "86")
-	fetched := time.Now() // the token was fetched before this: due by fetched+6s, valid until at least fetched+12s
+	fetched := time.Now() // the token was fetched before this: due by fetched+3s, valid until at least fetched+6s
 	e.recordSessionKeys()
 	if n := e.wx.Count(fakewx.EndpointStableToken); n != 1 {
 		t.Fatalf("%d token fetches", n)
 	}
 
 	e.wx.SetTokenMode(appA, fakewx.TokenQuota)
-	time.Sleep(time.Until(fetched.Add(6*time.Second + 100*time.Millisecond)))
+	time.Sleep(time.Until(fetched.Add(3*time.Second + 100*time.Millisecond)))
 	phoneAnswer(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138002"}`, bearer(tok)...), "13800138002", "13800138002", "86")
 	lines := e.waitLogEntries("error", "access_token refresh failed", func(map[string]any) bool { return true })
 	if len(lines) != 1 {
@@ -90,7 +90,7 @@ func TestPhoneByCodeSurvivesAFailingTokenRefresh(t *testing.T) {
 	if n := e.wx.Count(fakewx.EndpointStableToken); n != 3 {
 		t.Errorf("%d token fetches, want 3 (the first, the failed refresh, the hanging one)", n)
 	}
-	if time.Since(fetched) > 11*time.Second {
+	if time.Since(fetched) > 5*time.Second {
 		t.Logf("the machine is slow: the calls came close to the token's expiry")
 	}
 }

@@ -34,7 +34,7 @@ func usersSites(store string) string {
 // phone_ttl after the bind; binding a new one replaces it.
 func TestPhoneBelongsToTheUser(t *testing.T) {
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newEnv(t, usersSites(store+"\n\t\t\tphone_ttl 3s"))
+		e := newEnv(t, usersSites(store+"\n\t\t\tphone_ttl 1s"))
 		e.secret("13800138000", "a full phone number")
 		e.secret("13800138009", "a full phone number")
 		tok := e.login("", "ok-alice.1")
@@ -68,7 +68,7 @@ func TestPhoneBelongsToTheUser(t *testing.T) {
 			t.Errorf("the rebound phone: %v", up.Headers)
 		}
 		// phone_ttl after the bind, a new login starts without it
-		time.Sleep(time.Until(bound.Add(3500 * time.Millisecond)))
+		time.Sleep(time.Until(bound.Add(1500 * time.Millisecond)))
 		tok4 := e.login("", "ok-alice.4")
 		if got := e.do("GET", "/phone/x", "", bearer(tok4)...).errorCode(t, 403); got != "phone_required" {
 			t.Errorf("after phone_ttl: %q", got)
@@ -178,15 +178,15 @@ func TestAdminRevokesAUser(t *testing.T) {
 // left unused for 1.5 × idle_timeout has ended; session_ttl still caps it.
 func TestIdleTimeout(t *testing.T) {
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newEnv(t, usersSites(store+"\n\t\t\tidle_timeout 2s"))
+		e := newEnv(t, usersSites(store+"\n\t\t\tidle_timeout 1200ms"))
 		busy := e.login("", "ok-alice.1")
 		idle := e.login("", "ok-bob.1")
 		start := time.Now()
-		for time.Since(start) < 5*time.Second {
+		for time.Since(start) < 3*time.Second {
 			e.do("GET", "/api", "", bearer(busy)...).upstream(t)
-			time.Sleep(time.Second) // idle_timeout/2
+			time.Sleep(600 * time.Millisecond) // idle_timeout/2
 		}
-		// 5 s without use: well past 1.5 × idle_timeout
+		// 3 s without use: well past 1.5 × idle_timeout
 		if got := e.do("GET", "/api", "", bearer(idle)...).errorCode(t, 401); got != "invalid_token" {
 			t.Errorf("an idle session still works: %q", got)
 		}

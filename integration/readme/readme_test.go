@@ -1,4 +1,4 @@
-package wechatauth_test
+package readme_test
 
 // The README's commands, run as a reader runs them: the demo as a child
 // process, the walkthrough in one bash.
@@ -26,12 +26,19 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
 	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
+
+// TestMain removes the demo binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testharness.RemoveBinaries()
+	os.Exit(code)
+}
 
 // readmeCommand is one command of a walkthrough block, with the output
 // lines the README shows under it.
@@ -196,13 +203,17 @@ func (sh shell) run(cmds []readmeCommand) (transcript string, err error) {
 // TestReadmeWalkthrough runs the README's quick start and walkthrough
 // against `go run ./cmd/demo`, as written, in one shell.
 func TestReadmeWalkthrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the README walkthrough builds and runs the demo")
+	}
 	if runtime.GOOS == "windows" {
 		t.Skip("the README's commands are for a Unix shell")
 	}
 	for _, prog := range []string{"bash", "curl", "sed"} {
 		testredis.RequireTool(t, prog, "Debian: apt-get install -y "+prog)
 	}
-	raw, err := os.ReadFile("README.md")
+	root := testharness.RepoRoot(t)
+	raw, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +230,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 		}
 		cmds = append(cmds, bc...)
 	}
-	checkSetupBlock(t, setup)
+	checkSetupBlock(t, root, setup)
 	if len(cmds) < 5 {
 		t.Fatalf("found only %d walkthrough commands in README.md", len(cmds))
 	}
@@ -255,7 +266,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 
 // checkSetupBlock: the first screen starts the demo and the tests with
 // the commands this test and .ci/run stand for.
-func checkSetupBlock(t *testing.T, setup []readmeBlock) {
+func checkSetupBlock(t *testing.T, root string, setup []readmeBlock) {
 	t.Helper()
 	if len(setup) != 1 {
 		t.Fatalf("want one block with the go run / go test commands above the walkthrough, found %d", len(setup))
@@ -270,7 +281,7 @@ func checkSetupBlock(t *testing.T, setup []readmeBlock) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the first screen's commands are %q, want %q", got, want)
 	}
-	ci, err := os.ReadFile(filepath.Join(".ci", "run"))
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,49 +303,28 @@ func startDemo(t *testing.T) *demo {
 	t.Helper()
 	root := t.TempDir()
 	dirs := map[string]string{}
-	for _, name := range []string{"bin", "demo-home", "demo-config", "demo-data", "demo-tmp", "shell-home", "work"} {
+	for _, name := range []string{"demo-home", "demo-config", "demo-data", "demo-tmp", "shell-home", "work"} {
 		dirs[name] = filepath.Join(root, name)
 		if err := os.Mkdir(dirs[name], 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	bin := filepath.Join(dirs["bin"], "demo")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	if out, err := exec.Command("go", append(args, "./cmd/demo")...).CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/demo: %v\n%s", err, out)
-	}
+	// built once, in the Go environment the tests started with (its
+	// module and build caches), not the temporary one the demo gets
+	bin := testharness.Binary(t, "./cmd/demo")
 
-	port := freePort(t)
+	port := testharness.FreePort(t)
 	cmd := exec.Command(bin, "-wechat", "127.0.0.1:0", "-upstream", "127.0.0.1:0")
+	cmd.Dir = testharness.RepoRoot(t) // it reads ./Caddyfile
 	cmd.Env = append(cleanEnv(),
 		"HOME="+dirs["demo-home"], "XDG_CONFIG_HOME="+dirs["demo-config"],
 		"XDG_DATA_HOME="+dirs["demo-data"], "TMPDIR="+dirs["demo-tmp"],
-		"WX_DEMO_PORT="+strconv.Itoa(port), "WX_DEMO_GATEWAY_PORT="+strconv.Itoa(freePort(t)))
-	logPath := filepath.Join(root, "demo.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	demoLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
+		"WX_DEMO_PORT="+strconv.Itoa(port), "WX_DEMO_GATEWAY_PORT="+strconv.Itoa(testharness.FreePort(t)))
+	var proc *testharness.Process
+	proc = testharness.Start(t, cmd, filepath.Join(root, "demo.log"), 15*time.Second, func(exitedOnSIGTERM bool) {
+		if !exitedOnSIGTERM {
 			t.Errorf("the demo did not stop on SIGTERM")
 		}
-		logFile.Close()
 		for _, name := range []string{"demo-home", "demo-config", "demo-data", "demo-tmp"} {
 			_ = filepath.WalkDir(dirs[name], func(p string, de fs.DirEntry, err error) error {
 				if err == nil && p != dirs[name] {
@@ -344,9 +334,10 @@ func startDemo(t *testing.T) *demo {
 			})
 		}
 		if t.Failed() {
-			t.Logf("the demo's log:\n%s", demoLog())
+			t.Logf("the demo's log:\n%s", proc.Log())
 		}
 	})
+	exited, demoLog := proc.Exited(), proc.Log
 
 	// ready when Caddy answers
 	base := fmt.Sprintf("http://127.0.0.1:%d/", port)

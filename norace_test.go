@@ -1,5 +1,0 @@
-//go:build !race
-
-package wechatauth_test
-
-const raceEnabled = false

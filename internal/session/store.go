@@ -16,6 +16,12 @@ type Session struct {
 	UnionID      string // empty when WeChat gave none
 	Phone        string // purePhoneNumber, once bound (to the user)
 	PhoneCountry string // countryCode, once bound
+
+	// ExpiresIn is how long the session has left if it is not used
+	// again, as of the Get that returned it (after any idle renewal that
+	// Get made): the earlier of its absolute expiry (SessionTTL after the
+	// login) and, with an IdleTimeout, its idle expiry. Only Get sets it.
+	ExpiresIn time.Duration
 }
 
 // Limits are an app's store settings. They belong to the app, not to one

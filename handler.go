@@ -44,10 +44,12 @@ const (
 //
 //   - POST /wx/login {"code"}: trades a wx.login code with WeChat for the
 //     user's openid and session_key, keeps both on the server and answers
-//     {"token", "expires_in"}.
+//     {"token", "expires_in", "phone_bound"}.
 //   - POST /wx/phone with the token: binds the user's phone number.
 //   - POST /wx/logout with the token: ends the session; with the body
 //     {"all": true}, every session of the user.
+//   - GET /wx/session with the token: {"app_id", "platform",
+//     "expires_in", "phone_bound"}, where the client stands.
 //   - GET /wx/jwks.json: the public keys that verify X-WX-Assertion.
 //
 // Any other request must carry "Authorization: Bearer <token>" (unless
@@ -334,6 +336,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return nil
 	case "/wx/logout":
 		h.respond(w, "logout", h.logout(w, r))
+		return nil
+	case "/wx/session":
+		h.respond(w, "session", h.whereAmI(w, r))
 		return nil
 	case "/wx/jwks.json":
 		h.respond(w, "jwks", h.jwks(w, r))

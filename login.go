@@ -36,36 +36,38 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) *reply.Error {
 	if !ok || code == "" || len(code) > maxCodeLen {
 		return reply.MissingCode
 	}
-	token, e := h.startSession(r, code)
+	token, s, e := h.startSession(r, code)
 	if e != nil {
 		return e
 	}
 	reply.JSON(w, http.StatusOK, struct {
-		Token     string `json:"token"`
-		ExpiresIn int64  `json:"expires_in"`
-	}{token, int64(h.sessionTTL.Seconds())})
+		Token      string `json:"token"`
+		ExpiresIn  int64  `json:"expires_in"`
+		PhoneBound bool   `json:"phone_bound"` // from phone_ttl: no billed phone button needed
+	}{token, int64(h.sessionTTL.Seconds()), s.Phone != ""})
 	return nil
 }
 
 // startSession trades a login code with WeChat and stores the session:
-// a new token, or the error to answer.
-func (h *Handler) startSession(r *http.Request, code string) (string, *reply.Error) {
+// a new token and the session (with the user's bound phone), or the error
+// to answer.
+func (h *Handler) startSession(r *http.Request, code string) (string, session.Session, *reply.Error) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	ws, err := h.wx.Code2Session(ctx, code)
 	if err != nil {
 		e := reply.WeChatFailure(err, loginErrors)
 		h.logWeChatFailure("login failed", err, e)
-		return "", e
+		return "", session.Session{}, e
 	}
 
 	token := h.store.NewToken(ws.OpenID)
 	s, err := h.store.Login(r.Context(), token, session.Session{OpenID: ws.OpenID, UnionID: ws.UnionID}, ws.SessionKey)
 	if err != nil {
 		h.logger.Error("login: session not stored", zap.String("openid", ws.OpenID), zap.Error(err))
-		return "", reply.StoreFailure(err)
+		return "", session.Session{}, reply.StoreFailure(err)
 	}
 	h.logger.Info("login", zap.String("openid", ws.OpenID), zap.Bool("unionid", ws.UnionID != ""),
 		zap.Bool("phone_bound", s.Phone != ""))
-	return token, nil
+	return token, s, nil
 }

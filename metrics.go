@@ -22,7 +22,7 @@ func init() {
 	const ns, sub = "caddy", "wechat_auth"
 	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "requests_total",
-		Help: "Answers of the endpoints (login, phone, logout, jwks) and requests refused (auth), by app, endpoint and result (ok or the error code).",
+		Help: "Answers of the endpoints (login, phone, logout, session, jwks) and requests refused (auth), by app, endpoint and result (ok or the error code).",
 	}, []string{"app_id", "endpoint", "result"})
 	metrics.phones = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "phone_bindings_total",

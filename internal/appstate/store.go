@@ -104,6 +104,7 @@ func AcquireStore(appID, secret string, s StoreSettings, redisTimeout time.Durat
 		if err != nil {
 			return nil, err
 		}
+		st.SetOnEvict(newEvictionLog(appID).evicted)
 		return &Store{st, appID, "memory"}, nil
 	})
 	if err != nil {

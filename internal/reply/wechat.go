@@ -42,11 +42,8 @@ func WeChatFailure(err error, byCode map[int]*Error) *Error {
 
 // StoreFailure maps a session store error to an answer.
 func StoreFailure(err error) *Error {
-	switch {
-	case errors.Is(err, session.ErrNotFound):
+	if errors.Is(err, session.ErrNotFound) {
 		return InvalidToken
-	case errors.Is(err, session.ErrFull):
-		return SessionFull
 	}
 	return StoreUnavailable
 }

@@ -19,7 +19,7 @@ import (
 // used least recently (as the table's eviction clock approximates it: a
 // session used since the clock last passed it outlives every idle one),
 // and counts it (Evicted, SetOnEvict). An ended session reads as
-// ErrNotFound. Memory never returns ErrFull.
+// ErrNotFound.
 //
 // Expiry is computed, not scheduled: a session lives until its absolute
 // expiry and, with an IdleTimeout, until IdleTimeout after its last

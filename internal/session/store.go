@@ -74,10 +74,6 @@ var (
 	// expired, idle too long or evicted), or no such user record. The
 	// caller cannot tell which, and need not.
 	ErrNotFound = errors.New("session not found")
-	// ErrFull: the store refused a new session for lack of room. No
-	// store returns it any more (Memory makes room, Redis has no bound);
-	// it stays until no caller tests for it.
-	ErrFull = errors.New("session store full")
 	// ErrUnavailable: the store's backend (Redis) failed, is too slow, or
 	// is known to be down.
 	ErrUnavailable = errors.New("session store unavailable")

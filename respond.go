@@ -23,8 +23,9 @@ func (h *Handler) respond(w http.ResponseWriter, endpoint string, e *reply.Error
 // logWeChatFailure logs a failed WeChat call: WeChat's own refusals of a
 // user's code at INFO, trouble with WeChat at WARN, a refusal only the
 // operator can fix (credentials, IP whitelist, quota) at ERROR with what to
-// do. WeChat's rate limit (45011, which counts per app) gets one WARN line
-// a minute per app, with how many were throttled since the line before.
+// do. WeChat's frequency limit (45011, which counts per user: 100 logins
+// a minute) gets one WARN line a minute per app, with how many were
+// throttled since the line before.
 // Never the request URL, which holds the secret.
 func (h *Handler) logWeChatFailure(msg string, err error, refusal *reply.Error) {
 	fields := append([]zap.Field{zap.String("app_id", h.appID), zap.String("answer", refusal.Code)}, reply.WeChatErrorFields(err)...)
@@ -34,7 +35,7 @@ func (h *Handler) logWeChatFailure(msg string, err error, refusal *reply.Error) 
 		reply.LogConfigRefusal(h.logger, msg, err, fields)
 	case code == wechat.CodeRateLimited && h.throttled != nil:
 		if ok, n := h.throttled.Allow(clockNow()); ok {
-			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
+			h.logger.Warn(msg+": WeChat's frequency limit (45011: 100 logins a minute per user) throttled a user", append(fields, zap.Int("throttled_since_last_line", n))...)
 		} else {
 			h.logger.Debug(msg, fields...)
 		}

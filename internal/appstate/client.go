@@ -21,7 +21,7 @@ var clients = caddy.NewUsagePool()
 type Client struct {
 	*wechat.Client
 	Tokens    *wechat.TokenSource
-	Throttled *SampledLog // the app's 45011 answers, for one WARN line a minute
+	Throttled *SampledLog // the 45011 answers (per user) to the app's calls, for one WARN line a minute
 }
 
 // Destruct closes the idle connections when the last block is gone.

@@ -478,7 +478,7 @@ func (e *env) recordSessionKeys() {
 }
 
 // knownUsers are the user names tests log in with (for the log grep).
-var knownUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
+var knownUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank", "gina", "hugo"}
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 

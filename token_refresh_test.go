@@ -150,7 +150,7 @@ func TestLoginRateLimitIsLoggedOnceAMinute(t *testing.T) {
 		t.Fatalf("%d WARN lines for 5 throttled logins, want 1", len(warns))
 	}
 	if w := warns[0]; w["app_id"] != appA || w["errcode"] != float64(45011) || w["throttled_since_last_line"] != float64(0) ||
-		!strings.Contains(fmt.Sprint(w["msg"]), "per user") {
+		!strings.Contains(fmt.Sprint(w["msg"]), "per-user") {
 		t.Errorf("WARN line %v", w)
 	}
 	if n := len(e.logEntries("debug", "login failed")); n != 4 {

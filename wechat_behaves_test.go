@@ -42,7 +42,7 @@ func TestPhoneCodeOfAnotherApp(t *testing.T) {
 	// two refused codes: the limit (2/1m) is reached, the next attempt
 	// reaches no one
 	calls := e.wx.Count(fakewx.EndpointPhoneNumber)
-	tooManyFailures(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138000.1"}`, bearer(tok)...), 60)
+	tooManyFailures(t, e.do("POST", "/wx/phone", `{"code":"phone-13800138000.1"}`, bearer(tok)...), maxWait1m)
 	if n := e.wx.Count(fakewx.EndpointPhoneNumber) - calls; n != 0 {
 		t.Errorf("%d getuserphonenumber calls past the failure limit", n)
 	}

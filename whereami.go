@@ -5,11 +5,7 @@ import (
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/reply"
-	"github.com/wechat-auth/wechat_auth/internal/session"
 )
-
-// PlatformWeChat is the platform word of a WeChat mini program app.
-const PlatformWeChat = "wechat"
 
 // whereAmI answers GET /wx/session with a Bearer token: where the client
 // stands, 200 {"app_id", "platform", "expires_in", "phone_bound"}, so
@@ -17,15 +13,15 @@ const PlatformWeChat = "wechat"
 // if it is not used again: the earlier of its session_ttl and, with
 // idle_timeout, its idle expiry (this request renews it when due, and the
 // answer counts from the renewal). Without a valid session: 401, as for
-// any request.
-func (h *Handler) whereAmI(w http.ResponseWriter, r *http.Request) *reply.Error {
+// any request. It returns the session's app, for the metrics.
+func (h *Handler) whereAmI(w http.ResponseWriter, r *http.Request) (*app, *reply.Error) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		return reply.MethodNotAllowed
+		return nil, reply.MethodNotAllowed
 	}
-	_, s, e := h.authenticate(r)
+	a, _, s, e := h.authenticate(r)
 	if e != nil {
-		return e
+		return a, e
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	reply.JSON(w, http.StatusOK, struct {
@@ -33,9 +29,6 @@ func (h *Handler) whereAmI(w http.ResponseWriter, r *http.Request) *reply.Error 
 		Platform   string `json:"platform"`
 		ExpiresIn  int64  `json:"expires_in"`
 		PhoneBound bool   `json:"phone_bound"`
-	}{h.appID, h.platformOf(&s), int64(s.ExpiresIn / time.Second), s.Phone != ""})
-	return nil
+	}{a.id, a.platform.Name, int64(s.ExpiresIn / time.Second), s.Phone != ""})
+	return a, nil
 }
-
-// platformOf is the platform word of the app that issued s.
-func (h *Handler) platformOf(*session.Session) string { return PlatformWeChat }

@@ -1,11 +1,11 @@
 'use strict'
 // The helper against a small stub of wechat_auth (below) for what the
 // contract (v3) names and the real server does not answer yet: app_id
-// routing (missing_app_id, unknown_app), 400 session_key_expired,
-// Alipay's {response, sign} at /wx/phone. Once the server has them, the
-// same checks belong against the real Caddy (see the list in
-// client/README.md); phone_bound and GET /wx/session moved there
-// (wechat.caddy.test.js). Also here: finding
+// routing (missing_app_id, unknown_app), a second 400
+// session_key_expired right after the fresh login, Alipay's
+// {response, sign} at /wx/phone. Once the server has them, the same
+// checks belong against the real Caddy; phone_bound, GET /wx/session and
+// session_key_expired's resend moved there (wechat.caddy.test.js). Also here: finding
 // the platform, the ES module face, and the copy in examples/miniprogram.
 
 const test = require('node:test')
@@ -114,7 +114,10 @@ test('app_id: the platform gives it, so one block serves many apps; missing_app_
     )
   }))
 
-test('session_key_expired: a fresh login, then the same data once more, by itself', () =>
+// The happy path runs against the real server (wechat.caddy.test.js); an
+// expiry again after the fresh login is not something the real WeChat
+// does on demand, so the helper's "once, not twice" stays here.
+test('session_key_expired: a fresh login, then the same data once more, by itself; not twice', () =>
   withServer(WECHAT, async (s) => {
     const wx = makeApi('wechat', { user: 'jack', appId: 'wx0000000000000001' })
     const auth = createAuth({ baseURL: s.base, ...forApi(wx) })

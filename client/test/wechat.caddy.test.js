@@ -11,7 +11,7 @@ const net = require('node:net')
 const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../index.js')
 const { makeApi, nonce, rejects } = require('./stubs.js')
 
-const { BASE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
+const { BASE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, replaceSessionKey, hdr } = require('./world.js')
 
 // makeWx returns a stub of the mini program's wx (see stubs.js): wx.login
 // hands out codes the fake WeChat understands (ok-<user>.<nonce>),
@@ -532,4 +532,29 @@ test('session(): GET /wx/session with the token; its answer, and phoneBound from
   wx.calls.length = 0
   assert.equal((await restarted.session()).app_id, APP_ID)
   assert.deepEqual(paths(wx), ['/wx/session', '/wx/login', '/wx/session'])
+})
+
+test('session_key_expired: a fresh login, then the same data once more, by itself', async () => {
+  // jack's first login by an ok- code; the next ones by same- codes: WeChat
+  // hands out its current session_key, the one its pre-fetch put in place.
+  let logins = 0
+  const code = () => `${logins++ === 0 ? 'ok' : 'same'}-jack.${nonce()}`
+  const { wx, auth } = newAuth({ user: 'jack', code })
+  await auth.login()
+  const first = auth.token()
+  await replaceSessionKey('jack')
+  const { encryptedData, iv } = await sealPhone('jack', '13800138000') // with the replaced key
+  const sent = { encryptedData, iv }
+  // What the server answers the helper's first try:
+  const direct = await raw('POST', '/wx/phone', first, sent)
+  assert.equal(direct.status, 400)
+  assert.equal(direct.data.error, 'session_key_expired')
+  const phone = await auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:ok', encryptedData, iv } })
+  assert.equal(phone.pure_phone_number, '13800138000')
+  assert.equal(wx.logins, 2)
+  assert.notEqual(auth.token(), first)
+  assert.deepEqual(paths(wx), ['/wx/login', '/wx/phone', '/wx/login', '/wx/phone'])
+  assert.deepEqual(wx.calls[1].body, sent)
+  assert.deepEqual(wx.calls[3].body, sent)
+  assert.equal(auth.phoneBound, true)
 })

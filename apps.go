@@ -279,7 +279,7 @@ func (h *Handler) acquireApps() error {
 	settings := h.storeSettings()
 	for _, a := range h.apps {
 		var err error
-		a.storeKey, a.store, err = appstate.AcquireStore(a.id, a.secret, settings, h.redisTimeout())
+		a.storeKey, a.store, err = appstate.AcquireStore(a.id, a.platform.Name, a.secret, settings, h.redisTimeout())
 		if err != nil {
 			return fmt.Errorf("wechat_auth: app %s: session store: %v", a.id, err)
 		}

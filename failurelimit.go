@@ -3,8 +3,10 @@ package wechatauth
 // failure_limit: a client address that has had too many codes refused by
 // WeChat gets 429 too_many_failures at /wx/login and /wx/phone, without a
 // call to WeChat, until enough of its failures are older than the window.
-// Guessed codes would otherwise spend the app's WeChat quota, which is the
-// app's, not the client's (45011 locks every user of the app out).
+// Every code tried is a call to WeChat made in the app's name, and WeChat
+// stops no guesser for us: its frequency limit (45011) counts per user
+// (100 logins a minute), and a guessed code belongs to no user. So the
+// limit is ours, by client address, before any WeChat call.
 //
 // The limiter is the app's, like its store: one per app_id in the pool
 // below, shared by every block of the app and kept across reloads (blocks

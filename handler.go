@@ -42,10 +42,12 @@ const (
 //
 //   - POST /wx/login {"code"}: trades a wx.login code with WeChat for the
 //     user's openid and session_key, keeps both on the server and answers
-//     {"token", "expires_in"}.
+//     {"token", "expires_in", "phone_bound"}.
 //   - POST /wx/phone with the token: binds the user's phone number.
 //   - POST /wx/logout with the token: ends the session; with the body
 //     {"all": true}, every session of the user.
+//   - GET /wx/session with the token: {"app_id", "platform",
+//     "expires_in", "phone_bound"}, where the client stands.
 //   - GET /wx/jwks.json: the public keys that verify X-WX-Assertion.
 //
 // Any other request must carry "Authorization: Bearer <token>" (unless
@@ -318,6 +320,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	case "/wx/logout":
 		a, e := h.logout(w, r)
 		h.respond(w, a, "logout", e)
+		return nil
+	case "/wx/session":
+		a, e := h.whereAmI(w, r)
+		h.respond(w, a, "session", e)
 		return nil
 	case "/wx/jwks.json":
 		h.respond(w, nil, "jwks", h.jwks(w, r))

@@ -524,7 +524,7 @@ func (e *env) recordSessionKeys() {
 }
 
 // knownUsers are the user names tests log in with (for the log grep).
-var knownUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank"}
+var knownUsers = []string{"alice", "bob", "carol", "dave", "erin", "frank", "gina", "hugo", "jack"}
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 

@@ -35,14 +35,15 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) (*app, *reply.Er
 		if e != nil {
 			return e
 		}
-		token, e := h.startSession(r, a, code)
+		token, s, e := h.startSession(r, a, code)
 		if e != nil {
 			return e
 		}
 		reply.JSON(w, http.StatusOK, struct {
-			Token     string `json:"token"`
-			ExpiresIn int64  `json:"expires_in"`
-		}{token, int64(h.sessionTTL.Seconds())})
+			Token      string `json:"token"`
+			ExpiresIn  int64  `json:"expires_in"`
+			PhoneBound bool   `json:"phone_bound"` // from phone_ttl: no billed phone button needed
+		}{token, int64(h.sessionTTL.Seconds()), s.Phone != ""})
 		return nil
 	})
 }
@@ -81,24 +82,25 @@ func (h *Handler) loginApp(id any) (*app, *reply.Error) {
 }
 
 // startSession trades a login code with the app's platform and stores the
-// session: a new token (ending in the app's tag), or the error to answer.
-func (h *Handler) startSession(r *http.Request, a *app, code string) (string, *reply.Error) {
+// session: a new token (ending in the app's tag) and the session (with the
+// user's bound phone), or the error to answer.
+func (h *Handler) startSession(r *http.Request, a *app, code string) (string, session.Session, *reply.Error) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	id, err := a.client.Login(ctx, code)
 	if err != nil {
 		e := reply.PlatformFailure(err)
 		h.logPlatformFailure(a, "login failed", err, e)
-		return "", e
+		return "", session.Session{}, e
 	}
 
 	token := a.tagged(a.store.NewToken(id.OpenID))
 	s, err := a.store.Login(r.Context(), token, session.Session{OpenID: id.OpenID, UnionID: id.UnionID}, id.SessionKey)
 	if err != nil {
 		h.logger.Error("login: session not stored", zap.String("app_id", a.id), zap.String("openid", id.OpenID), zap.Error(err))
-		return "", reply.StoreFailure(err)
+		return "", session.Session{}, reply.StoreFailure(err)
 	}
 	h.logger.Info("login", zap.String("app_id", a.id), zap.String("platform", a.platform.Name),
 		zap.String("openid", id.OpenID), zap.Bool("unionid", id.UnionID != ""), zap.Bool("phone_bound", s.Phone != ""))
-	return token, nil
+	return token, s, nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // respond counts the outcome of one of the handler's endpoints ("login",
-// "phone", "logout", "jwks", or "auth" for a request that was not let
+// "phone", "logout", "session", "jwks", or "auth" for a request that was not let
 // through) for app a (nil when the request named none: the block's app
 // if it has one), and writes e when it is an error: the one place where
 // the handler's error answers are written.

@@ -134,10 +134,9 @@ func TestTokenQuotaAndWhitelistAreConfigErrors(t *testing.T) {
 	}
 }
 
-// 45011 at login (WeChat counts it per user: 100 logins a minute) is
-// logged per app: one WARN line a minute, with how many
-// were throttled since the last; every client still gets 429 and
-// Retry-After.
+// 45011 at login (WeChat counts it per user: 100 logins a minute) logs
+// one WARN line a minute per app, with how many were throttled since the
+// last; every client still gets 429 and Retry-After.
 func TestLoginRateLimitIsLoggedOnceAMinute(t *testing.T) {
 	e := newEnv(t, "")
 	for i := 0; i < 5; i++ {
@@ -150,7 +149,8 @@ func TestLoginRateLimitIsLoggedOnceAMinute(t *testing.T) {
 	if len(warns) != 1 {
 		t.Fatalf("%d WARN lines for 5 throttled logins, want 1", len(warns))
 	}
-	if w := warns[0]; w["app_id"] != appA || w["errcode"] != float64(45011) || w["throttled_since_last_line"] != float64(0) {
+	if w := warns[0]; w["app_id"] != appA || w["errcode"] != float64(45011) || w["throttled_since_last_line"] != float64(0) ||
+		!strings.Contains(fmt.Sprint(w["msg"]), "per-user") {
 		t.Errorf("WARN line %v", w)
 	}
 	if n := len(e.logEntries("debug", "login failed")); n != 4 {

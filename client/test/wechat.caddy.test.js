@@ -11,7 +11,7 @@ const net = require('node:net')
 const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../index.js')
 const { makeApi, nonce, rejects } = require('./stubs.js')
 
-const { BASE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
+const { BASE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, replaceSessionKey, hdr } = require('./world.js')
 
 // makeWx returns a stub of the mini program's wx (see stubs.js): wx.login
 // hands out codes the fake WeChat understands (ok-<user>.<nonce>),
@@ -486,4 +486,75 @@ test('createAuth checks its options; request wants a path', async () => {
   // A trailing slash on baseURL is fine.
   const res = await auth.request({ url: '/api/slash' })
   assert.equal(res.data.path, '/api/slash')
+})
+
+// The client knows where it stands (contract v3), against the real server.
+// gina and hugo are users of these tests alone (their phones' state).
+
+test('phoneBound: undefined before the server said, then the login answer, true after bindPhone, undefined after logout', async () => {
+  const { wx, auth } = newAuth({ user: 'gina' })
+  assert.equal(auth.phoneBound, undefined)
+  await auth.login()
+  assert.equal(auth.phoneBound, false)
+  await auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:ok', code: `phone-13800138000.${nonce()}` } })
+  assert.equal(auth.phoneBound, true)
+  await auth.logout()
+  assert.equal(auth.phoneBound, undefined)
+  // A returning user whose phone is remembered (phone_ttl): phone_bound
+  // true at login, so no billed phone button again.
+  const again = newAuth({ user: 'gina' })
+  await again.auth.login()
+  assert.equal(again.auth.phoneBound, true)
+  assert.deepEqual(paths(wx), ['/wx/login', '/wx/phone', '/wx/logout'])
+})
+
+test('session(): GET /wx/session with the token; its answer, and phoneBound from it', async () => {
+  const { wx, auth } = newAuth({ user: 'hugo' })
+  // No token yet: it logs in first.
+  const sess = await auth.session()
+  assert.deepEqual(Object.keys(sess).sort(), ['app_id', 'expires_in', 'phone_bound', 'platform'])
+  assert.equal(sess.app_id, APP_ID)
+  assert.equal(sess.platform, 'wechat')
+  assert.equal(sess.phone_bound, false)
+  // defaultSites: session_ttl 2h, no idle_timeout
+  assert.ok(sess.expires_in > 7100 && sess.expires_in <= 7200, `expires_in ${sess.expires_in}`)
+  assert.deepEqual(paths(wx), ['/wx/login', '/wx/session'])
+  assert.equal(wx.calls[1].method, 'GET')
+  assert.equal(auth.phoneBound, false)
+  // A token from storage (a restart): phoneBound is unknown until session().
+  await auth.bindPhone({ detail: { code: `phone-13900139000.${nonce()}` } })
+  const restarted = createAuth({ baseURL: BASE, wx })
+  assert.equal(restarted.phoneBound, undefined)
+  assert.equal((await restarted.session()).phone_bound, true)
+  assert.equal(restarted.phoneBound, true)
+  // A dead token: 401, one login again, one retry.
+  wx.storage.set('wxauth_token', 'junk')
+  wx.calls.length = 0
+  assert.equal((await restarted.session()).app_id, APP_ID)
+  assert.deepEqual(paths(wx), ['/wx/session', '/wx/login', '/wx/session'])
+})
+
+test('session_key_expired: a fresh login, then the same data once more, by itself', async () => {
+  // jack's first login by an ok- code; the next ones by same- codes: WeChat
+  // hands out its current session_key, the one its pre-fetch put in place.
+  let logins = 0
+  const code = () => `${logins++ === 0 ? 'ok' : 'same'}-jack.${nonce()}`
+  const { wx, auth } = newAuth({ user: 'jack', code })
+  await auth.login()
+  const first = auth.token()
+  await replaceSessionKey('jack')
+  const { encryptedData, iv } = await sealPhone('jack', '13800138000') // with the replaced key
+  const sent = { encryptedData, iv }
+  // What the server answers the helper's first try:
+  const direct = await raw('POST', '/wx/phone', first, sent)
+  assert.equal(direct.status, 400)
+  assert.equal(direct.data.error, 'session_key_expired')
+  const phone = await auth.bindPhone({ detail: { errMsg: 'getPhoneNumber:ok', encryptedData, iv } })
+  assert.equal(phone.pure_phone_number, '13800138000')
+  assert.equal(wx.logins, 2)
+  assert.notEqual(auth.token(), first)
+  assert.deepEqual(paths(wx), ['/wx/login', '/wx/phone', '/wx/login', '/wx/phone'])
+  assert.deepEqual(wx.calls[1].body, sent)
+  assert.deepEqual(wx.calls[3].body, sent)
+  assert.equal(auth.phoneBound, true)
 })

@@ -61,7 +61,19 @@ async function sealPhone(user, purePhone) {
   return res.json()
 }
 
+// replaceSessionKey asks the fake WeChat to replace the user's
+// session_key outside a login, as WeChat's data pre-fetch does: phone data
+// sealed after it opens with no key wechat_auth holds.
+async function replaceSessionKey(user) {
+  const res = await fetch(WXFAKE + '/fake/replace_session_key', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appid: APP_ID, user }),
+  })
+  if (res.status !== 204) throw new Error('/fake/replace_session_key answered ' + res.status)
+}
+
 // hdr reads one header the echo upstream got (names in Go's canonical form).
 const hdr = (res, name) => (res.data.headers[name] || [])[0]
 
-module.exports = { BASE, WXFAKE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr }
+module.exports = { BASE, WXFAKE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr, replaceSessionKey }

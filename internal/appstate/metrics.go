@@ -12,12 +12,13 @@ import (
 
 // The metrics of the shared state, under wechat_auth's names whichever
 // module made the state: the WeChat client's calls and access_token
-// fetches, and the live sessions of the in-memory stores. Labels name the
+// fetches, and the live and evicted sessions of the in-memory stores. Labels name the
 // app, the WeChat endpoint and the outcome: never an openid or a token.
 var metrics = struct {
 	wechatLatency *prometheus.HistogramVec
 	tokenFetches  *prometheus.CounterVec
 	sessions      *sessionsCollector
+	evicted       *prometheus.CounterVec
 }{}
 
 func init() {
@@ -35,12 +36,16 @@ func init() {
 		prometheus.BuildFQName(ns, sub, "sessions"),
 		"Live sessions in the in-memory store, by app (a Redis store does not count them).",
 		[]string{"app_id"}, nil)}
+	metrics.evicted = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Subsystem: sub, Name: "sessions_evicted_total",
+		Help: "Live sessions an in-memory store ended to let new logins in (the store held max_sessions), by app.",
+	}, []string{"app_id"})
 }
 
 // RegisterMetrics adds the shared state's collectors to a config's
 // registry: every module that takes shared state calls it.
 func RegisterMetrics(reg *prometheus.Registry) error {
-	return Register(reg, metrics.wechatLatency, metrics.tokenFetches, metrics.sessions)
+	return Register(reg, metrics.wechatLatency, metrics.tokenFetches, metrics.sessions, metrics.evicted)
 }
 
 // Register adds collectors to a config's registry (none when reg is nil);

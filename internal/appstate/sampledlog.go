@@ -6,7 +6,8 @@ import (
 )
 
 // SampledLog lets one line through per period and counts the others, for
-// events that may come in floods (WeChat's 45011 rate limit).
+// events that may come in floods (WeChat's 45011 frequency limit, the
+// sessions a full store ends).
 type SampledLog struct {
 	Every time.Duration
 

@@ -105,6 +105,7 @@ func AcquireStore(appID, platformName, secret string, s StoreSettings, redisTime
 		if err != nil {
 			return nil, err
 		}
+		st.SetOnEvict(newEvictionLog(appID).evicted)
 		return &Store{st, appID, platformName, "memory"}, nil
 	})
 	if err != nil {

@@ -49,7 +49,6 @@ var (
 	CodeUsed         = define(http.StatusUnauthorized, "code_used", "the login code was already used: call wx.login again")
 	RiskyUser        = define(http.StatusForbidden, "risky_user", "WeChat refused this user's login (high risk)")
 	RateLimited      = define(http.StatusTooManyRequests, "rate_limited", "WeChat rate limit reached: retry later")
-	SessionFull      = define(http.StatusServiceUnavailable, "session_store_full", "no room for a new session: retry later")
 	StoreUnavailable = define(http.StatusServiceUnavailable, "session_store_unavailable", "the session store is unavailable: retry later")
 	// authentication
 	NoToken       = define(http.StatusUnauthorized, "unauthorized", "log in first: send Authorization: Bearer <token>")

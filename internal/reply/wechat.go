@@ -71,11 +71,8 @@ func PhoneFailure(err error) *Error {
 
 // StoreFailure maps a session store error to an answer.
 func StoreFailure(err error) *Error {
-	switch {
-	case errors.Is(err, session.ErrNotFound):
+	if errors.Is(err, session.ErrNotFound) {
 		return InvalidToken
-	case errors.Is(err, session.ErrFull):
-		return SessionFull
 	}
 	return StoreUnavailable
 }

@@ -19,7 +19,7 @@ import (
 // used least recently (as the table's eviction clock approximates it: a
 // session used since the clock last passed it outlives every idle one),
 // and counts it (Evicted, SetOnEvict). An ended session reads as
-// ErrNotFound. Memory never returns ErrFull.
+// ErrNotFound.
 //
 // Expiry is computed, not scheduled: a session lives until its absolute
 // expiry and, with an IdleTimeout, until IdleTimeout after its last
@@ -264,7 +264,19 @@ func (m *Memory) Get(_ context.Context, token string) (Session, error) {
 		m.endEntry(e) // revoked (it was counted out then)
 		return Session{}, ErrNotFound
 	}
-	return Session{OpenID: e.openID(), UnionID: e.unionID(), Phone: phone, PhoneCountry: country}, nil
+	return Session{OpenID: e.openID(), UnionID: e.unionID(), Phone: phone, PhoneCountry: country,
+		ExpiresIn: m.expiresIn(e)}, nil
+}
+
+// expiresIn is what e has left: until its absolute expiry or, with an
+// idle timeout, its idle expiry from its last renewal, the earlier.
+func (m *Memory) expiresIn(e *entry) time.Duration {
+	now := m.users.now()
+	end := e.absExpiry()
+	if idle := time.Duration(m.idle.Load()); idle > 0 {
+		end = min(end, lastRenewal(e.state.Load())+idle)
+	}
+	return max(end-now, 0)
 }
 
 // fresh tells whether e has not ended (ending it if it has expired or

@@ -348,12 +348,20 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 	if sv.Phone != "" && now+skew-sv.phoneAt >= l.PhoneTTL.Milliseconds() {
 		sv.Phone, sv.PhoneCountry = "", "" // the bind has lapsed
 	}
-	if deadline > 0 && renewDue(now, deadline, sv.expires-skew, l.IdleTimeout.Milliseconds()) {
+	end := sv.expires - skew // the absolute end, ms of our clock
+	known := deadline > 0
+	if !known {
+		deadline = end // the key's expiry is never later
+	}
+	if idle := l.IdleTimeout.Milliseconds(); known && renewDue(now, deadline, end, idle) {
 		err := renewScript.exec(octx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}, "").Error()
 		if err != nil {
 			_ = r.fail(err) // the session is live: served all the same
+		} else if deadline = end; idle > 0 {
+			deadline = min(now+idle, end) // as renewScript moved it
 		}
 	}
+	sv.ExpiresIn = time.Duration(max(deadline-now, 0)) * time.Millisecond
 	return sv.Session, hit, nil
 }
 

@@ -104,7 +104,7 @@ func TestRedisLifecycle(t *testing.T) {
 	if !WellFormedToken(tok) {
 		t.Fatalf("NewToken made %q", tok)
 	}
-	if got := rmustGet(t, st, tok); got != s {
+	if got := identity(rmustGet(t, st, tok)); got != s {
 		t.Fatalf("Get = %+v, want %+v", got, s)
 	}
 	if n, ok := st.Len(); n != 0 || ok {

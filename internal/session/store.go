@@ -16,6 +16,12 @@ type Session struct {
 	UnionID      string // empty when WeChat gave none
 	Phone        string // purePhoneNumber, once bound (to the user)
 	PhoneCountry string // countryCode, once bound
+
+	// ExpiresIn is how long the session has left if it is not used
+	// again, as of the Get that returned it (after any idle renewal that
+	// Get made): the earlier of its absolute expiry (SessionTTL after the
+	// login) and, with an IdleTimeout, its idle expiry. Only Get sets it.
+	ExpiresIn time.Duration
 }
 
 // Limits are an app's store settings. They belong to the app, not to one
@@ -68,10 +74,6 @@ var (
 	// expired, idle too long or evicted), or no such user record. The
 	// caller cannot tell which, and need not.
 	ErrNotFound = errors.New("session not found")
-	// ErrFull: the store refused a new session for lack of room. No
-	// store returns it any more (Memory makes room, Redis has no bound);
-	// it stays until no caller tests for it.
-	ErrFull = errors.New("session store full")
 	// ErrUnavailable: the store's backend (Redis) failed, is too slow, or
 	// is known to be down.
 	ErrUnavailable = errors.New("session store unavailable")

@@ -32,7 +32,7 @@ func TestStoreLoginWithoutSessionKey(t *testing.T) {
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok, s := login(t, st, oid(1), "", "")
-		if got := mustGet(t, st, tok); got != s || got.OpenID != oid(1) {
+		if got := identity(mustGet(t, st, tok)); got != s || got.OpenID != oid(1) {
 			t.Fatalf("Get = %+v", got)
 		}
 		if n, p, err := st.UserKeys(ctx, oid(1)); !errors.Is(err, ErrNotFound) {

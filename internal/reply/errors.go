@@ -41,6 +41,7 @@ var (
 	MethodNotAllowed = define(http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not take this method: see the Allow header")
 	BodyTooLarge     = define(http.StatusRequestEntityTooLarge, "body_too_large", "request body is too large")
 	InvalidJSON      = define(http.StatusBadRequest, "invalid_json", "request body must be a JSON object")
+	BodyTimeout      = define(http.StatusRequestTimeout, "body_timeout", "the request body did not arrive in time")
 	MissingCode      = define(http.StatusBadRequest, "missing_code", `"code" must be a non-empty string`)
 	// login
 	InvalidCode      = define(http.StatusUnauthorized, "invalid_code", "the login code is invalid or expired: call wx.login again")

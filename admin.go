@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/platform"
+	wxplatform "github.com/wechat-auth/wechat_auth/internal/platform/wechat"
 )
 
 func init() {
@@ -48,9 +49,25 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	}
 }
 
-// openIDPattern is the shape of an openid: 28 characters of base64url in
-// practice; 1 to 64 of them are accepted.
-var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// userIDPlatform is the platform whose rule for user ids (the one its
+// login applies to the platform's answers: platform.Platform UserID) an
+// openid to revoke must follow. Every app served today is a WeChat mini
+// program; an app of another platform would look its own platform up by
+// name here instead.
+func userIDPlatform(appID string) (*platform.Platform, bool) {
+	return platform.Lookup(wxplatform.Name)
+}
+
+// maxEcho bounds how much of a refused openid an error repeats.
+const maxEcho = 80
+
+// echo is s for an error message: quoted, and cut to maxEcho bytes.
+func echo(s string) string {
+	if len(s) > maxEcho {
+		return fmt.Sprintf("%q… (%d bytes)", s[:maxEcho], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
 
 // appStatus is one app in GET /wechat_auth/apps.
 type appStatus struct {
@@ -89,9 +106,14 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed,
 			Err: fmt.Errorf("method %s not allowed: DELETE revokes the user", r.Method)}
 	}
-	if !openIDPattern.MatchString(openID) {
+	plat, ok := userIDPlatform(appID)
+	if !ok {
+		return caddy.APIError{HTTPStatus: http.StatusInternalServerError,
+			Err: fmt.Errorf("app %s: its platform is not built in", echo(appID))}
+	}
+	if !plat.ValidUserID(openID) {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
-			Err: fmt.Errorf("openid %q is malformed: want 1 to 64 letters, digits, '-' or '_'", openID)}
+			Err: fmt.Errorf("openid %s is malformed: want an id of the %s platform (1 to 64 letters, digits, '-' or '_')", echo(openID), plat.Name)}
 	}
 	var appStores []*appstate.Store
 	for _, e := range appstate.Stores() {
@@ -101,7 +123,7 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(appStores) == 0 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound,
-			Err: fmt.Errorf("app %q is not served by this Caddy", appID)}
+			Err: fmt.Errorf("app %s is not served by this Caddy", echo(appID))}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()

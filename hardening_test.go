@@ -248,6 +248,14 @@ func TestSlowBodyIs408(t *testing.T) {
 				t.Errorf("%s: 408 without Connection: close", c.path)
 			}
 		}
+		// An answer written without reading the body (no token) is not
+		// held by Go's server draining that body first.
+		for _, path := range []string{"/wx/logout", "/wx/phone", "/api/upload"} {
+			a, took, closed := slowBodyHTTP1(t, fmt.Sprintf("127.0.0.1:%d", e.port), path)
+			if a.status != http.StatusUnauthorized || took > d+3*time.Second || !closed {
+				t.Errorf("%s without a token: %d after %v (closed %v), want 401 within about %v and closed", path, a.status, took, closed, d)
+			}
+		}
 		// A body that arrives in time still logs in.
 		e.login("", "ok-alice.1")
 	})

@@ -24,6 +24,19 @@ func SetBodyTimeout(d time.Duration) time.Duration {
 	return time.Duration(bodyTimeout.Swap(int64(d)))
 }
 
+// BoundUnreadBody bounds, by the body timeout, how long Go's server may
+// wait for the rest of a request body before it sends an answer written
+// without reading it (a POST without a token, say): it reads a body left
+// unread to its end first (up to 256 KiB), at the client's pace, before
+// the answer goes out, and would wait for ever on a client sending a byte
+// a second. Past the deadline it gives up and closes the connection
+// after the answer. Call it just before writing the answer, as the
+// handler's last act: the deadline must not reach a request still being
+// handled.
+func BoundUnreadBody(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Duration(bodyTimeout.Load())))
+}
+
 // ReadBody reads a request body of at most limit bytes: a longer one is
 // BodyTooLarge, one that has not arrived within the body timeout
 // (DefaultBodyTimeout) is BodyTimeout (whose answer closes the

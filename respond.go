@@ -16,6 +16,7 @@ import (
 func (h *Handler) respond(w http.ResponseWriter, endpoint string, e *reply.Error) {
 	metrics.requests.WithLabelValues(h.appID, endpoint, result(e)).Inc()
 	if e != nil {
+		reply.BoundUnreadBody(w)
 		e.Write(w)
 	}
 }

@@ -49,6 +49,17 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	}
 }
 
+// maxEcho bounds how much of a refused openid an error repeats.
+const maxEcho = 80
+
+// echo is s for an error message: quoted, and cut to maxEcho bytes.
+func echo(s string) string {
+	if len(s) > maxEcho {
+		return fmt.Sprintf("%q… (%d bytes)", s[:maxEcho], len(s))
+	}
+	return fmt.Sprintf("%q", s)
+}
+
 // appStatus is one app in GET /wechat_auth/apps.
 type appStatus struct {
 	AppID string `json:"app_id"`
@@ -96,11 +107,11 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(appStores) == 0 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound,
-			Err: fmt.Errorf("app %q is not served by this Caddy", appID)}
+			Err: fmt.Errorf("app %s is not served by this Caddy", echo(appID))}
 	}
 	if p, ok := platform.Lookup(appStores[0].Platform); ok && !p.ValidUserID(openID) {
 		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
-			Err: fmt.Errorf("openid %q is malformed: not a user id of the %s platform", openID, p.Name)}
+			Err: fmt.Errorf("openid %s is malformed: not a user id of the %s platform", echo(openID), p.Name)}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()

@@ -306,7 +306,7 @@ func (h *Handler) Cleanup() error {
 
 // ServeHTTP answers wechat_auth's endpoints and authenticates the rest.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	stripIdentityHeaders(r.Header)
+	stripIdentity(r)
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":

@@ -2,9 +2,11 @@ package wechatauth
 
 // The identity headers: the X-WX-* headers that tell the upstream who the
 // user is, which only wechat_auth sets, and the removal of every such
-// header a client sent, from the Connection header too.
+// header a client sent, from the Connection header too, and of every such
+// trailer field.
 
 import (
+	"io"
 	"net/http"
 	"strings"
 
@@ -30,6 +32,7 @@ const (
 // are also dropped from the Connection header (dropIdentityFromConnection), so that
 // no proxy hop removes the identity headers set after this.
 func stripIdentityHeaders(h http.Header) {
+	dropIdentityTokens(h, "Trailer")
 	dropIdentityFromConnection(h)
 	for name := range h {
 		if isIdentityHeader(name) {
@@ -96,8 +99,13 @@ func setIdentityHeaders(h http.Header, s *session.Session, appID, platform strin
 //
 // Most requests have no Connection header (HTTP/2 and HTTP/3 never do), and
 // those that do ("keep-alive") are scanned without allocating.
-func dropIdentityFromConnection(h http.Header) {
-	vals, ok := h["Connection"]
+func dropIdentityFromConnection(h http.Header) { dropIdentityTokens(h, "Connection") }
+
+// dropIdentityTokens removes the X-WX-* names from the comma-separated
+// list of header names in h[name] (Connection, Trailer), keeping its other
+// tokens, and removes the header when none is left.
+func dropIdentityTokens(h http.Header, name string) {
+	vals, ok := h[name]
 	if !ok || !namesIdentity(vals) {
 		return
 	}
@@ -119,10 +127,10 @@ func dropIdentityFromConnection(h http.Header) {
 		}
 	}
 	if len(kept) == 0 {
-		delete(h, "Connection")
+		delete(h, name)
 		return
 	}
-	h["Connection"] = kept
+	h[name] = kept
 }
 
 // namesIdentity reports whether a token of the Connection header values is
@@ -146,4 +154,54 @@ func namesIdentity(vals []string) bool {
 		}
 	}
 	return false
+}
+
+// stripIdentity removes a client's identity fields from r: its X-WX-*
+// headers (stripIdentityHeaders) and its X-WX-* trailer fields.
+//
+// A chunked HTTP/1.1 body or an HTTP/2 stream may end with trailer
+// fields, which Go's server puts in r.Trailer only as the body reaches
+// its end, long after this handler ran; reverse_proxy sends them on, and
+// a backend that merges trailers into headers would trust a client's
+// "X-WX-OpenID". So the names are dropped from the Trailer declaration and
+// from r.Trailer now, and r.Body is wrapped to drop any that arrive at
+// the end of the body, before whoever reads it sees that end. A request
+// that declares no trailer (r.Trailer nil) has none that anyone after
+// this handler can see: Go's HTTP/2 server keeps only declared ones, and
+// its HTTP/1.1 server puts undeclared ones in a map of its own request,
+// not of the copy the handlers get.
+func stripIdentity(r *http.Request) {
+	stripIdentityHeaders(r.Header)
+	if r.Trailer == nil {
+		return
+	}
+	deleteIdentity(r.Trailer)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &trailerScrub{ReadCloser: r.Body, trailer: r.Trailer}
+	}
+}
+
+// deleteIdentity deletes the X-WX-* fields of h.
+func deleteIdentity(h http.Header) {
+	for name := range h {
+		if isIdentityHeader(name) {
+			delete(h, name)
+		}
+	}
+}
+
+// trailerScrub is a request body that, once it has reached its end (when
+// the server has filled in the trailer), deletes the X-WX-* trailer
+// fields before it reports the end.
+type trailerScrub struct {
+	io.ReadCloser
+	trailer http.Header
+}
+
+func (b *trailerScrub) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		deleteIdentity(b.trailer)
+	}
+	return n, err
 }

@@ -25,6 +25,7 @@ func (h *Handler) respond(w http.ResponseWriter, a *app, endpoint string, e *rep
 	}
 	metrics.requests.WithLabelValues(appID, endpoint, result(e), plat).Inc()
 	if e != nil {
+		reply.BoundUnreadBody(w)
 		e.Write(w)
 	}
 }

@@ -94,8 +94,13 @@ func TestGatewayQueryAndLabels(t *testing.T) {
 		"a=1&b=2":                 "a=1&b=2&access_token=T%2B1",
 		"access_token=forged&a=1": "a=1&access_token=T%2B1",
 		"a=1&access%5Ftoken=x&ACCESS_TOKEN=y&cloudbase_access_token=z&b=%20": "a=1&b=%20&access_token=T%2B1",
-		"a=1&&access_token":     "a=1&access_token=T%2B1",
-		"x=access_token%3Dkeep": "x=access_token%3Dkeep&access_token=T%2B1",
+		"a=1&&access_token":                         "a=1&access_token=T%2B1",
+		"x=access_token%3Dkeep":                     "x=access_token%3Dkeep&access_token=T%2B1",
+		"a=1;access_token=x":                        "a=1&access_token=T%2B1",
+		"a=1;b=2&c=3":                               "a=1;b=2&c=3&access_token=T%2B1",
+		";access_token=x;a=1":                       "a=1&access_token=T%2B1",
+		"access%255Ftoken=x&a=1;Access_Token=y;b=2": "a=1;b=2&access_token=T%2B1",
+		"%61ccess_token=x&access_token+=y&a=1":      "a=1&access_token=T%2B1",
 	} {
 		if got := withToken(in, "T+1"); got != want {
 			t.Errorf("withToken(%q) = %q, want %q", in, got, want)

@@ -54,28 +54,61 @@ func readGatewayBody(w http.ResponseWriter, r *http.Request) ([]byte, *reply.Err
 }
 
 // withToken returns rawQuery without any credential parameter a client
-// put there (whatever its escaping), and with access_token set to token.
-// The other parameters keep their order and escaping.
+// put there, and with access_token set to token. The other parameters
+// keep their order, separators and escaping.
 func withToken(rawQuery, token string) string {
+	q := withoutTokens(rawQuery)
 	var b strings.Builder
-	b.Grow(len(rawQuery) + len(token) + 16)
-	for part := range strings.SplitSeq(rawQuery, "&") {
-		if part == "" {
-			continue
-		}
-		key, _, _ := strings.Cut(part, "=")
-		if k, err := url.QueryUnescape(key); err == nil {
-			key = k
-		}
-		if isTokenParam(key) {
-			continue
-		}
-		b.WriteString(part)
+	b.Grow(len(q) + len(token) + 16)
+	b.WriteString(q)
+	if q != "" {
 		b.WriteByte('&')
 	}
 	b.WriteString("access_token=")
 	b.WriteString(url.QueryEscape(token))
 	return b.String()
+}
+
+// withoutTokens returns rawQuery without its credential parameters,
+// however spelled: a parameter goes whose name, percent-decoded (as often
+// as it decodes: "access%255Ftoken" too), is one of tokenParams in any
+// case. Parameters are split at '&' and at ';' (which some servers read
+// as a separator too), so "a=1;access_token=x" loses its second part.
+func withoutTokens(rawQuery string) string {
+	var b strings.Builder
+	b.Grow(len(rawQuery))
+	sep := byte(0) // the separator before the part, if one was kept
+	for rest := rawQuery; ; {
+		i := strings.IndexAny(rest, "&;")
+		part := rest
+		if i >= 0 {
+			part = rest[:i]
+		}
+		if part != "" && !isTokenParam(paramName(part)) {
+			if sep != 0 && b.Len() > 0 {
+				b.WriteByte(sep)
+			}
+			b.WriteString(part)
+		}
+		if i < 0 {
+			return b.String()
+		}
+		sep, rest = rest[i], rest[i+1:]
+	}
+}
+
+// paramName is the name of a query parameter ("name=value"),
+// percent-decoded until it decodes no further.
+func paramName(part string) string {
+	key, _, _ := strings.Cut(part, "=")
+	for range 4 {
+		k, err := url.QueryUnescape(key)
+		if err != nil || k == key {
+			break
+		}
+		key = k
+	}
+	return strings.TrimSpace(key)
 }
 
 func isTokenParam(key string) bool {
@@ -120,6 +153,12 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, body []byte, s
 			g.logger.Info("WeChat says the access_token is dead: calling again with another",
 				zap.String("app_id", g.appID), zap.String("path", r.URL.Path), zap.Int("errcode", code))
 			continue
+		}
+		if isRedirect(a.resp.StatusCode) && !g.scrubRedirect(r, a) {
+			a.close()
+			gatewayMetrics.calls.WithLabelValues(g.appID, label, reply.WeChatBadAnswer.Code).Inc()
+			reply.WeChatBadAnswer.Write(w)
+			return
 		}
 		g.relay(w, r, a, retried, start, label, errcodeLabel(code, isJSON))
 		a.close()
@@ -301,4 +340,40 @@ func errcodeLabel(code int, isJSON bool) string {
 		return "other"
 	}
 	return strconv.Itoa(code)
+}
+
+func isRedirect(status int) bool { return status >= 300 && status < 400 }
+
+// scrubRedirect makes a redirect safe to hand back: WeChat's answer (or a
+// proxy's in front of it) may point back at the URL called, which holds
+// the app's access_token. The Location loses its credential parameters,
+// and the body (which often repeats the URL) is not relayed. A Location
+// that still holds the token somewhere else (its path, its fragment) is
+// refused: false, logged, and the caller gets 502.
+func (g *Gateway) scrubRedirect(r *http.Request, a *attempt) bool {
+	h := a.resp.Header
+	if loc := h.Get("Location"); loc != "" {
+		base, frag, hasFrag := strings.Cut(loc, "#")
+		path, query, hasQuery := strings.Cut(base, "?")
+		loc = path
+		if hasQuery {
+			if q := withoutTokens(query); q != "" {
+				loc += "?" + q
+			}
+		}
+		if hasFrag {
+			loc += "#" + frag
+		}
+		if (a.token != "" && strings.Contains(loc, a.token)) || tokenInURL.MatchString(loc) {
+			g.logger.Warn("WeChat redirected to a URL that holds the access_token: refused",
+				zap.String("app_id", g.appID), zap.String("method", r.Method), zap.String("path", r.URL.Path),
+				zap.Int("status", a.resp.StatusCode), zap.String("answer", reply.WeChatBadAnswer.Code))
+			return false
+		}
+		h.Set("Location", loc)
+	}
+	h.Del("Content-Length")
+	_ = a.resp.Body.Close()
+	a.head, a.resp.Body = nil, http.NoBody
+	return true
 }

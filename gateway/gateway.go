@@ -240,6 +240,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.
 		gatewayMetrics.refused.WithLabelValues(g.appID, reply.AddressNotAllowed.Code).Inc()
 		g.logger.Warn("refused a caller outside allow_from",
 			zap.String("client_ip", ip.String()), zap.String("method", r.Method), zap.String("path", r.URL.Path))
+		reply.BoundUnreadBody(w)
 		reply.AddressNotAllowed.Write(w)
 		return nil
 	}

@@ -1,6 +1,7 @@
 // Package echoserver is a tiny upstream for demos and tests: it answers
 // every request 200 with a line of JSON {"method", "path", "query", "headers"},
-// headers being every request header as received (Host included).
+// headers being every request header as received (Host included), and
+// "trailers" the request's trailer fields, if it had any.
 package echoserver
 
 import (
@@ -15,6 +16,8 @@ type Answer struct {
 	Path    string      `json:"path"`
 	Query   string      `json:"query"`
 	Headers http.Header `json:"headers"`
+	// Trailers are the request's trailer fields, as the body ended.
+	Trailers http.Header `json:"trailers,omitempty"`
 }
 
 // Handler returns the echo handler; logf, when not nil, gets a line per
@@ -30,7 +33,7 @@ func Handler(logf func(format string, args ...any)) http.Handler {
 		if len(r.TransferEncoding) > 0 {
 			headers["Transfer-Encoding"] = r.TransferEncoding
 		}
-		body, err := json.Marshal(Answer{r.Method, r.URL.Path, r.URL.RawQuery, headers})
+		body, err := json.Marshal(Answer{r.Method, r.URL.Path, r.URL.RawQuery, headers, r.Trailer})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

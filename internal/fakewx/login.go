@@ -23,6 +23,11 @@ type loginAnswer struct {
 //	union-<user>[.n]      success with a unionid
 //	nokey-<user>[.n]      an openid but no session_key (a broken answer)
 //	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
+//	badid-<variant>[.n]   success with an openid of the wrong shape:
+//	                      long (20,000 characters), dotdot ("../../admin"),
+//	                      quote (with '"' and '\''), crlf (with CR LF and a
+//	                      header after it), empty; union: a good openid
+//	                      with a unionid of 100 characters
 //	bad-…                 40029 invalid code
 //	risky-…               40226 high risk user
 //	limit-…               45011 minute quota
@@ -81,6 +86,14 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		if s.delay(w, r, d) {
 			s.login(w, appid, rest, "ok")
 		}
+	case "badid":
+		ans, ok := badIDAnswer(appid, stripNonce(arg))
+		if !ok {
+			fail(40029, "invalid code")
+			return
+		}
+		ans.SessionKey = s.takeSessionKey(appid, ans.OpenID)
+		writeJSON(w, typeText, ans)
 	case "bad":
 		fail(40029, "invalid code")
 	case "risky":
@@ -124,4 +137,27 @@ func (s *Server) login(w http.ResponseWriter, appid, userSpec, kind string) {
 		s.rotateSessionKey(appid, ans.OpenID, ans.SessionKey)
 	}
 	writeJSON(w, typeText, ans)
+}
+
+// BadIDs are the variants of a badid- code and the openid each answers
+// with (union: a good openid, and a unionid of 100 characters).
+var BadIDs = map[string]string{
+	"long":   "o" + strings.Repeat("A", 20000),
+	"dotdot": "../../admin",
+	"quote":  `o"quoted'`,
+	"crlf":   "oCRLF\r\nX-WX-Phone: 13800138000",
+	"empty":  "",
+	"union":  "",
+}
+
+// badIDAnswer is the answer of a badid-<variant> code.
+func badIDAnswer(appid, variant string) (loginAnswer, bool) {
+	id, ok := BadIDs[variant]
+	if !ok {
+		return loginAnswer{}, false
+	}
+	if variant == "union" {
+		return loginAnswer{OpenID: OpenID(appid, "badunion"), UnionID: strings.Repeat("u", 100)}, true
+	}
+	return loginAnswer{OpenID: id}, true
 }

@@ -54,6 +54,7 @@ type TokenSource struct {
 	failures  int       // fetches failed in a row
 	retryAt   time.Time // no fetch before this, after a failure
 	lastErr   error     // the error of the last fetch, if it failed
+	failedAt  time.Time // when it failed
 }
 
 type tokenFetch struct {
@@ -85,7 +86,14 @@ func (s *TokenSource) Token(ctx context.Context) (string, error) {
 	}
 	f := s.inflight
 	if f == nil {
-		if s.lastErr != nil && now.Before(s.retryAt) {
+		// Without a token, a caller waits for a fetch once the first
+		// backoff step has passed since the last failure, however long
+		// the backoff has grown: the answer then says what the platform
+		// says now (its refusal may have changed, or ended), not what it
+		// said a minute ago. Still one fetch at a time, and at most one
+		// per MinBackoff; the doubling backoff paces the background
+		// refreshes behind a cached token.
+		if s.lastErr != nil && now.Before(s.retryAt) && now.Before(s.failedAt.Add(s.backoff(1))) {
 			err := s.lastErr
 			s.mu.Unlock()
 			return "", err
@@ -149,7 +157,7 @@ func (s *TokenSource) fetch(f *tokenFetch) {
 	} else {
 		s.failures++
 		backoff := s.backoff(s.failures)
-		s.retryAt, s.lastErr = now.Add(backoff), err
+		s.retryAt, s.lastErr, s.failedAt = now.Add(backoff), err, now
 		report = TokenError{Platform: s.Platform, AppID: s.AppID, Err: err, Backoff: backoff, Failures: s.failures}
 		if s.token != "" && now.Before(s.expiresAt) {
 			report.CachedFor = s.expiresAt.Sub(now)

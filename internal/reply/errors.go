@@ -41,6 +41,7 @@ var (
 	MethodNotAllowed = define(http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint does not take this method: see the Allow header")
 	BodyTooLarge     = define(http.StatusRequestEntityTooLarge, "body_too_large", "request body is too large")
 	InvalidJSON      = define(http.StatusBadRequest, "invalid_json", "request body must be a JSON object")
+	BodyTimeout      = define(http.StatusRequestTimeout, "body_timeout", "the request body did not arrive in time")
 	MissingCode      = define(http.StatusBadRequest, "missing_code", `"code" must be a non-empty string`)
 	MissingAppID     = define(http.StatusBadRequest, "missing_app_id", `send "app_id", a string naming the app to log in to`)
 	UnknownApp       = define(http.StatusBadRequest, "unknown_app", `"app_id" names no app this endpoint serves`)

@@ -24,6 +24,8 @@ func (e *Error) Write(w http.ResponseWriter) {
 		h.Set("Retry-After", "60")
 	case e.Status == http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
+	case e == BodyTimeout:
+		h.Set("Connection", "close") // the rest of the body is not waited for
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	JSON(w, e.Status, struct {

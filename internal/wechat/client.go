@@ -50,6 +50,12 @@ type Session struct {
 	SessionKey string // base64 of 16 bytes, exactly as WeChat sent it
 }
 
+// UserID is the shape of WeChat's openids and unionids (28 characters of
+// base64url in practice): the wechat platform's rule (platform.Platform
+// UserID), which the admin API applies too. Code2Session refuses an
+// answer with an id of another shape (KindBadAnswer).
+var UserID = platform.DefaultUserID
+
 // Code2Session trades a wx.login code for the user's openid and session_key.
 func (c *Client) Code2Session(ctx context.Context, code string) (Session, error) {
 	q := url.Values{}
@@ -66,8 +72,11 @@ func (c *Client) Code2Session(ctx context.Context, code string) (Session, error)
 	if err := c.call(ctx, EndpointCode2Session, http.MethodGet, "/sns/jscode2session?"+q.Encode(), nil, &ans); err != nil {
 		return Session{}, err
 	}
-	if ans.OpenID == "" {
-		return Session{}, &Error{Endpoint: EndpointCode2Session, Kind: KindBadAnswer, Err: errors.New("answer has no openid")}
+	if !UserID.MatchString(ans.OpenID) || (ans.UnionID != "" && !UserID.MatchString(ans.UnionID)) {
+		// Stored as is, an id of 20,000 characters, "../../admin" or a
+		// CR/LF would reach every X-WX-OpenID and the store's keys, and
+		// the admin API could not name the user to revoke.
+		return Session{}, &Error{Endpoint: EndpointCode2Session, Kind: KindBadAnswer, Err: errors.New("answer has no openid, or an openid or unionid of an unexpected shape")}
 	}
 	if key, err := base64.StdEncoding.DecodeString(ans.SessionKey); err != nil || len(key) != 16 {
 		return Session{}, &Error{Endpoint: EndpointCode2Session, Kind: KindBadAnswer, Err: errors.New("answer has no valid session_key")}

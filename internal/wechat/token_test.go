@@ -407,3 +407,38 @@ func TestOperatorAction(t *testing.T) {
 		t.Error("actions do not say what to do")
 	}
 }
+
+// Without a cached token, a caller hears WeChat's current refusal once the
+// first backoff step has passed, however long the backoff has grown: not
+// the refusal of the last fetch, a minute old, after WeChat changed it.
+func TestTokenErrorIsTheCurrentOne(t *testing.T) {
+	w := newWorld(t, fakewx.Config{})
+	s, errs := w.source()
+	w.wx.SetTokenMode(fakeApp, fakewx.TokenBusy)
+	ctx := context.Background()
+	var last RefreshError
+	for i := 0; i < 6; i++ { // the backoff grows to 32s
+		if _, err := s.Token(ctx); APICode(err) != CodeBusy {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+		last = nextReport(t, errs)
+		w.wx.Advance(time.Second)
+	}
+	if last.Backoff < 30*time.Second {
+		t.Fatalf("backoff %v, want it grown", last.Backoff)
+	}
+	fetches := s.Fetches()
+	w.wx.SetTokenMode(fakeApp, fakewx.TokenIPDenied)
+	if _, err := s.Token(ctx); APICode(err) != 40164 {
+		t.Fatalf("after WeChat's answer changed: %v, want 40164", err)
+	}
+	if _, err := s.Token(ctx); APICode(err) != 40164 || s.Fetches() != fetches+1 {
+		t.Fatalf("within a second: %v, %d fetches, want one more than %d", err, s.Fetches(), fetches)
+	}
+	nextReport(t, errs)
+	w.wx.SetTokenMode(fakeApp, fakewx.TokenOK)
+	w.wx.Advance(time.Second)
+	if tok := token(t, s); tok != w.wx.AccessToken(fakeApp) {
+		t.Fatal("no token a second after WeChat recovered")
+	}
+}

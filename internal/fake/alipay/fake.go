@@ -23,6 +23,8 @@
 //	limit-…               40005 call limit
 //	perm-…                40006 insufficient permissions
 //	badsign-<user>        a success answer whose sign does not verify
+//	badid-<user>          a signed success answer whose user_id (open_id)
+//	                      is BadOpenID
 //	nosign-<user>         a success answer without sign
 //	hang-…                no answer until the client leaves or Close
 //	http500-…             HTTP 500 HTML page

@@ -198,6 +198,14 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		s.signed(w, key, s.success(a, arg), "")
 	case "badsign":
 		s.signed(w, key, s.success(a, arg), "broken")
+	case "badid":
+		res := s.success(a, arg)
+		if a.OpenID {
+			res["open_id"] = BadOpenID
+		} else {
+			res["user_id"] = BadOpenID
+		}
+		s.signed(w, key, res, "")
 	case "nosign":
 		s.signed(w, key, s.success(a, arg), "none")
 	case "slow":
@@ -267,3 +275,6 @@ func writeJSON(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "text/html;charset=utf-8") // unverified (platforms.md §7); clients must not trust it
 	fmt.Fprint(w, body)
 }
+
+// BadOpenID is the user id a badid- code answers: not of an id's shape.
+const BadOpenID = "../../admin"

@@ -15,6 +15,7 @@
 //
 //	ok-<user>[.n]         success
 //	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
+//	badid-…               success with the openid BadOpenID
 //	bad-…                 invalid_grant
 //	hang-…                no answer until the client leaves or Close
 //	http500-…             HTTP 500 HTML page

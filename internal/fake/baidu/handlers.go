@@ -101,6 +101,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	switch outcome {
 	case "ok":
 		s.loggedIn(w, appKey, arg)
+	case "badid":
+		writeJSON(w, map[string]string{"openid": BadOpenID, "session_key": newSessionKey()})
 	case "slow":
 		ms, user, _ := strings.Cut(arg, "-")
 		n, err := strconv.Atoi(ms)
@@ -232,3 +234,6 @@ func (s *Server) userOf(appKey, openid string) (string, bool) {
 	u, ok := s.users[appKey+"\x00"+openid]
 	return u, ok
 }
+
+// BadOpenID is the openid a badid- code answers: not of an openid's shape.
+const BadOpenID = "../../admin"

@@ -23,6 +23,7 @@
 //	same-<user>[.n]       success with the user's current session_key again
 //	nokey-<user>[.n]      an openid but no session_key (a broken answer)
 //	slow-<ms>-<user>[.n]  wait ms milliseconds, then as ok-<user>
+//	badid-…               success with the openid BadOpenID
 //	bad-…                 40029
 //	limit-…               45011
 //	busy-…                -1

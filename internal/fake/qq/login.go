@@ -54,6 +54,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if s.delay(w, r, time.Duration(ms)*time.Millisecond) {
 			s.answerLogin(w, app, rest, "ok")
 		}
+	case "badid":
+		writeJSON(w, http.StatusOK, typeText, loginAnswer{OpenID: BadOpenID, SessionKey: newSessionKey()})
 	case "limit":
 		fail(45011, "api minute-quota reach limit")
 	case "busy":
@@ -165,3 +167,6 @@ func validUser(name string) bool {
 	}
 	return name != ""
 }
+
+// BadOpenID is the openid a badid- code answers: not of an openid's shape.
+const BadOpenID = "../../admin"

@@ -131,6 +131,7 @@ func TestLogin(t *testing.T) {
 		{"perm-1", platform.KindConfig, "isv.insufficient-isv-permissions"},
 		{"badsign-alice", platform.KindBadAnswer, ""},
 		{"nosign-alice", platform.KindBadAnswer, ""},
+		{"badid-alice", platform.KindBadAnswer, ""},
 		{"http500-1", platform.KindBadAnswer, ""},
 		{"html-1", platform.KindBadAnswer, ""},
 	} {

@@ -97,6 +97,7 @@ func TestLogin(t *testing.T) {
 		{"", platform.KindInvalidCode},
 		{"http500-1", platform.KindBadAnswer},
 		{"html-1", platform.KindBadAnswer},
+		{"badid-1", platform.KindBadAnswer},
 	} {
 		_, err := c.Login(ctx, tc.code)
 		if platform.KindOf(err) != tc.kind {

@@ -111,7 +111,7 @@ func (c *client) Login(ctx context.Context, code string) (platform.Identity, err
 	if ans.ErrCode != nil && *ans.ErrCode != 0 {
 		return platform.Identity{}, refusal(*ans.ErrCode, ans.ErrMsg)
 	}
-	if !platform.DefaultUserID.MatchString(ans.OpenID) || (ans.UnionID != "" && !platform.DefaultUserID.MatchString(ans.UnionID)) {
+	if !desc.ValidUserID(ans.OpenID) || (ans.UnionID != "" && !desc.ValidUserID(ans.UnionID)) {
 		return platform.Identity{}, c.call.BadAnswer(EndpointLogin, http.StatusOK, errors.New("answer has no openid, or an id of an unexpected shape"))
 	}
 	if key, err := base64.StdEncoding.DecodeString(ans.SessionKey); err != nil || len(key) != 16 {

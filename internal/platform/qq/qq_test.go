@@ -123,6 +123,7 @@ func TestLogin(t *testing.T) {
 		{"empty-1", platform.KindBadAnswer, ""},
 		{"trunc-1", platform.KindBadAnswer, ""},
 		{"nokey-carol", platform.KindBadAnswer, ""},
+		{"badid-carol", platform.KindBadAnswer, ""},
 	} {
 		_, err := w.client.Login(ctx, tc.code)
 		wantKind(t, tc.code, err, tc.kind, tc.errc)

@@ -33,6 +33,7 @@ var desc = platform.Platform{
 	AppID:       AppID,
 	AppIDHint:   `"wx" and 4 to 32 letters or digits, such as wx4f4bc4dec97d474b`,
 	NeedsSecret: true,
+	UserID:      wxapi.UserID,
 }
 
 func init() {
@@ -94,7 +95,9 @@ func (c *client) Login(ctx context.Context, code string) (platform.Identity, err
 	if err != nil {
 		return platform.Identity{}, failure(err)
 	}
-	if !platform.DefaultUserID.MatchString(s.OpenID) || (s.UnionID != "" && !platform.DefaultUserID.MatchString(s.UnionID)) {
+	// Code2Session checks the ids by this platform's rule already; checked
+	// again here so that the rule holds whatever the API client does.
+	if !desc.ValidUserID(s.OpenID) || (s.UnionID != "" && !desc.ValidUserID(s.UnionID)) {
 		return platform.Identity{}, &platform.Error{Platform: Name, Endpoint: wxapi.EndpointCode2Session,
 			Kind: platform.KindBadAnswer, Err: errors.New("openid or unionid of an unexpected shape")}
 	}

@@ -165,6 +165,12 @@ func TestLogin(t *testing.T) {
 		{"empty-1", platform.KindBadAnswer, ""},
 		{"trunc-1", platform.KindBadAnswer, ""},
 		{"nokey-dave", platform.KindBadAnswer, ""},
+		{"badid-long", platform.KindBadAnswer, ""},
+		{"badid-dotdot", platform.KindBadAnswer, ""},
+		{"badid-quote", platform.KindBadAnswer, ""},
+		{"badid-crlf", platform.KindBadAnswer, ""},
+		{"badid-empty", platform.KindBadAnswer, ""},
+		{"badid-union", platform.KindBadAnswer, ""},
 	} {
 		_, err := w.client.Login(ctx, tc.code)
 		wantKind(t, tc.code, err, tc.kind, tc.errc)

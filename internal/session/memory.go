@@ -140,9 +140,13 @@ func parseSessionKey(key string) ([16]byte, error) {
 
 // Login implements Store. It never fails for lack of room.
 func (m *Memory) Login(_ context.Context, token string, s Session, sessionKey string) (Session, error) {
-	key, err := parseSessionKey(sessionKey)
-	if err != nil {
-		return Session{}, err
+	var key [16]byte
+	hasKey := sessionKey != ""
+	if hasKey {
+		var err error
+		if key, err = parseSessionKey(sessionKey); err != nil {
+			return Session{}, err
+		}
 	}
 	if s.OpenID == "" || len(s.OpenID) > maxIDLen {
 		return Session{}, errOpenID
@@ -152,7 +156,7 @@ func (m *Memory) Login(_ context.Context, token string, s Session, sessionKey st
 	}
 	ttl := time.Duration(m.sessionTTL.Load())
 	now := m.users.now()
-	gen, phone, country, dropped := m.users.login(s.OpenID, key, now, now+ttl)
+	gen, phone, country, dropped := m.users.login(s.OpenID, key, hasKey, now, now+ttl)
 	h, check := m.sessions.hash(token)
 	e := newEntry(h, check, s.OpenID, s.UnionID, gen, now, now+ttl)
 	if n := m.insert(e, now) + dropped; n > 0 {

@@ -244,8 +244,12 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	if strings.ContainsRune(s.OpenID+s.UnionID, 0) {
 		return Session{}, errNUL
 	}
-	if raw, err := base64.StdEncoding.DecodeString(sessionKey); err != nil || len(raw) != 16 {
-		return Session{}, errors.New("session: session_key is not base64 of 16 bytes")
+	sealed, hash := "", ""
+	if sessionKey != "" {
+		if raw, err := base64.StdEncoding.DecodeString(sessionKey); err != nil || len(raw) != 16 {
+			return Session{}, errors.New("session: session_key is not base64 of 16 bytes")
+		}
+		sealed, hash = r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey)
 	}
 	tag := r.keys.tag(s.OpenID)
 	if !WellFormedToken(token) || token[:tagLen] != tag {
@@ -263,8 +267,7 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	v, err := loginScript.exec(ctx, c,
 		[]string{prefix + "u:" + s.OpenID, prefix + "x:" + s.OpenID, prefix + "s:" + id},
 		[]string{
-			r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey),
-			s.OpenID, s.UnionID,
+			sealed, hash, s.OpenID, s.UnionID,
 			ms(l.SessionTTL), ms(l.IdleTimeout), ms(l.PhoneTTL), id,
 		}, "").ToArray()
 	if err != nil {

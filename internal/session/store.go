@@ -95,7 +95,8 @@ type Store interface {
 	// as WeChat sent it) becomes the user's newest session_key, and the
 	// newest before it the previous one, unless it is that same key again
 	// (WeChat hands out an unchanged key within its refresh period: then
-	// nothing moves). It stores a new session for s under token, for
+	// nothing moves). An empty sessionKey is a login without one (a
+	// browser's): the user's keys stay as they are. It stores a new session for s under token, for
 	// SessionTTL, in the user's index. The session returned is s with the
 	// phone the user has bound, if that bind is younger than PhoneTTL.
 	Login(ctx context.Context, token string, s Session, sessionKey string) (Session, error)

@@ -134,7 +134,7 @@ func (k *userRecords) newGen() uint32 {
 // user's generation (returned), and the phone the user has bound, if any,
 // is returned, with how many live sessions of other users ended to make
 // room for the user's record (almost never: see makeRoom).
-func (k *userRecords) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
+func (k *userRecords) login(openID string, key [16]byte, hasKey bool, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	s.mu.Lock()
@@ -154,6 +154,8 @@ func (k *userRecords) login(openID string, key [16]byte, now, absExp time.Durati
 		r.bits &^= flagKey | flagPrevious // the keys expired with the record
 	}
 	switch {
+	case !hasKey:
+		// a login without a key (a browser's): the user's keys stay
 	case r.bits&flagKey == 0:
 		r.newest = key
 		r.bits |= flagKey

@@ -1,6 +1,7 @@
 package wechatauth_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
 				}
-				if h != c.want {
+				if !reflect.DeepEqual(h, c.want) {
 					t.Errorf("got %+v\nwant %+v", h, c.want)
 				}
 				return

@@ -65,12 +65,12 @@ const appIDHint = `"wx" and 4 to 32 letters or digits, such as wx4f4bc4dec97d474
 
 func init() {
 	platform.Register(&platform.Platform{
-		Name: NameOA, AppID: AppID, AppIDHint: appIDHint, NeedsSecret: true,
+		Name: NameOA, AppID: AppID, AppIDHint: appIDHint, NeedsSecret: true, WebLogin: true,
 		Options: []string{OptScope, OptOpenBase},
 		New:     func(cfg platform.Config) (platform.Client, error) { return newClient(NameOA, cfg) },
 	})
 	platform.Register(&platform.Platform{
-		Name: NameWeb, AppID: AppID, AppIDHint: appIDHint, NeedsSecret: true,
+		Name: NameWeb, AppID: AppID, AppIDHint: appIDHint, NeedsSecret: true, WebLogin: true,
 		Options: []string{OptOpenBase},
 		New:     func(cfg platform.Config) (platform.Client, error) { return newClient(NameWeb, cfg) },
 	})

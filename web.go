@@ -178,6 +178,9 @@ func (h *Handler) startCookieSession(w http.ResponseWriter, r *http.Request, a *
 	h.logger.Info("web login", zap.String("app_id", a.id), zap.String("platform", a.platform.Name),
 		zap.String("openid", s.OpenID), zap.Bool("unionid", s.UnionID != ""), zap.Bool("phone_bound", got.Phone != ""))
 	http.SetCookie(w, weblogin.SessionCookie(token, secure(r), 0))
+	if _, ok := weblogin.BrowserID(r); ok {
+		http.SetCookie(w, weblogin.ClearStateCookie(secure(r))) // a login, if any, is over
+	}
 	redirect(w, weblogin.SafeNext(next))
 	return nil
 }

@@ -7,10 +7,12 @@ package wechatauth_test
 import (
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/wechat-auth/wechat_auth/internal/echoserver"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -23,7 +25,7 @@ const (
 )
 
 // webSites: one block with mini program app A, an Official Account and a
-// website application, in front of the echo upstream.
+// website application, in front of the echo upstream with its /web/ page.
 const webSites = `
 http://127.0.0.1:{{.Port}} {
 	handle {
@@ -45,14 +47,17 @@ http://127.0.0.1:{{.Port}} {
 			timeout 1s
 			failure_limit 3/1m
 		}
-		reverse_proxy {{.Upstream}}
+		reverse_proxy {{.Vars.Page}}
 	}
 }
 `
 
 func newWebEnv(t *testing.T) *env {
 	t.Helper()
+	page := httptest.NewServer(echoserver.WithWebPage(echoserver.Handler(nil)))
+	t.Cleanup(page.Close)
 	return newEnvOpts(t, webSites, envOptions{
+		Vars: map[string]string{"Page": strings.TrimPrefix(page.URL, "http://")},
 		WeChat: fakewx.Config{WebApps: map[string]fakewx.WebApp{
 			appOA:  {Kind: fakewx.OfficialAccount, Secret: secretOA},
 			appWeb: {Kind: fakewx.WebsiteApp, Secret: secretWeb, UnionID: true},

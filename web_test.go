@@ -54,9 +54,16 @@ http://127.0.0.1:{{.Port}} {
 
 func newWebEnv(t *testing.T) *env {
 	t.Helper()
+	return newWebEnvWith(t, "")
+}
+
+// newWebEnvWith is newWebEnv with more lines in the block (store
+// settings, assertion).
+func newWebEnvWith(t *testing.T, extra string) *env {
+	t.Helper()
 	page := httptest.NewServer(echoserver.WithWebPage(echoserver.Handler(nil)))
 	t.Cleanup(page.Close)
-	return newEnvOpts(t, webSites, envOptions{
+	return newEnvOpts(t, strings.Replace(webSites, "failure_limit 3/1m", "failure_limit 3/1m\n\t\t\t"+extra, 1), envOptions{
 		Vars: map[string]string{"Page": strings.TrimPrefix(page.URL, "http://")},
 		WeChat: fakewx.Config{WebApps: map[string]fakewx.WebApp{
 			appOA:  {Kind: fakewx.OfficialAccount, Secret: secretOA},

@@ -67,7 +67,7 @@ type app struct {
 	client   *appstate.Client
 	failures *failureGuard
 
-	secret    string // resolved, for the store's key
+	secret    string // storeSecret: what a Redis store's keys derive from
 	cfg       appstate.ClientConfig
 	storeKey  string
 	clientKey string
@@ -202,7 +202,26 @@ func resolveApp(repl *caddy.Replacer, c AppConfig, v1 bool) (*app, error) {
 	if err := p.CheckConfig(platform.Config{AppID: id, Secret: secret, APIBase: base, Options: opts}); err != nil {
 		return nil, fmt.Errorf("wechat_auth: %v", err)
 	}
-	return &app{id: id, platform: p, tag: tokenTag(id), secret: secret, cfg: cfg}, nil
+	return &app{id: id, platform: p, tag: tokenTag(id), secret: storeSecret(secret, opts), cfg: cfg}, nil
+}
+
+// storeSecret is what a Redis store derives its keys from: the app's
+// secret, or for a platform without one (Alipay) its options (its keys),
+// so that it is the app's credential either way.
+func storeSecret(secret string, opts map[string]string) string {
+	if secret != "" || len(opts) == 0 {
+		return secret
+	}
+	names := make([]string, 0, len(opts))
+	for n := range opts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n + "\x00" + opts[n] + "\x00")
+	}
+	return b.String()
 }
 
 // placeholderHint shows a configured value only when it is a placeholder
@@ -260,7 +279,7 @@ func (h *Handler) acquireApps() error {
 	settings := h.storeSettings()
 	for _, a := range h.apps {
 		var err error
-		a.storeKey, a.store, err = appstate.AcquireStore(a.id, a.secret, settings, h.redisTimeout())
+		a.storeKey, a.store, err = appstate.AcquireStore(a.id, a.platform.Name, a.secret, settings, h.redisTimeout())
 		if err != nil {
 			return fmt.Errorf("wechat_auth: app %s: session store: %v", a.id, err)
 		}

@@ -204,6 +204,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if err := claimFailureLimit(ctx, a.id, h.failureLimit); err != nil {
 			return err
 		}
+		if first, seen := appstate.Claim(ctx.Context, "platform", a.id, a.platform.Name); seen && first != a.platform.Name {
+			return fmt.Errorf("wechat_auth: app %s: blocks disagree on its platform: %s in one block, %s in another", a.id, first, a.platform.Name)
+		}
 	}
 	h.apps = apps
 	if err := h.acquireApps(); err != nil {

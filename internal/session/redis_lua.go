@@ -40,8 +40,7 @@ end
 //
 // The key becomes the newest and the newest before it the previous, unless
 // its hash is the newest's (WeChat sent the same key again: nothing
-// moves), or it is empty (a login without a key, a browser's: the keys
-// stay). The session is the value of the format decodeSession reads,
+// moves) or there is none (empty: a platform without session keys). The session is the value of the format decodeSession reads,
 // with the user's phone if bound less than phone TTL ago; it lives until
 // the idle timeout or the session TTL, whichever ends first. Returns
 // {phone bound at, phone, country} (all nil without a phone).

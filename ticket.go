@@ -18,11 +18,8 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/weblogin"
 )
 
-// Tickets.
-const (
-	onceTicket = "web_ticket"
-	ticketTTL  = 60 * time.Second
-)
+// onceTicket is the kind of a ticket's record (its lifetime: ticketTTL).
+const onceTicket = "web_ticket"
 
 // ticket answers POST /wx/ticket with a Bearer token: 200 {"ticket",
 // "expires_in"}.
@@ -33,7 +30,7 @@ func (h *Handler) ticket(w http.ResponseWriter, r *http.Request) (*app, *reply.E
 	}
 	t := weblogin.NewState()
 	rec := []byte(a.id + "\x00" + s.OpenID + "\x00" + s.UnionID)
-	if err := onceOf(a.store).PutOnce(r.Context(), onceTicket, t, rec, ticketTTL); err != nil {
+	if err := onceOf(a.store).PutOnce(r.Context(), onceTicket, t, rec, ticketTTL()); err != nil {
 		h.logger.Error("ticket not stored", zap.String("app_id", a.id), zap.Error(err))
 		return a, reply.StoreFailure(err)
 	}
@@ -41,7 +38,7 @@ func (h *Handler) ticket(w http.ResponseWriter, r *http.Request) (*app, *reply.E
 	reply.JSON(w, http.StatusOK, struct {
 		Ticket    string `json:"ticket"`
 		ExpiresIn int    `json:"expires_in"`
-	}{t, int(ticketTTL / time.Second)})
+	}{t, int(ticketTTL() / time.Second)})
 	return a, nil
 }
 

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -24,6 +26,16 @@ import (
 
 // onceState is the kind of a login's state record.
 const onceState = "web_state"
+
+// webTTLs are how long a login's state and a handoff ticket live (the
+// tests shorten them, SetWebTTLs in export_test.go; atomic, as Caddy's
+// goroutines read them).
+var webTTLs atomic.Pointer[[2]time.Duration]
+
+func init() { webTTLs.Store(&[2]time.Duration{weblogin.DefaultStateTTL, 60 * time.Second}) }
+
+func stateTTL() time.Duration  { return webTTLs.Load()[0] }
+func ticketTTL() time.Duration { return webTTLs.Load()[1] }
 
 // browserApps are the block's apps that log in in a browser.
 func (h *Handler) browserApps() []*app {
@@ -87,7 +99,7 @@ func (h *Handler) webLogin(w http.ResponseWriter, r *http.Request) (*app, *reply
 	}
 	state := weblogin.NewState()
 	rec := weblogin.Login{Browser: browser, App: a.id, Next: weblogin.SafeNext(r.URL.Query().Get("next"))}
-	if err := onceOf(a.store).PutOnce(r.Context(), onceState, state, rec.Encode(), weblogin.DefaultStateTTL); err != nil {
+	if err := onceOf(a.store).PutOnce(r.Context(), onceState, state, rec.Encode(), stateTTL()); err != nil {
 		h.logger.Error("web login: state not stored", zap.String("app_id", a.id), zap.Error(err))
 		return a, reply.StoreFailure(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	wechatauth "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -65,6 +66,33 @@ func TestWebSessionsInEveryStore(t *testing.T) {
 		time.Sleep(2500 * time.Millisecond) // past 1.5 × idle_timeout
 		if c := b.do("GET", "/api/me", "Accept", "application/json").errorCode(t, 401); c != "invalid_token" {
 			t.Fatalf("an idle browser session: %s", c)
+		}
+	})
+}
+
+// An expired state is refused before any call to WeChat, and an expired
+// ticket is invalid_ticket, in every store (the lifetimes shortened to
+// 300 ms; the records expire in the store itself).
+func TestWebStateAndTicketExpire(t *testing.T) {
+	defer wechatauth.SetWebTTLs(300*time.Millisecond, 300*time.Millisecond)()
+	storeKinds(t, func(t *testing.T, store string) {
+		e := newWebEnvWith(t, store)
+		e.wx.SetWebUser(appWeb, "alice", true)
+		b := newBrowser(e, "Firefox")
+		cb := b.toCallback(b.startLogin("/"))
+		tok := e.login("", "ok-dave")
+		ticket, _ := e.do("POST", "/wx/ticket", "", bearer(tok)...).json(t)["ticket"].(string)
+		e.secret(ticket, "a handoff ticket")
+		before := e.wx.Count(fakewx.EndpointOAuthToken)
+		time.Sleep(600 * time.Millisecond) // twice their lifetime
+		if c := b.do("GET", cb, "Accept", "application/json").errorCode(t, http.StatusForbidden); c != "invalid_state" {
+			t.Fatalf("an expired state: %s", c)
+		}
+		if n := e.wx.Count(fakewx.EndpointOAuthToken) - before; n != 0 {
+			t.Fatalf("an expired state reached WeChat (%d calls)", n)
+		}
+		if c := e.do("GET", "/wx/web/handoff?ticket="+ticket, "").errorCode(t, http.StatusUnauthorized); c != "invalid_ticket" {
+			t.Fatalf("an expired ticket: %s", c)
 		}
 	})
 }

@@ -197,8 +197,13 @@ func TestWebLoginWebsiteQR(t *testing.T) {
 	// logout from another site: refused, the session lives
 	e.do("POST", "/wx/logout", "", "Cookie", strings.SplitN(sc, ";", 2)[0], "Origin", "http://evil.example").
 		errorCode(t, http.StatusForbidden)
+	for _, h := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "null"}, {"Sec-Fetch-Site", "cross-site", "Origin", e.base}} {
+		if c := b.do("POST", "/wx/logout", append(h, "Accept", "application/json")...).errorCode(t, http.StatusForbidden); c != "cross_site_request" {
+			t.Fatalf("logout with %v: %s", h, c)
+		}
+	}
 	b.do("GET", "/api/me", "Accept", "application/json").upstream(t)
-	a := b.do("POST", "/wx/logout", "Origin", e.base, "Accept", "application/json")
+	a := b.do("POST", "/wx/logout", "Sec-Fetch-Site", "same-origin", "Origin", e.base, "Accept", "application/json")
 	if a.status != http.StatusNoContent || !strings.Contains(sessionCookieOf(a), "Max-Age=0") {
 		t.Fatalf("logout: %d, Set-Cookie %q", a.status, a.header.Values("Set-Cookie"))
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/weblogin"
 )
 
 // bearerToken returns the token of an "Authorization: Bearer <token>"
@@ -78,15 +79,24 @@ func (h *Handler) authenticate(r *http.Request) (*app, string, session.Session, 
 	return a, token, s, nil
 }
 
-// tokenApp returns the request's bearer token and the app it belongs to,
+// tokenApp returns the request's bearer token (or, without an
+// Authorization header, its wx_session cookie) and the app it belongs to,
 // without a store lookup, or the error to answer. It removes a bearer
-// Authorization header.
+// Authorization header and the wx_session cookie.
 func (h *Handler) tokenApp(r *http.Request) (*app, string, *reply.Error) {
 	token, present := bearerToken(r.Header)
+	if present {
+		r.Header.Del("Authorization")
+		if hasSessionCookie(r) {
+			weblogin.StripCookie(r.Header, weblogin.SessionCookieName)
+		}
+	} else if _, other := r.Header["Authorization"]; !other {
+		// no credential in Authorization: the browser's cookie, if any
+		token, present = cookieToken(r)
+	}
 	if !present {
 		return nil, "", reply.NoToken
 	}
-	r.Header.Del("Authorization")
 	if token == "" {
 		return nil, "", reply.InvalidToken
 	}

@@ -8,10 +8,19 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
+// The demo's browser apps (the repo's Caddyfile's defaults).
+const (
+	demoOA  = "wxdemooa00000001"
+	demoWeb = "wxdemoweb0000001"
+)
+
 // The repository's Caddyfile (what `go run ./cmd/demo` runs) works as the
 // README says: log in, call the app, see the identity headers.
 func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
-	e := newEnv(t, "")
+	e := newEnvOpts(t, "", envOptions{WeChat: fakewx.Config{WebApps: map[string]fakewx.WebApp{
+		demoOA:  {Kind: fakewx.OfficialAccount, Secret: secretOA},
+		demoWeb: {Kind: fakewx.WebsiteApp, Secret: secretWeb},
+	}}})
 	raw, err := os.ReadFile("Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +31,9 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	t.Setenv("WX_APP_ID", appA)
 	t.Setenv("WX_APP_SECRET", secretA)
 	t.Setenv("WX_API_BASE", e.wxURL)
+	t.Setenv("WX_OPEN_BASE", e.wxURL)
+	t.Setenv("WX_OA_SECRET", secretOA)
+	t.Setenv("WX_WEB_SECRET", secretWeb)
 	t.Setenv("UPSTREAM", e.upURL[len("http://"):])
 	e.loadCaddyfile(string(raw))
 
@@ -32,5 +44,20 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	}
 	if got := e.do("GET", "/api/hello", "").errorCode(t, 401); got != "unauthorized" {
 		t.Errorf("demo without token: %q", got)
+	}
+
+	// the browser: /web/ sends a navigation to the QR login, and back
+	e.wx.SetWebUser(demoWeb, "alice", true)
+	b := newBrowser(e, "Firefox")
+	login := wantRedirect(t, b.do("GET", "/web/"))
+	if login != "/wx/web/login?next=%2Fweb%2F" {
+		t.Fatalf("/web/ without a session: sent to %q", login)
+	}
+	if next := wantRedirect(t, b.do("GET", b.toCallback(wantRedirect(t, b.do("GET", login))))); next != "/web/" {
+		t.Fatalf("the callback sends the browser to %q", next)
+	}
+	up = b.do("GET", "/api/hello", "Accept", "application/json").upstream(t)
+	if up.Headers.Get("X-WX-OpenID") != fakewx.OpenID(demoWeb, "alice") || up.Headers.Get("X-WX-Platform") != "wechat_web" {
+		t.Errorf("demo upstream got %v", up.Headers)
 	}
 }

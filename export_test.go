@@ -29,3 +29,11 @@ func SetClock(now func() time.Time) (restore func()) {
 	clock.Store(&now)
 	return func() { clock.Store(nil) }
 }
+
+// SetWebTTLs shortens how long a browser login's state and a handoff
+// ticket live, until the returned restore is called (the records expire
+// in the store: memory or Redis).
+func SetWebTTLs(state, ticket time.Duration) (restore func()) {
+	old := webTTLs.Swap(&[2]time.Duration{state, ticket})
+	return func() { webTTLs.Store(old) }
+}

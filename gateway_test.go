@@ -624,6 +624,8 @@ func TestGatewayInTheDemo(t *testing.T) {
 	t.Setenv("WX_DEMO_GATEWAY_PORT", fmt.Sprint(gwPort))
 	t.Setenv("WX_APP_ID", appA)
 	t.Setenv("WX_APP_SECRET", secretA)
+	t.Setenv("WX_OA_SECRET", secretOA)
+	t.Setenv("WX_WEB_SECRET", secretWeb)
 	t.Setenv("WX_API_BASE", e.wxURL)
 	t.Setenv("UPSTREAM", strings.TrimPrefix(up.URL, "http://"))
 	e.loadCaddyfile(string(raw))

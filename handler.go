@@ -308,7 +308,28 @@ func (h *Handler) Cleanup() error {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	stripIdentity(r)
 
-	switch endpoint(r.URL.Path) {
+	ep := endpoint(r.URL.Path)
+	if strings.HasPrefix(ep, "/wx/") && crossSiteCookiePOST(r) {
+		h.respond(w, nil, "csrf", reply.CrossSite)
+		return nil
+	}
+	switch ep {
+	case "/wx/web/login":
+		a, e := h.webLogin(w, r)
+		h.respondPage(w, r, a, "web_login", e)
+		return nil
+	case "/wx/web/callback":
+		a, e := h.webCallback(w, r)
+		h.respondPage(w, r, a, "web_callback", e)
+		return nil
+	case "/wx/web/handoff":
+		a, e := h.handoff(w, r)
+		h.respondPage(w, r, a, "handoff", e)
+		return nil
+	case "/wx/ticket":
+		a, e := h.ticket(w, r)
+		h.respond(w, a, "ticket", e)
+		return nil
 	case "/wx/login":
 		a, e := h.login(w, r)
 		h.respond(w, a, "login", e)
@@ -336,6 +357,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// even anonymously: the client sent a token, and gets told.
 		if h.Require == RequireNone && failure.Status == http.StatusUnauthorized {
 			return next.ServeHTTP(w, r)
+		}
+		if failure.Status == http.StatusUnauthorized && h.navigationLogin(w, r) {
+			h.respond(w, a, "auth", nil)
+			return nil
 		}
 		h.respond(w, a, "auth", failure)
 		return nil

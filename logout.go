@@ -7,14 +7,21 @@ import (
 
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
+	"github.com/wechat-auth/wechat_auth/internal/weblogin"
 )
 
 // logout answers POST /wx/logout: the token dies in the shared store, so
 // on every block and every Caddy that uses it (204). With the body
 // {"all": true}, every session of the caller's user dies: 200
 // {"revoked": n}. An empty body, or {"all": false}, is a plain logout.
+// With the wx_session cookie, the answer clears the cookie.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) (*app, *reply.Error) {
+	cookie := viaCookie(r)
 	a, token, s, e := h.sessionPOST(r)
+	if cookie && (e == nil || e == reply.InvalidToken) {
+		// a browser's: its cookie goes with the session (or was dead)
+		http.SetCookie(w, weblogin.ClearSessionCookie(secure(r)))
+	}
 	if e != nil {
 		return a, e
 	}

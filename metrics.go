@@ -22,7 +22,7 @@ func init() {
 	const ns, sub = "caddy", "wechat_auth"
 	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "requests_total",
-		Help: "Answers of the endpoints (login, phone, logout, session, jwks) and requests refused (auth), by app, endpoint, result (ok or the error code) and platform.",
+		Help: "Answers of the endpoints (login, phone, logout, session, jwks, ticket, web_login, web_callback, handoff) and requests refused (auth, csrf), by app, endpoint, result (ok or the error code) and platform.",
 	}, []string{"app_id", "endpoint", "result", "platform"})
 	metrics.phones = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "phone_bindings_total",

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
+	"github.com/wechat-auth/wechat_auth/internal/weblogin"
 )
 
 // respond counts the outcome of one of the handler's endpoints ("login",
@@ -16,6 +17,18 @@ import (
 // if it has one), and writes e when it is an error: the one place where
 // the handler's error answers are written.
 func (h *Handler) respond(w http.ResponseWriter, a *app, endpoint string, e *reply.Error) {
+	h.answer(w, nil, a, endpoint, e)
+}
+
+// respondPage is respond for the endpoints a browser navigates to: an
+// error is an HTML page for a navigation (see weblogin.IsNavigation),
+// JSON otherwise.
+func (h *Handler) respondPage(w http.ResponseWriter, r *http.Request, a *app, endpoint string, e *reply.Error) {
+	h.answer(w, r, a, endpoint, e)
+}
+
+// answer counts and writes: an HTML page when page is a navigation.
+func (h *Handler) answer(w http.ResponseWriter, page *http.Request, a *app, endpoint string, e *reply.Error) {
 	if a == nil && len(h.apps) == 1 {
 		a = h.apps[0]
 	}
@@ -24,7 +37,12 @@ func (h *Handler) respond(w http.ResponseWriter, a *app, endpoint string, e *rep
 		appID, plat = a.id, a.platform.Name
 	}
 	metrics.requests.WithLabelValues(appID, endpoint, result(e), plat).Inc()
-	if e != nil {
+	switch {
+	case e == nil:
+	case page != nil && weblogin.IsNavigation(page):
+		reply.BoundUnreadBody(w)
+		e.WritePage(w)
+	default:
 		reply.BoundUnreadBody(w)
 		e.Write(w)
 	}

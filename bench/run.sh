@@ -37,6 +37,9 @@ APP_ID_RC=wxbench000000003
 APP_ID_BI=wxbench000000004
 # BF: B with a full store (SCALE logins of as many users first)
 APP_ID_BF=wxbench000000005
+# W's website application (its login is not measured: W's cookie is a
+# web-view handoff session of B's app)
+APP_ID_WEB=wxbenchweb000001
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: FAILED: $*"; exit 1; }
@@ -132,7 +135,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=13 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA, BF
+NPORTS=14 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA, BF, W
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -146,7 +149,7 @@ done
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
 P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10)) P_BA=$((base + 11))
-P_BF=$((base + 12))
+P_BF=$((base + 12)) P_W=$((base + 13))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -238,6 +241,25 @@ http://127.0.0.1:$P_BP {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# W: B's app and a website application (WeChat in the browser) in one
+# block, the request authenticated by the wx_session cookie (a web-view
+# handoff session of B's app) among two other cookies, which go on
+http://127.0.0.1:$P_W {
+	wechat_auth {
+		app $APP_ID {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+		app $APP_ID_WEB {
+			platform wechat_web
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+			open_base http://127.0.0.1:$P_WX
+		}
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # BI: B with idle_timeout on (a session unused for 30 minutes ends; use
 # renews it, at most every 7.5 minutes)
 http://127.0.0.1:$P_BI {
@@ -310,7 +332,7 @@ EOF
 fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF")
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF" "$P_W")
 if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
 for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
@@ -348,6 +370,12 @@ TOKEN_BF=$(login "$P_BF" ok-benchfull) # into the full store: it ends an idle se
 resp=$(curl -sS -w '\n%{http_code}' -X POST -H "Authorization: Bearer $TOKEN_BP" -H 'Content-Type: application/json' \
 	-d '{"code":"phone-13800138000"}' "http://127.0.0.1:$P_BP/wx/phone") || die "POST /wx/phone failed"
 [[ ${resp##*$'\n'} == 200 ]] || die "POST /wx/phone: ${resp//$'\n'/ }"
+# W's cookie: a ticket for B's session, handed off to a cookie session
+ticket=$(curl -sS -X POST -H "Authorization: Bearer $TOKEN_B" "http://127.0.0.1:$P_W/wx/ticket" | sed -n 's/.*"ticket":"\([^"]*\)".*/\1/p')
+[[ -n $ticket ]] || die "POST /wx/ticket on W gave no ticket"
+COOKIE_W=$(curl -sS -o /dev/null -D - "http://127.0.0.1:$P_W/wx/web/handoff?ticket=$ticket&next=/" | tr -d '\r' |
+	sed -n 's/^[Ss]et-[Cc]ookie: wx_session=\([^;]*\).*/\1/p')
+[[ -n $COOKIE_W ]] || die "GET /wx/web/handoff on W set no wx_session cookie"
 TOKEN_C=$(curl -sS -X POST "http://127.0.0.1:$P_SESS/issue?openid=obench_sessiond_user_00000001") || die "sessiond /issue failed"
 TOKEN_C=${TOKEN_C%$'\n'}
 [[ -n $TOKEN_C ]] || die "sessiond /issue gave no token"
@@ -362,7 +390,11 @@ PATH_Q=/api/hello
 expect() {
 	local want=$1 port=$2 tok=${3:-} got
 	local args=(-sS -o /dev/null -w '%{http_code}')
-	[[ -n $tok ]] && args+=(-H "Authorization: Bearer $tok")
+	if [[ $tok == cookie:* ]]; then
+		args+=(-H "Cookie: theme=dark; wx_session=${tok#cookie:}; lang=zh")
+	elif [[ -n $tok ]]; then
+		args+=(-H "Authorization: Bearer $tok")
+	fi
 	got=$(curl "${args[@]}" "http://127.0.0.1:$port$PATH_Q") || die "GET :$port$PATH_Q failed"
 	[[ $got == "$want" ]] || die "GET :$port$PATH_Q ${tok:+with a token }gave $got, want $want"
 }
@@ -377,6 +409,8 @@ expect 200 "$P_BA" "$TOKEN_B"
 expect 200 "$P_BF" "$TOKEN_BF"
 expect 401 "$P_BF" "$TOKEN_B"
 expect 401 "$P_BA"
+expect 200 "$P_W" "cookie:$COOKIE_W"
+expect 401 "$P_W" "cookie:$TOKEN_C"
 # keys exist only if a block with assertion on made them
 curl -sS "http://127.0.0.1:$P_BA/wx/jwks.json" | grep -q '"alg":"ES256"' || die "GET /wx/jwks.json on BA publishes no key: assertion is not on"
 expect 403 "$P_BP" "$TOKEN_B"
@@ -397,9 +431,9 @@ if ((REDIS == 1)); then
 fi
 
 # ---------------------------------------------------------------- wrk
-TARGETS=(A B BI BA BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C [BF]=$P_BF)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C [BF]=$TOKEN_BF)
+TARGETS=(A B W BI BA BP C)
+declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C [BF]=$P_BF [W]=$P_W)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C [BF]=$TOKEN_BF [W]=cookie:$COOKIE_W)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
@@ -407,13 +441,14 @@ declare -A LABEL=(
 	[BI]="BI wechat_auth idle_timeout 30m"
 	[BA]="BA wechat_auth assertion on"
 	[BF]="BF wechat_auth, store of $SCALE"
+	[W]="W  wechat_auth, wx_session cookie"
 	[C]="C  forward_auth->sessiond + r_p"
 	[R]="R  wechat_auth, Redis + r_p"
 	[RC]="RC Redis, near cache off (miss)"
 )
 if ((REDIS == 1)); then
 	# interleaved with the others; R and RC next to A and B
-	TARGETS=(A R B BI BA RC BP C)
+	TARGETS=(A R B W BI BA RC BP C)
 	PORT[R]=$P_R PORT[RC]=$P_RC
 	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
 fi
@@ -445,8 +480,10 @@ wrk_errors() { awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); print; ex
 # run_wrk TARGET SECONDS OUTFILE
 run_wrk() {
 	local t=$1 d=$2 out=$3
+	local cred="Authorization: Bearer ${TOK[$t]}"
+	if [[ ${TOK[$t]} == cookie:* ]]; then cred="Cookie: theme=dark; wx_session=${TOK[$t]#cookie:}; lang=zh"; fi
 	wrk_to "$out" -t"$THREADS" -c"$CONNS" -d"${d}s" --latency \
-		-H "Authorization: Bearer ${TOK[$t]}" "http://127.0.0.1:${PORT[$t]}$PATH_Q" ||
+		-H "$cred" "http://127.0.0.1:${PORT[$t]}$PATH_Q" ||
 		{ cat "$out" >&2; die "wrk on target $t failed"; }
 	local bad errs
 	bad=$(wrk_non2xx "$out")
@@ -540,7 +577,7 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "tools:    $(go env GOVERSION), wrk $WRKV; Caddy, wrk and the helpers share the machine"
 	echo "load:     loadavg $LOAD_BEFORE before, $LOAD_AFTER after"
 	echo "settings: $ROUNDS rounds x ${DURATION}s per target, interleaved ${TARGETS[*]}, wrk -t$THREADS -c$CONNS,"
-	echo "          GET $PATH_Q with Authorization: Bearer (all targets), upstream answers \"ok\""
+	echo "          GET $PATH_Q with Authorization: Bearer (W: the wx_session cookie), upstream answers \"ok\""
 	echo
 	printf '%-33s %9s %17s %9s %9s\n' "target" "req/s" "min..max" "p50 ms" "p99 ms"
 	for t in "${TARGETS[@]}"; do
@@ -553,6 +590,8 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "ratios of the medians:"
 	echo "  $(ratio_line B A)"
 	echo "  $(ratio_line B C)"
+	echo "  $(ratio_line W A)"
+	echo "  $(ratio_line W B)"
 	echo "  $(ratio_line BP A)"
 	echo "  $(ratio_line BI A)"
 	echo "  $(ratio_line BA A)"

@@ -76,23 +76,31 @@ func main() {
 	}
 
 	const appID, secret = "wxdemo0000000001", "demosecret"
-	if os.Getenv("WX_APP_SECRET") == "" {
-		_ = os.Setenv("WX_APP_SECRET", secret) // the fake's secret for the demo app
+	const oaID, oaSecret, webID, webSecret = "wxdemooa00000001", "demo-oa-secret", "wxdemoweb0000001", "demo-web-secret"
+	for name, value := range map[string]string{"WX_APP_SECRET": secret, "WX_OA_SECRET": oaSecret, "WX_WEB_SECRET": webSecret} {
+		if os.Getenv(name) == "" {
+			_ = os.Setenv(name, value) // the fake's secrets for the demo apps
+		}
 	}
-	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}})
+	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}, WebApps: map[string]fakewx.WebApp{
+		oaID:  {Kind: fakewx.OfficialAccount, Secret: oaSecret, UnionID: true},
+		webID: {Kind: fakewx.WebsiteApp, Secret: webSecret, UnionID: true},
+	}})
 	wxAt := serve("fake WeChat API", *wxAddr, "-wechat", fakewx.LogRequests(wx, prefixed("wechat   ")))
 	// the echo app also answers POST /api/check, a content-security check
 	// through the Caddyfile's wechat_api gateway (no access_token needed)
-	up := echoserver.WithContentCheck(echoserver.Handler(prefixed("upstream ")), "http://127.0.0.1:"+gwPort, prefixed("upstream "))
+	up := echoserver.WithWebPage(echoserver.WithContentCheck(echoserver.Handler(prefixed("upstream ")), "http://127.0.0.1:"+gwPort, prefixed("upstream ")))
 	upAt := serve("echo upstream", *upAddr, "-upstream", up)
 	_ = os.Setenv("WX_API_BASE", "http://"+wxAt)
+	_ = os.Setenv("WX_OPEN_BASE", "http://"+wxAt)
 	_ = os.Setenv("UPSTREAM", upAt)
 	isolate()
 
 	log.Printf("Caddy with %s on :%s (WX_DEMO_PORT), admin API %s (WX_DEMO_ADMIN), WeChat API gateway on 127.0.0.1:%s (WX_DEMO_GATEWAY_PORT); try:\n"+
 		"  curl -fsS -X POST localhost:%s/wx/login -d '{\"code\":\"ok-bob.1\"}'\n"+
 		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/hello\n"+
-		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/check -d '{\"content\":\"hello\"}'", *config, port, admin, gwPort, port, port, port)
+		"  curl -fsS -H 'Authorization: Bearer <token>' localhost:%s/api/check -d '{\"content\":\"hello\"}'\n"+
+		"  open http://localhost:%s/web/ in a browser (WeChat QR login through the fake's page)", *config, port, admin, gwPort, port, port, port, port)
 	os.Args = []string{"caddy", "run", "--config", *config, "--adapter", "caddyfile"}
 	caddycmd.Main()
 }

@@ -9,4 +9,5 @@ import (
 	_ "github.com/wechat-auth/wechat_auth/internal/platform/kuaishou"
 	_ "github.com/wechat-auth/wechat_auth/internal/platform/qq"
 	_ "github.com/wechat-auth/wechat_auth/internal/platform/wechat"
+	_ "github.com/wechat-auth/wechat_auth/internal/platform/wechatweb"
 )

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 func init() {
@@ -24,12 +24,13 @@ func init() {
 // Caddy's admin endpoint (with its listener, origin checks and remote
 // admin access control),
 //
-//   - GET /wechat_auth/apps: each app this Caddy serves, with its store
-//     and live session count (no openids);
+//   - GET /wechat_auth/apps: each app this Caddy serves, with its
+//     platform, its store and live session count (no openids);
 //   - DELETE /wechat_auth/apps/<app_id>/users/<openid>: ends every
 //     session of that user, in every Caddy sharing the store, and forgets
 //     the user's bound phone and session_keys; 200 {"revoked": n}, 404
-//     for an app this Caddy does not serve, 400 for a malformed openid.
+//     for an app this Caddy does not serve, 400 for an openid that is not
+//     of the shape of the app's platform's user ids.
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -48,13 +49,11 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	}
 }
 
-// openIDPattern is the shape of an openid: 28 characters of base64url in
-// practice; 1 to 64 of them are accepted.
-var openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-
 // appStatus is one app in GET /wechat_auth/apps.
 type appStatus struct {
 	AppID string `json:"app_id"`
+	// Platform is the app's platform word (wechat, qq, ...).
+	Platform string `json:"platform"`
 	// Store is "memory" or "redis".
 	Store string `json:"store"`
 	// Sessions is the live session count; null where the store cannot
@@ -68,7 +67,7 @@ func (adminAPI) handleApps(w http.ResponseWriter, r *http.Request) error {
 	}
 	list := []appStatus{}
 	for _, e := range appstate.Stores() {
-		st := appStatus{AppID: e.AppID, Store: e.Kind}
+		st := appStatus{AppID: e.AppID, Platform: e.Platform, Store: e.Kind}
 		if n, ok := e.Len(); ok {
 			st.Sessions = &n
 		}
@@ -89,10 +88,6 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed,
 			Err: fmt.Errorf("method %s not allowed: DELETE revokes the user", r.Method)}
 	}
-	if !openIDPattern.MatchString(openID) {
-		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
-			Err: fmt.Errorf("openid %q is malformed: want 1 to 64 letters, digits, '-' or '_'", openID)}
-	}
 	var appStores []*appstate.Store
 	for _, e := range appstate.Stores() {
 		if e.AppID == appID {
@@ -102,6 +97,10 @@ func (adminAPI) handleUser(w http.ResponseWriter, r *http.Request) error {
 	if len(appStores) == 0 {
 		return caddy.APIError{HTTPStatus: http.StatusNotFound,
 			Err: fmt.Errorf("app %q is not served by this Caddy", appID)}
+	}
+	if p, ok := platform.Lookup(appStores[0].Platform); ok && !p.ValidUserID(openID) {
+		return caddy.APIError{HTTPStatus: http.StatusBadRequest,
+			Err: fmt.Errorf("openid %q is malformed: not a user id of the %s platform", openID, p.Name)}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()

@@ -49,8 +49,8 @@ func (h *Handler) cleanupAssertion() {
 
 // setAssertion adds X-WX-Assertion for s. It runs after
 // stripIdentityHeaders, so a client's X-WX-Assertion is gone.
-func (h *Handler) setAssertion(hdr http.Header, s *session.Session) *reply.Error {
-	jwt, err := h.keys.assertion(h.appID, s)
+func (h *Handler) setAssertion(hdr http.Header, a *app, s *session.Session) *reply.Error {
+	jwt, err := h.keys.assertion(a.id, a.platform.Name, s)
 	if err != nil {
 		h.logger.Error("assertion not signed", zap.Error(err))
 		return reply.SigningKeys

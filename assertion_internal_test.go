@@ -292,7 +292,7 @@ func TestAssertionKeysStorageFailure(t *testing.T) {
 	if !eq(kids(s2), kids(s)) || !s2.nextRefresh.Equal(clock.now().Add(keyRetryInterval)) {
 		t.Fatalf("after a failed refresh: %v, next %v", kids(s2), s2.nextRefresh)
 	}
-	if _, err := k.assertion("wxapp000000000001", &session.Session{OpenID: "o1"}); err != nil {
+	if _, err := k.assertion("wxapp000000000001", "wechat", &session.Session{OpenID: "o1"}); err != nil {
 		t.Fatalf("signing with the keys read before: %v", err)
 	}
 }
@@ -367,7 +367,7 @@ func TestAssertionCacheReuse(t *testing.T) {
 	alice := session.Session{OpenID: "oAlice", UnionID: "uAlice"}
 	sign := func(s session.Session) string {
 		t.Helper()
-		jwt, err := k.assertion(app, &s)
+		jwt, err := k.assertion(app, "wechat", &s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -379,7 +379,7 @@ func TestAssertionCacheReuse(t *testing.T) {
 	if hdr["alg"] != "ES256" || hdr["kid"] != key1.kid || hdr["typ"] != "JWT" {
 		t.Errorf("header %v", hdr)
 	}
-	want := claims{Sub: "oAlice", AppID: app, UnionID: "uAlice", IssuedAt: clock.now().Unix(), Expires: clock.now().Add(5 * time.Minute).Unix()}
+	want := claims{Sub: "oAlice", AppID: app, Platform: "wechat", UnionID: "uAlice", IssuedAt: clock.now().Unix(), Expires: clock.now().Add(5 * time.Minute).Unix()}
 	if c != want {
 		t.Errorf("claims %+v, want %+v", c, want)
 	}
@@ -406,7 +406,7 @@ func TestAssertionCacheReuse(t *testing.T) {
 		t.Errorf("after a bind: %+v", c)
 	}
 	// another app, another user: their own
-	if _, c := verifyWith(t, func() string { s, _ := k.assertion("wxapp000000000002", &alice); return s }(), &key1.priv.PublicKey); c.AppID != "wxapp000000000002" {
+	if _, c := verifyWith(t, func() string { s, _ := k.assertion("wxapp000000000002", "wechat", &alice); return s }(), &key1.priv.PublicKey); c.AppID != "wxapp000000000002" {
 		t.Errorf("other app: %+v", c)
 	}
 	if _, c := verifyWith(t, sign(session.Session{OpenID: "oBob"}), &key1.priv.PublicKey); c.Sub != "oBob" || c.UnionID != "" || c.Phone != "" {
@@ -495,7 +495,7 @@ func BenchmarkAssertion(b *testing.B) {
 	}
 	b.Run("sign", func(b *testing.B) {
 		key := k.set.Load().keys[0]
-		id := identity{"wxbench000000001", s.OpenID, s.UnionID, s.Phone, s.PhoneCountry}
+		id := identity{"wxbench000000001", "wechat", s.OpenID, s.UnionID, s.Phone, s.PhoneCountry}
 		now := time.Now()
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

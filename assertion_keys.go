@@ -360,7 +360,7 @@ func newKeySet(keys []*signingKey, nextRefresh time.Time) *keySet {
 // assertion returns a signed assertion of s for app appID: a cached one
 // while it has at least assertionRenewBefore left and its key still
 // signs, else a new one.
-func (k *assertionKeys) assertion(appID string, s *session.Session) (string, error) {
+func (k *assertionKeys) assertion(appID, platform string, s *session.Session) (string, error) {
 	now := k.now()
 	set := k.set.Load()
 	if set == nil {
@@ -373,7 +373,7 @@ func (k *assertionKeys) assertion(appID string, s *session.Session) (string, err
 	if key == nil {
 		return "", fmt.Errorf("no signing key in Caddy's storage")
 	}
-	id := identity{appID, s.OpenID, s.UnionID, s.Phone, s.PhoneCountry}
+	id := identity{appID, platform, s.OpenID, s.UnionID, s.Phone, s.PhoneCountry}
 	if jwt, ok := k.cache.get(&id, key.kid, now); ok {
 		return jwt, nil
 	}

@@ -25,13 +25,14 @@ const (
 // identity is what an assertion says. The cache holds one assertion per
 // identity: two sessions of one user share it, a bound phone changes it.
 type identity struct {
-	appID, openID, unionID, phone, phoneCountry string
+	appID, platform, openID, unionID, phone, phoneCountry string
 }
 
 // claims are the assertion's payload.
 type claims struct {
 	Sub          string `json:"sub"`
 	AppID        string `json:"appid"`
+	Platform     string `json:"platform"`
 	UnionID      string `json:"unionid,omitempty"`
 	Phone        string `json:"phone,omitempty"`
 	PhoneCountry string `json:"phone_country,omitempty"`
@@ -43,7 +44,7 @@ type claims struct {
 // header.payload.signature, ES256 (the signature is r || s, 32 bytes
 // each, as RFC 7518 section 3.4 wants, not ASN.1).
 func (key *signingKey) sign(id *identity, now time.Time) (string, error) {
-	c := claims{Sub: id.openID, AppID: id.appID, UnionID: id.unionID,
+	c := claims{Sub: id.openID, AppID: id.appID, Platform: id.platform, UnionID: id.unionID,
 		IssuedAt: now.Unix(), Expires: now.Add(assertionLifetime).Unix()}
 	if id.phone != "" {
 		c.Phone, c.PhoneCountry = id.phone, id.phoneCountry

@@ -61,34 +61,60 @@ func equalFoldASCII(a, b string) bool {
 	return true
 }
 
-// authenticate returns the session of the request's bearer token, or the
-// error to answer. It removes a bearer Authorization header: the token is
-// wechat_auth's, and goes no further.
-func (h *Handler) authenticate(r *http.Request) (string, session.Session, *reply.Error) {
+// authenticate returns the session of the request's bearer token, with
+// its app, or the error to answer (and the app, when the token named
+// one). It removes a bearer Authorization header: the token is
+// wechat_auth's, and goes no further. It looks up one store: the app's
+// (see appOfToken).
+func (h *Handler) authenticate(r *http.Request) (*app, string, session.Session, *reply.Error) {
+	a, token, e := h.tokenApp(r)
+	if e != nil {
+		return a, "", session.Session{}, e
+	}
+	s, e := h.lookup(r, a, token)
+	if e != nil {
+		return a, "", session.Session{}, e
+	}
+	return a, token, s, nil
+}
+
+// tokenApp returns the request's bearer token and the app it belongs to,
+// without a store lookup, or the error to answer. It removes a bearer
+// Authorization header.
+func (h *Handler) tokenApp(r *http.Request) (*app, string, *reply.Error) {
 	token, present := bearerToken(r.Header)
 	if !present {
-		return "", session.Session{}, reply.NoToken
+		return nil, "", reply.NoToken
 	}
 	r.Header.Del("Authorization")
 	if token == "" {
-		return "", session.Session{}, reply.InvalidToken
+		return nil, "", reply.InvalidToken
 	}
-	s, err := h.store.Get(r.Context(), token)
+	a := h.appOfToken(token)
+	if a == nil {
+		return nil, "", reply.InvalidToken
+	}
+	return a, token, nil
+}
+
+// lookup returns the session of token in the app's store.
+func (h *Handler) lookup(r *http.Request, a *app, token string) (session.Session, *reply.Error) {
+	s, err := a.store.Get(r.Context(), token)
 	if err != nil {
 		e := reply.StoreFailure(err)
 		if e != reply.InvalidToken {
-			h.logger.Error("session store failed", zap.Error(err))
+			h.logger.Error("session store failed", zap.String("app_id", a.id), zap.Error(err))
 		}
-		return "", session.Session{}, e
+		return session.Session{}, e
 	}
-	return token, s, nil
+	return s, nil
 }
 
 // sessionPOST admits a POST that carries a live session; otherwise it
 // returns the error to answer.
-func (h *Handler) sessionPOST(r *http.Request) (string, session.Session, *reply.Error) {
+func (h *Handler) sessionPOST(r *http.Request) (*app, string, session.Session, *reply.Error) {
 	if r.Method != http.MethodPost {
-		return "", session.Session{}, reply.MethodNotAllowed
+		return nil, "", session.Session{}, reply.MethodNotAllowed
 	}
 	return h.authenticate(r)
 }

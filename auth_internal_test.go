@@ -11,7 +11,7 @@ import (
 // later handler's Header.Add does) must not overwrite the next.
 func TestIdentityHeadersDoNotAlias(t *testing.T) {
 	h := http.Header{}
-	setIdentityHeaders(h, &session.Session{OpenID: "o", UnionID: "u", Phone: "1", PhoneCountry: "86"}, "a")
+	setIdentityHeaders(h, &session.Session{OpenID: "o", UnionID: "u", Phone: "1", PhoneCountry: "86"}, "a", "wechat")
 	h.Add(HeaderOpenID, "added")
 	h.Add(HeaderUnionID, "added")
 	if got := h.Values(HeaderAppID); len(got) != 1 || got[0] != "a" {

@@ -141,7 +141,7 @@ func BenchmarkHeaderInjection(b *testing.B) {
 		}
 		h["X-Wx-Openid"] = spoof
 		stripIdentityHeaders(h)
-		setIdentityHeaders(h, &s, fuzzApp)
+		setIdentityHeaders(h, &s, fuzzApp, "wechat")
 	}
 	if h.Get(HeaderPhone) != "13800138000" || h.Get(HeaderOpenID) != s.OpenID {
 		b.Fatalf("headers %v", h)

@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 func init() {
@@ -21,7 +23,7 @@ func init() {
 // caddyfileOptions are the options of a wechat_auth block, in the order
 // the reference lists them.
 var caddyfileOptions = []string{
-	"app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
+	"app", "app_id", "app_secret", "api_base", "require", "session_ttl", "timeout",
 	"max_sessions", "idle_timeout", "phone_ttl", "redis", "redis_timeout", "phone_data_max_age", "failure_limit",
 	"assertion",
 }
@@ -29,6 +31,12 @@ var caddyfileOptions = []string{
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
 //
 //	wechat_auth [<matcher>] {
+//		app <app_id> {
+//			platform   wechat|qq|douyin|kuaishou|baidu|alipay|...
+//			app_secret <secret>
+//			api_base   <url>
+//			<platform option> <value>
+//		}
 //		app_id        <appid>
 //		app_secret    <secret>
 //		api_base      <url>
@@ -51,6 +59,19 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	for d.NextBlock(0) {
 		name := d.Val()
+		if name == "app" {
+			a, err := parseApp(d)
+			if err != nil {
+				return err
+			}
+			for _, other := range h.Apps {
+				if other.AppID == a.AppID {
+					return d.Errf("app %s is given twice in one wechat_auth block", a.AppID)
+				}
+			}
+			h.Apps = append(h.Apps, a)
+			continue
+		}
 		var val string
 		if !d.Args(&val) {
 			return d.Errf("%s needs a value", name)
@@ -121,6 +142,57 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// parseApp reads an `app <app_id> { ... }` block: platform, app_secret,
+// api_base and the platform's options, each with one value.
+func parseApp(d *caddyfile.Dispenser) (AppConfig, error) {
+	var a AppConfig
+	if !d.NextArg() {
+		return a, d.Err("app needs the app's id: app <app_id> { platform ...; app_secret ... }")
+	}
+	a.AppID = d.Val()
+	if d.NextArg() {
+		return a, d.Errf("app takes one argument, the app's id, got another: %q (its settings go in a block)", d.Val())
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		name := d.Val()
+		var val string
+		if !d.Args(&val) {
+			return a, d.Errf("app %s: %s needs a value", a.AppID, name)
+		}
+		if d.NextArg() {
+			return a, d.Errf("app %s: %s takes one value, got another", a.AppID, name)
+		}
+		switch name {
+		case "platform":
+			if _, ok := platform.Lookup(val); !ok {
+				return a, d.Errf("app %s: unknown platform %q: want one of %s", a.AppID, val, strings.Join(platform.Names(), ", "))
+			}
+			a.Platform = val
+		case "app_secret":
+			a.AppSecret = val
+		case "api_base":
+			a.APIBase = val
+		default:
+			if a.Options == nil {
+				a.Options = map[string]string{}
+			}
+			// never echoed: an option may be a key
+			a.Options[name] = val
+		}
+	}
+	p, _ := platform.Lookup(a.platformName())
+	for name := range a.Options {
+		if !slices.Contains(p.Options, name) {
+			takes := "no options"
+			if len(p.Options) > 0 {
+				takes = strings.Join(p.Options, ", ")
+			}
+			return a, d.Errf("app %s: unknown option %q: the %s platform takes platform, app_secret, api_base and %s", a.AppID, name, p.Name, takes)
+		}
+	}
+	return a, nil
 }
 
 // parseDuration reads a positive duration such as 30s, 15m or 720h.

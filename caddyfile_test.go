@@ -1,6 +1,7 @@
 package wechatauth_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,38 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 		{name: "zero max_sessions", input: "wechat_auth {\nmax_sessions 0\n}", err: []string{`max_sessions "0"`, "positive whole number"}},
 		{name: "bad assertion", input: "wechat_auth {\nassertion yes\n}", err: []string{`assertion "yes"`, "on or off"}},
 		{name: "assertion without value", input: "wechat_auth {\nassertion\n}", err: []string{"assertion needs a value"}},
+		{name: "app blocks", input: `wechat_auth {
+			app wx4f4bc4dec97d474b {
+				app_secret {env.WX_SECRET}
+				api_base http://127.0.0.1:9100
+			}
+			app 1112214148 {
+				platform qq
+				app_secret {file./run/secrets/qq}
+			}
+			app 2021001168648384 {
+				platform alipay
+				app_private_key {file./run/secrets/alipay.pem}
+				alipay_public_key {env.ALIPAY_PUBLIC_KEY}
+				aes_key {env.ALIPAY_AES_KEY}
+			}
+			app tt5daf2b12c2857910
+			require phone
+		}`, want: wechatauth.Handler{Apps: []wechatauth.AppConfig{
+			{AppID: "wx4f4bc4dec97d474b", AppSecret: "{env.WX_SECRET}", APIBase: "http://127.0.0.1:9100"},
+			{AppID: "1112214148", Platform: "qq", AppSecret: "{file./run/secrets/qq}"},
+			{AppID: "2021001168648384", Platform: "alipay", Options: map[string]string{
+				"app_private_key": "{file./run/secrets/alipay.pem}", "alipay_public_key": "{env.ALIPAY_PUBLIC_KEY}", "aes_key": "{env.ALIPAY_AES_KEY}"}},
+			{AppID: "tt5daf2b12c2857910"},
+		}, Require: "phone"}},
+		{name: "app without id", input: "wechat_auth {\napp {\nplatform qq\n}\n}", err: []string{"app needs the app's id"}},
+		{name: "app with two ids", input: "wechat_auth {\napp wx1234567 wx7654321\n}", err: []string{"app takes one argument", `"wx7654321"`}},
+		{name: "app option without value", input: "wechat_auth {\napp 1112214148 {\nplatform\n}\n}", err: []string{"app 1112214148: platform needs a value"}},
+		{name: "app option with two values", input: "wechat_auth {\napp 1112214148 {\napp_secret hush-1 hush-2\n}\n}", err: []string{"app 1112214148: app_secret takes one value"}},
+		{name: "unknown platform", input: "wechat_auth {\napp 1112214148 {\nplatform icq\n}\n}", err: []string{`app 1112214148: unknown platform "icq"`, "alipay, baidu, douyin, kuaishou, qq, wechat"}},
+		{name: "option of another platform", input: "wechat_auth {\napp 1112214148 {\nplatform qq\napp_private_key hush-key\n}\n}", err: []string{`app 1112214148: unknown option "app_private_key"`, "the qq platform takes platform, app_secret, api_base and no options"}},
+		{name: "unknown option of a platform with options", input: "wechat_auth {\napp 2021001168648384 {\nplatform alipay\nalipay_key hush-key\n}\n}", err: []string{`unknown option "alipay_key"`, "app_private_key, alipay_public_key, aes_key"}},
+		{name: "app twice", input: "wechat_auth {\napp wx1234567 {\napp_secret a\n}\napp wx1234567\n}", err: []string{"app wx1234567 is given twice"}},
 		{name: "unknown option", input: "wechat_auth {\nsession_tll 2h\n}", err: []string{`unknown wechat_auth option "session_tll"`, "app_id, app_secret", "redis_timeout", "failure_limit", "assertion"}},
 	}
 	for _, c := range cases {
@@ -92,13 +125,16 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
 				}
-				if h != c.want {
+				if !reflect.DeepEqual(h, c.want) {
 					t.Errorf("got %+v\nwant %+v", h, c.want)
 				}
 				return
 			}
 			if err == nil {
 				t.Fatalf("no error; want one containing %q", c.err)
+			}
+			if strings.Contains(err.Error(), "hush") {
+				t.Errorf("the error shows a secret or key: %v", err)
 			}
 			for _, s := range c.err {
 				if !strings.Contains(err.Error(), s) {

@@ -12,7 +12,14 @@ import (
 // A config that Caddy refuses, with the error it gives.
 func (e *env) loadFails(sites string) string {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.adminURL+"/load", bytes.NewReader(e.adapt(sites)))
+	return e.postLoadFails(e.adapt(sites))
+}
+
+// postLoadFails posts a JSON config that Caddy refuses, and returns the
+// error it gives.
+func (e *env) postLoadFails(cfg []byte) string {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.adminURL+"/load", bytes.NewReader(cfg))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -21,7 +28,7 @@ func (e *env) loadFails(sites string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode == http.StatusOK {
-		e.t.Fatalf("the config was accepted:\n%s", sites)
+		e.t.Fatalf("the config was accepted:\n%s", cfg)
 	}
 	var m struct {
 		Error string `json:"error"`

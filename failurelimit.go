@@ -55,19 +55,19 @@ func clockNow() time.Time {
 // acquireFailureLimiter takes a reference to the app's limiter for the
 // limit (parsed, and claimed for the app, by Provision before it takes
 // any shared state).
-func (h *Handler) acquireFailureLimiter(limit failurelimit.Limit) {
+func acquireFailureLimiter(appID string, limit failurelimit.Limit) *failureGuard {
 	g := &failureGuard{limit: limit}
 	if !limit.Off() {
-		g.key, g.limiter = appstate.AcquireLimiter(h.appID, limit.Window, clockNow())
+		g.key, g.limiter = appstate.AcquireLimiter(appID, limit.Window, clockNow())
 	}
-	h.failures = g
+	return g
 }
 
-// releaseFailureLimiter gives back the block's reference to the limiter.
-func (h *Handler) releaseFailureLimiter() {
-	if h.failures != nil && h.failures.key != "" {
-		appstate.ReleaseLimiter(h.failures.key)
-		h.failures.key = ""
+// release gives back the reference to the limiter.
+func (g *failureGuard) release() {
+	if g != nil && g.key != "" {
+		appstate.ReleaseLimiter(g.key)
+		g.key = ""
 	}
 }
 
@@ -84,9 +84,10 @@ func claimFailureLimit(ctx caddy.Context, appID string, l failurelimit.Limit) er
 	return nil
 }
 
-// refusedCode tells the answers that count as a failure: WeChat refused
-// the code as invalid (40029), used (40163) or the user as risky (40226);
-// invalid_phone_code also answers a phone code too long to be one.
+// refusedCode tells the answers that count as a failure: the platform
+// refused the code as invalid or used, or the user as risky; a refused
+// phone code (invalid_phone_code, WeChat's 40013 of another app's code
+// included) counts too, as does a phone code too long to be one.
 func refusedCode(e *reply.Error) bool {
 	return e == reply.InvalidCode || e == reply.CodeUsed || e == reply.RiskyUser || e == reply.InvalidPhoneCode
 }
@@ -94,23 +95,23 @@ func refusedCode(e *reply.Error) bool {
 // limitFailures serves /wx/login or /wx/phone under the app's failure
 // limit: a client address that has had n codes refused within the window
 // gets 429 too_many_failures with Retry-After, and reaches no one.
-func (h *Handler) limitFailures(w http.ResponseWriter, r *http.Request, endpoint string, serve func(http.ResponseWriter, *http.Request) *reply.Error) *reply.Error {
-	g := h.failures
+func (h *Handler) limitFailures(a *app, w http.ResponseWriter, r *http.Request, endpoint string, serve func() *reply.Error) *reply.Error {
+	g := a.failures
 	if g == nil || g.limiter == nil {
-		return serve(w, r)
+		return serve()
 	}
 	ip := reply.ClientIP(r)
 	key := failurelimit.KeyOf(ip)
 	if wait := g.limiter.Wait(key, g.limit.N, clockNow()); wait > 0 {
-		metrics.limited.WithLabelValues(h.appID, endpoint).Inc()
+		metrics.limited.WithLabelValues(a.id, endpoint).Inc()
 		w.Header().Set("Retry-After", strconv.FormatInt(failurelimit.RetryAfterSeconds(wait), 10))
 		return reply.TooManyFailures
 	}
-	e := serve(w, r)
+	e := serve()
 	if refusedCode(e) && g.limiter.Fail(key, clockNow()) == g.limit.N {
 		// once per address and window: when it reaches the limit
 		h.logger.Warn("client address limited: too many codes refused by WeChat",
-			zap.String("app_id", h.appID), zap.String("client_ip", ip.String()),
+			zap.String("app_id", a.id), zap.String("client_ip", ip.String()),
 			zap.String("failure_limit", g.limit.String()), zap.String("last_answer", e.Code))
 	}
 	return e

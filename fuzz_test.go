@@ -14,9 +14,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/appstate"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/session"
-	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 const fuzzApp, fuzzSecret = "wxfuzzapp000000", "fuzz-secret"
@@ -36,10 +37,15 @@ func testHandler(f testing.TB, store session.Store) *Handler {
 	wx := fakewx.New(fakewx.Config{Apps: map[string]string{fuzzApp: fuzzSecret}})
 	srv := httptest.NewServer(wx)
 	f.Cleanup(func() { wx.Close(); srv.Close() })
-	client := &wechat.Client{BaseURL: srv.URL, AppID: fuzzApp, Secret: fuzzSecret, HTTPClient: srv.Client()}
+	p, _ := platform.Lookup("wechat")
+	pc, err := p.New(platform.Config{AppID: fuzzApp, Secret: fuzzSecret, APIBase: srv.URL, HTTPClient: srv.Client()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	a := &app{id: fuzzApp, platform: p, tag: tokenTag(fuzzApp), store: store,
+		client: &appstate.Client{Client: pc, Platform: p, HTTPClient: srv.Client(), Throttled: &appstate.SampledLog{Every: time.Minute}}}
 	return &Handler{
-		Require: RequireOpenID, logger: zap.NewNop(), appID: fuzzApp, store: store,
-		wx: client, tokens: &wechat.TokenSource{Client: client},
+		Require: RequireOpenID, logger: zap.NewNop(), apps: []*app{a},
 		sessionTTL: time.Hour, timeout: 300 * time.Millisecond,
 	}
 }
@@ -70,14 +76,15 @@ func FuzzLoginBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/wx/login", bytes.NewReader(body))
-		h.respond(rec, "login", h.login(rec, req))
+		a, e := h.login(rec, req)
+		h.respond(rec, a, "login", e)
 		checkAnswer(t, rec)
 	})
 }
 
 func FuzzPhoneBody(f *testing.F) {
 	h := fuzzHandler(f)
-	token := storeSession(f, h.store, session.Session{OpenID: "ofuzz"})
+	token := storeSession(f, h.apps[0].store, session.Session{OpenID: "ofuzz"})
 	for _, s := range []string{`{"code":"phone-13800138000"}`, `{"code":"bad-1"}`,
 		`{"encryptedData":"AAAAAAAAAAAAAAAAAAAAAA==","iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`,
 		`{"encryptedData":"x","iv":"y"}`, `{"encryptedData":5}`, `{"iv":""}`, `{}`, `{"code":""}`} {
@@ -87,7 +94,8 @@ func FuzzPhoneBody(f *testing.F) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/wx/phone", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
-		h.respond(rec, "phone", h.phone(rec, req))
+		a, e := h.phone(rec, req)
+		h.respond(rec, a, "phone", e)
 		checkAnswer(t, rec)
 	})
 }

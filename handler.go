@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
-	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // The values of Require.
@@ -62,6 +60,13 @@ const (
 // settings (redis, max_sessions, session_ttl, idle_timeout, phone_ttl)
 // are the app's: every block of the app must give them the same values.
 type Handler struct {
+	// The block's apps, each with its platform (the Caddyfile's
+	// `app <app_id> { ... }` blocks). A block without them is one WeChat
+	// mini program, given by app_id, app_secret and api_base below; a block
+	// that gives both is refused. The settings below (require,
+	// session_ttl, redis, ...) are the block's, for each of its apps.
+	Apps []AppConfig `json:"apps,omitempty"`
+
 	// The mini program's AppID ("wx" and letters or digits, such as
 	// wx4f4bc4dec97d474b). Required. Placeholders such as {env.WX_APP_ID}
 	// are replaced at provisioning.
@@ -135,22 +140,14 @@ type Handler struct {
 	// it, and rotate every 30 days. Default false.
 	Assertion bool `json:"assertion,omitempty"`
 
-	logger     *zap.Logger
-	appID      string
-	secret     string
-	apiBase    string
-	redisURL   string
-	storeKey   string
-	clientKey  string
-	store      session.Store
-	wx         *wechat.Client
-	tokens     *wechat.TokenSource
-	throttled  *appstate.SampledLog
-	sessionTTL time.Duration
-	timeout    time.Duration
-	failures   *failureGuard
-	keysKey    string
-	keys       *assertionKeys
+	logger       *zap.Logger
+	apps         []*app
+	redisURL     string
+	sessionTTL   time.Duration
+	timeout      time.Duration
+	failureLimit failurelimit.Limit
+	keysKey      string
+	keys         *assertionKeys
 }
 
 // CaddyModule returns the Caddy module information.
@@ -162,12 +159,12 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision resolves placeholders and defaults, and takes a reference to
-// the app's shared state: its session store and its WeChat client (made
-// by the first block of the app, kept across reloads).
+// each app's shared state: its session store, its platform client and its
+// failure limiter (made by the first block of the app, kept across
+// reloads).
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
-	h.appID, h.secret, h.apiBase = appstate.ResolveApp(repl, h.AppID, h.AppSecret, h.APIBase)
 	h.redisURL = repl.ReplaceKnown(h.Redis, "")
 	if h.Require == "" {
 		h.Require = RequireOpenID
@@ -182,10 +179,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	// Everything is checked before any shared state is taken or Redis
 	// dialed: a refused block leaves nothing behind.
-	if h.appID == "" {
-		return errors.New("wechat_auth: app_id is required")
-	}
-	if err := checkSecret(h.AppSecret, h.secret); err != nil {
+	apps, err := h.resolveApps(repl)
+	if err != nil {
 		return err
 	}
 	if err := checkRedisURL(h.redisURL); err != nil {
@@ -194,7 +189,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Validate(); err != nil {
 		return err
 	}
-	limit, err := failurelimit.Parse(h.FailureLimit)
+	h.failureLimit, err = failurelimit.Parse(h.FailureLimit)
 	if err != nil {
 		return fmt.Errorf("wechat_auth: %v", err)
 	}
@@ -202,22 +197,26 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("wechat_auth: metrics: %v", err)
 	}
 	settings := h.storeSettings()
-	if err := appstate.ClaimStoreSettings(ctx.Context, h.appID, settings); err != nil {
+	for _, a := range apps {
+		if err := appstate.ClaimStoreSettings(ctx.Context, a.id, settings); err != nil {
+			return err
+		}
+		if err := claimFailureLimit(ctx, a.id, h.failureLimit); err != nil {
+			return err
+		}
+		if first, seen := appstate.Claim(ctx.Context, "platform", a.id, a.platform.Name); seen && first != a.platform.Name {
+			return fmt.Errorf("wechat_auth: app %s: blocks disagree on its platform: %s in one block, %s in another", a.id, first, a.platform.Name)
+		}
+	}
+	h.apps = apps
+	if err := h.acquireApps(); err != nil {
 		return err
 	}
-	if err := claimFailureLimit(ctx, h.appID, limit); err != nil {
-		return err
-	}
-	h.storeKey, h.store, err = appstate.AcquireStore(h.appID, h.secret, settings, time.Duration(h.RedisTimeout))
-	if err != nil {
-		return fmt.Errorf("wechat_auth: app %s: session store: %v", h.appID, err)
-	}
-	var c *appstate.Client
-	h.clientKey, c = appstate.AcquireClient(h.appID, h.apiBase, h.secret)
-	h.wx, h.tokens, h.throttled = c.Client, c.Tokens, c.Throttled
-	h.acquireFailureLimiter(limit)
 	return h.provisionAssertion(ctx)
 }
+
+// redisTimeout is redis_timeout (0: the store's default).
+func (h *Handler) redisTimeout() time.Duration { return time.Duration(h.RedisTimeout) }
 
 // storeSettings are the block's store settings, defaults applied, so that
 // an omitted setting compares equal to its default.
@@ -231,19 +230,9 @@ func (h *Handler) storeSettings() appstate.StoreSettings {
 	return appstate.StoreSettings{Redis: h.redisURL, Limits: l}
 }
 
-// appIDPattern is the shape of a mini program AppID: "wx" and 16 hex
-// digits in practice; any letters or digits are accepted, for test apps.
-var appIDPattern = regexp.MustCompile(`^wx[0-9A-Za-z]{4,32}$`)
-
 // Validate checks the provisioned configuration (Provision calls it too,
-// before it takes any shared state).
+// before it takes any shared state; the apps are checked before it).
 func (h *Handler) Validate() error {
-	if !appIDPattern.MatchString(h.appID) {
-		return fmt.Errorf("wechat_auth: app_id %q is not a mini program AppID: want \"wx\" followed by letters or digits, such as wx4f4bc4dec97d474b", h.appID)
-	}
-	if !appstate.ValidAPIBase(h.apiBase) {
-		return fmt.Errorf("wechat_auth: api_base %q is not an http:// or https:// URL with a host and no query (default %s)", h.apiBase, wechat.DefaultBaseURL)
-	}
 	switch h.Require {
 	case RequireOpenID, RequirePhone, RequireNone:
 	default:
@@ -280,13 +269,13 @@ func checkSecret(configured, resolved string) error {
 		return nil
 	}
 	if configured == "" {
-		return errors.New("wechat_auth: app_secret is required (use a placeholder such as {env.WX_APP_SECRET})")
+		return errors.New("app_secret is required (use a placeholder such as {env.WX_APP_SECRET})")
 	}
 	if strings.HasPrefix(configured, "{env.") && strings.HasSuffix(configured, "}") {
 		name := strings.TrimSuffix(strings.TrimPrefix(configured, "{env."), "}")
-		return fmt.Errorf("wechat_auth: app_secret %s is empty: set the environment variable %s", configured, name)
+		return fmt.Errorf("app_secret %s is empty: set the environment variable %s", configured, name)
 	}
-	return fmt.Errorf("wechat_auth: app_secret %s resolves to an empty value", configured)
+	return fmt.Errorf("app_secret %s resolves to an empty value", placeholderHint(configured))
 }
 
 // checkRedisURL refuses a redis setting that is not a Redis URL, without
@@ -306,17 +295,9 @@ func checkRedisURL(raw string) error {
 	return fmt.Errorf("wechat_auth: redis %s: scheme %q: want redis://, rediss:// (TLS) or unix://", u.Redacted(), u.Scheme)
 }
 
-// Cleanup gives back this block's references to the app's shared state.
+// Cleanup gives back this block's references to its apps' shared state.
 func (h *Handler) Cleanup() error {
-	if h.storeKey != "" {
-		appstate.ReleaseStore(h.storeKey)
-		h.storeKey = ""
-	}
-	if h.clientKey != "" {
-		appstate.ReleaseClient(h.clientKey)
-		h.clientKey = ""
-	}
-	h.releaseFailureLimiter()
+	h.releaseApps()
 	h.cleanupAssertion()
 	return nil
 }
@@ -327,37 +308,40 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	switch endpoint(r.URL.Path) {
 	case "/wx/login":
-		h.respond(w, "login", h.limitFailures(w, r, "login", h.login))
+		a, e := h.login(w, r)
+		h.respond(w, a, "login", e)
 		return nil
 	case "/wx/phone":
-		h.respond(w, "phone", h.limitFailures(w, r, "phone", h.phone))
+		a, e := h.phone(w, r)
+		h.respond(w, a, "phone", e)
 		return nil
 	case "/wx/logout":
-		h.respond(w, "logout", h.logout(w, r))
+		a, e := h.logout(w, r)
+		h.respond(w, a, "logout", e)
 		return nil
 	case "/wx/jwks.json":
-		h.respond(w, "jwks", h.jwks(w, r))
+		h.respond(w, nil, "jwks", h.jwks(w, r))
 		return nil
 	}
 
-	_, s, failure := h.authenticate(r)
+	a, _, s, failure := h.authenticate(r)
 	if failure != nil {
 		// A store that cannot answer never lets a request through, not
 		// even anonymously: the client sent a token, and gets told.
 		if h.Require == RequireNone && failure.Status == http.StatusUnauthorized {
 			return next.ServeHTTP(w, r)
 		}
-		h.respond(w, "auth", failure)
+		h.respond(w, a, "auth", failure)
 		return nil
 	}
 	if h.Require == RequirePhone && s.Phone == "" {
-		h.respond(w, "auth", reply.PhoneRequired)
+		h.respond(w, a, "auth", reply.PhoneRequired)
 		return nil
 	}
-	setIdentityHeaders(r.Header, &s, h.appID)
+	setIdentityHeaders(r.Header, &s, a.id, a.platform.Name)
 	if h.Assertion {
-		if e := h.setAssertion(r.Header, &s); e != nil {
-			h.respond(w, "auth", e)
+		if e := h.setAssertion(r.Header, a, &s); e != nil {
+			h.respond(w, a, "auth", e)
 			return nil
 		}
 	}

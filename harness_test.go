@@ -56,8 +56,9 @@ type env struct {
 	adminURL string
 	logPath  string
 	client   *http.Client
-	upHits   *atomic.Int64 // requests the upstream got
-	loaded   bool          // a config was loaded on port before: the next load is a reload
+	upHits   *atomic.Int64     // requests the upstream got
+	extra    map[string]string // envOptions.Vars
+	loaded   bool              // a config was loaded on port before: the next load is a reload
 
 	mu      sync.Mutex
 	secrets map[string]string // value -> what it is; none may appear in the log
@@ -74,6 +75,8 @@ type siteVars struct {
 	AppB      string
 	SecretB   string
 	SecretEnv string
+	// Vars are a test's own values (envOptions.Vars).
+	Vars map[string]string
 }
 
 // defaultSites: the app under test on three routes (one per require mode,
@@ -125,11 +128,20 @@ http://127.0.0.1:{{.Port}} {
 // It also defines the templates "appACreds", the lines that make a block
 // (wechat_auth or wechat_api) app A's against the fake WeChat, and "appA",
 // a wechat_auth block's: the same and the app's store settings (every
-// block of an app must give the same).
+// block of an app must give the same); "appAApp" and "appBApp" are apps
+// A and B as app blocks (without store settings: a block serving app A
+// gives session_ttl 2h, as "appA" does).
 const globalOptions = `{{define "appACreds"}}app_id {{.AppA}}
 			app_secret {env.{{.SecretEnv}}}
 			api_base {{.WeChat}}{{end}}{{define "appA"}}{{template "appACreds" .}}
-			session_ttl 2h{{end}}{
+			session_ttl 2h{{end}}{{define "appAApp"}}app {{.AppA}} {
+				app_secret {env.{{.SecretEnv}}}
+				api_base {{.WeChat}}
+			}{{end}}{{define "appBApp"}}app {{.AppB}} {
+				platform wechat
+				app_secret {{.SecretB}}
+				api_base {{.WeChat}}
+			}{{end}}{
 	admin {{.Admin}}
 	persist_config off
 	auto_https off
@@ -162,11 +174,41 @@ func newEnv(t *testing.T, sites string) *env {
 // are the test apps).
 func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
 	t.Helper()
+	return newEnvOpts(t, sites, envOptions{WeChat: wxCfg})
+}
+
+// envOptions set up a test's world beyond the defaults.
+type envOptions struct {
+	// WeChat configures the fake WeChat (its Apps are the test apps).
+	WeChat fakewx.Config
+	// Fakes mount other platforms' fakes on the fake's address, each in
+	// front of what comes after it (the fake WeChat last): such as
+	//	func(next http.Handler) http.Handler { return fakeqq.Route(next, qq) }
+	// so that an app block's api_base {{.WeChat}} reaches every fake, each
+	// on its platform's real paths. Their Close goes to t.Cleanup.
+	Fakes []func(next http.Handler) http.Handler
+	// Vars are more template values for the sites: {{.Vars.name}}.
+	Vars map[string]string
+	// Secrets are values that must never appear in Caddy's log (secrets,
+	// keys), with what each is.
+	Secrets map[string]string
+}
+
+// newEnvOpts is newEnv with options: other platforms' fakes beside the
+// fake WeChat, template values for their app blocks, and their secrets
+// for the log check.
+func newEnvOpts(t *testing.T, sites string, opts envOptions) *env {
+	t.Helper()
 	skipInShort(t)
 	t.Setenv(secretEnv, secretA)
+	wxCfg := opts.WeChat
 	wxCfg.Apps = map[string]string{appA: secretA, appB: secretB, appVector: secretVector}
 	wx := fakewx.New(wxCfg)
-	wxSrv := httptest.NewServer(wx)
+	var fake http.Handler = wx
+	for i := len(opts.Fakes) - 1; i >= 0; i-- {
+		fake = opts.Fakes[i](fake)
+	}
+	wxSrv := httptest.NewServer(fake)
 	t.Cleanup(func() { wx.Close(); wxSrv.Close() })
 	e0 := &upstreamCounter{next: echoserver.Handler(nil)}
 	up := httptest.NewServer(e0)
@@ -180,6 +222,10 @@ func newEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) *env {
 		}},
 		secrets: map[string]string{secretA: "app_secret A", secretB: "app_secret B", secretVector: "app_secret"},
 		upHits:  &e0.hits,
+		extra:   opts.Vars,
+	}
+	for v, what := range opts.Secrets {
+		e.secrets[v] = what
 	}
 	t.Cleanup(e.client.CloseIdleConnections)
 	e.port = freePort(t)
@@ -212,7 +258,7 @@ func (e *env) vars() siteVars {
 	return siteVars{
 		Port: e.port, Admin: strings.TrimPrefix(e.adminURL, "http://"), Log: e.logPath,
 		WeChat: e.wxURL, Upstream: strings.TrimPrefix(e.upURL, "http://"),
-		AppA: appA, AppB: appB, SecretB: secretB, SecretEnv: secretEnv,
+		AppA: appA, AppB: appB, SecretB: secretB, SecretEnv: secretEnv, Vars: e.extra,
 	}
 }
 

@@ -18,6 +18,9 @@ const (
 	HeaderAppID        = "X-Wx-Appid"
 	HeaderPhone        = "X-Wx-Phone"
 	HeaderPhoneCountry = "X-Wx-Phone-Country"
+	// HeaderPlatform is the platform word of the session's app (wechat,
+	// qq, douyin, ...).
+	HeaderPlatform = "X-Wx-Platform"
 )
 
 // stripIdentityHeaders removes every header a client sent whose name,
@@ -56,12 +59,12 @@ func isIdentityHeader(name string) bool {
 }
 
 // setIdentityHeaders tells the upstream who the user is, and of which app
-// (openids are per app; one backend often serves several). It runs after
+// and platform (openids are per app; one backend often serves several). It runs after
 // stripIdentityHeaders, so these are the only X-WX-* headers. The values
 // share one backing array (each capped to its own element, so an append
 // elsewhere cannot spill into the next): one allocation per request.
-func setIdentityHeaders(h http.Header, s *session.Session, appID string) {
-	vals := make([]string, 0, 5)
+func setIdentityHeaders(h http.Header, s *session.Session, appID, platform string) {
+	vals := make([]string, 0, 6)
 	add := func(name, v string) {
 		i := len(vals)
 		vals = append(vals, v)
@@ -69,6 +72,7 @@ func setIdentityHeaders(h http.Header, s *session.Session, appID string) {
 	}
 	add(HeaderOpenID, s.OpenID)
 	add(HeaderAppID, appID)
+	add(HeaderPlatform, platform)
 	if s.UnionID != "" {
 		add(HeaderUnionID, s.UnionID)
 	}

@@ -22,8 +22,8 @@ func init() {
 	const ns, sub = "caddy", "wechat_auth"
 	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "requests_total",
-		Help: "Answers of the endpoints (login, phone, logout, jwks) and requests refused (auth), by app, endpoint and result (ok or the error code).",
-	}, []string{"app_id", "endpoint", "result"})
+		Help: "Answers of the endpoints (login, phone, logout, jwks) and requests refused (auth), by app, endpoint, result (ok or the error code) and platform.",
+	}, []string{"app_id", "endpoint", "result", "platform"})
 	metrics.phones = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Subsystem: sub, Name: "phone_bindings_total",
 		Help: "Phones bound, by app and flow (code: a paid getPhoneNumber call, or decrypt).",

@@ -67,6 +67,7 @@ func TestMiniProgramHelper(t *testing.T) {
 		"WXFAKE_URL="+e.wxURL,
 		"WXAUTH_APP_ID="+appA,
 		"WXAUTH_LIMITED_URL="+e.base+"/tight",
+		"WXAUTH_LIMITED_APP_ID="+appVector,
 		"WXAUTH_TOKENS_FILE="+tokensFile,
 		"NODE_OPTIONS=", // none of the caller's preloads or flags
 	)

@@ -8,63 +8,136 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
-	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
-// phoneErrors are getuserphonenumber's errcodes with a meaning of their own.
-var phoneErrors = map[int]*reply.Error{
-	wechat.CodeInvalidCode:   reply.InvalidPhoneCode,
-	wechat.CodeCodeUsed:      reply.InvalidPhoneCode,
-	wechat.CodeInvalidOpenID: reply.InvalidPhoneCode, // the code is another user's
+// phone answers POST /wx/phone: the session's app's platform resolves
+// what the client sent ({"code"} of a phone button, the sealed
+// {"encryptedData", "iv"}, Alipay's {"response", "sign"}), and the phone
+// is bound to the session and its user.
+//
+// The app's failure limit holds before the session is looked up: a
+// limited address gets 429 whatever token it sends.
+func (h *Handler) phone(w http.ResponseWriter, r *http.Request) (*app, *reply.Error) {
+	if r.Method != http.MethodPost {
+		return nil, reply.MethodNotAllowed
+	}
+	a, token, e := h.tokenApp(r)
+	if e != nil {
+		return a, e
+	}
+	return a, h.limitFailures(a, w, r, "phone", func() *reply.Error {
+		s, e := h.lookup(r, a, token)
+		if e != nil {
+			return e
+		}
+		return h.bindPhone(w, r, a, token, s)
+	})
 }
 
-// phone answers POST /wx/phone: with {"code"} it asks WeChat for the
-// phone behind a getPhoneNumber code; with {"encryptedData", "iv"} it
-// decrypts the legacy payload with the user's session_key. Either way the
-// phone is bound to the session.
-func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *reply.Error {
-	token, s, e := h.sessionPOST(r)
-	if e != nil {
-		return e
-	}
-	var req struct {
-		Code          string `json:"code"`
-		EncryptedData string `json:"encryptedData"`
-		IV            string `json:"iv"`
-	}
-	if e := readJSON(w, r, &req); e != nil {
-		return e
-	}
+// phoneBody is what /wx/phone reads: every field a string, or left out.
+type phoneBody struct {
+	Code          any `json:"code"`
+	EncryptedData any `json:"encryptedData"`
+	IV            any `json:"iv"`
+	Response      any `json:"response"`
+	Sign          any `json:"sign"`
+}
 
-	var phone wechat.Phone
-	var flow string
-	switch {
-	case req.Code != "":
-		flow = "code"
-		if len(req.Code) > maxCodeLen {
-			return reply.InvalidPhoneCode
+// maxPayloadLen bounds a sealed phone payload field (encryptedData,
+// Alipay's response); the body limit bounds them all.
+const maxPayloadLen = maxBodySize
+
+// phoneRequest reads the body into a PhoneRequest and names its flow.
+// A field that is there but not a string (a number, an object) is
+// missing_phone_data, by login's rule for its code (one rule for both
+// endpoints: the endpoint's "missing" error); an empty one counts as left
+// out; a code too long to be one is invalid_phone_code.
+func phoneRequest(body *phoneBody) (platform.PhoneRequest, string, *reply.Error) {
+	for _, v := range []any{body.Code, body.EncryptedData, body.IV, body.Response, body.Sign} {
+		if _, ok := v.(string); v != nil && !ok {
+			return platform.PhoneRequest{}, "", reply.MissingPhoneData
 		}
-		phone, e = h.phoneByCode(r.Context(), s.OpenID, req.Code)
-	case req.EncryptedData != "" && req.IV != "":
-		flow = "decrypt"
-		phone, e = h.phoneByDecryption(r.Context(), s.OpenID, req.EncryptedData, req.IV)
-	default:
-		return reply.MissingPhoneData
 	}
+	opt := func(v any, max int) string {
+		s, _ := stringField(v, nil, max)
+		return s
+	}
+	req := platform.PhoneRequest{
+		EncryptedData: opt(body.EncryptedData, maxPayloadLen), IV: opt(body.IV, maxCodeLen),
+		Response: opt(body.Response, maxPayloadLen), Sign: opt(body.Sign, maxCodeLen),
+	}
+	if c, ok := body.Code.(string); ok && c != "" {
+		if len(c) > maxCodeLen {
+			return req, "", reply.InvalidPhoneCode
+		}
+		req.Code = c
+		return req, "code", nil
+	}
+	switch {
+	case req.EncryptedData != "" && req.IV != "":
+		return req, "decrypt", nil
+	case req.Response != "" && req.Sign != "":
+		return req, "signed", nil
+	}
+	return req, "", reply.MissingPhoneData
+}
+
+// flowWords name the phone flows in log lines.
+var flowWords = map[string]string{"code": "code", "decrypt": "decryption", "signed": "signed response"}
+
+// bindPhone resolves the phone of the request with the app's platform and
+// binds it.
+func (h *Handler) bindPhone(w http.ResponseWriter, r *http.Request, a *app, token string, s session.Session) *reply.Error {
+	var body phoneBody
+	if e := readJSON(w, r, &body); e != nil {
+		return e
+	}
+	req, flow, e := phoneRequest(&body)
 	if e != nil {
 		return e
 	}
-	if err := h.store.BindPhone(r.Context(), token, s.OpenID, phone.PurePhoneNumber, phone.CountryCode); err != nil {
+	req.OpenID = s.OpenID
+	if flow == "decrypt" {
+		newest, previous, err := a.store.UserKeys(r.Context(), s.OpenID)
+		switch {
+		case errors.Is(err, session.ErrNotFound):
+		case err != nil:
+			h.logger.Error("phone: session keys not read", zap.String("app_id", a.id), zap.Error(err))
+			return reply.StoreFailure(err)
+		case previous != "":
+			req.Keys = []string{newest, previous}
+		case newest != "":
+			req.Keys = []string{newest}
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	phone, err := a.client.Phone(ctx, req)
+	if err == nil && flow == "decrypt" {
+		err = h.checkPhoneAge(a, s.OpenID, phone)
+	}
+	if err != nil {
+		e := reply.PhoneFailure(err)
+		if platform.KindOf(err) != 0 {
+			h.logPlatformFailure(a, "phone by "+flowWords[flow]+" failed", err, e)
+		} else {
+			h.logger.Info("phone refused", zap.String("app_id", a.id), zap.String("openid", s.OpenID),
+				zap.String("flow", flow), zap.String("answer", e.Code))
+		}
+		return e
+	}
+	if err := a.store.BindPhone(r.Context(), token, s.OpenID, phone.PurePhoneNumber, phone.CountryCode); err != nil {
 		if !errors.Is(err, session.ErrNotFound) {
-			h.logger.Error("phone: not bound", zap.Error(err))
+			h.logger.Error("phone: not bound", zap.String("app_id", a.id), zap.Error(err))
 		}
 		return reply.StoreFailure(err)
 	}
-	metrics.phones.WithLabelValues(h.appID, flow).Inc()
-	h.logger.Info("phone bound", zap.String("openid", s.OpenID), zap.String("flow", flow),
-		zap.String("phone", phone.Masked()), zap.String("country_code", phone.CountryCode))
+	metrics.phones.WithLabelValues(a.id, flow).Inc()
+	h.logger.Info("phone bound", zap.String("app_id", a.id), zap.String("openid", s.OpenID), zap.String("flow", flow),
+		zap.String("phone", platform.MaskPhone(phone.PurePhoneNumber)), zap.String("country_code", phone.CountryCode))
 	reply.JSON(w, http.StatusOK, struct {
 		PhoneNumber     string `json:"phone_number"`
 		PurePhoneNumber string `json:"pure_phone_number"`
@@ -73,67 +146,24 @@ func (h *Handler) phone(w http.ResponseWriter, r *http.Request) *reply.Error {
 	return nil
 }
 
-// phoneByCode trades a getPhoneNumber code with WeChat, with the app's
-// shared access_token (refreshed and retried once if WeChat says it died).
-// It sends the session's openid, so that WeChat refuses a code handed out
-// to another user (see wechat.Client.PhoneNumber).
-func (h *Handler) phoneByCode(ctx context.Context, openID, code string) (wechat.Phone, *reply.Error) {
-	ctx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	var phone wechat.Phone
-	err := h.tokens.Do(ctx, func(token string) error {
-		var err error
-		phone, err = h.wx.PhoneNumber(ctx, token, code, openID)
-		return err
-	})
-	if err != nil {
-		e := reply.WeChatFailure(err, phoneErrors)
-		h.logWeChatFailure("phone by code failed", err, e)
-		return phone, e
-	}
-	return phone, nil
-}
-
-// oldPhoneData: legacy phone data older than this (the life of a phone
+// oldPhoneData: sealed phone data older than this (the life of a phone
 // code) is logged at DEBUG when accepted.
 const oldPhoneData = 5 * time.Minute
 
-// phoneByDecryption opens the legacy getPhoneNumber payload with the
-// user's newest session_key (WeChat seals with the newest), falling back
-// to the one it replaced (the client logged in again after the button).
-func (h *Handler) phoneByDecryption(ctx context.Context, openID, data, iv string) (wechat.Phone, *reply.Error) {
-	newest, previous, err := h.store.UserKeys(ctx, openID)
-	if err != nil {
-		if errors.Is(err, session.ErrNotFound) {
-			return wechat.Phone{}, reply.Undecryptable
-		}
-		h.logger.Error("phone: session keys not read", zap.Error(err))
-		return wechat.Phone{}, reply.StoreFailure(err)
+// checkPhoneAge holds sealed phone data to the block's phone_data_max_age
+// (the platform refuses data stamped in the future itself): ErrStale when
+// it is older.
+func (h *Handler) checkPhoneAge(a *app, openID string, phone platform.Phone) error {
+	if phone.Timestamp.IsZero() {
+		return nil
 	}
-	check := wechat.PhoneCheck{AppID: h.appID, MaxAge: time.Duration(h.PhoneDataMaxAge)}
-	phone, err := wechat.DecryptPhoneWith(newest, iv, data, check)
-	if errors.Is(err, wechat.ErrUndecryptable) && previous != "" {
-		phone, err = wechat.DecryptPhoneWith(previous, iv, data, check)
+	age := clockNow().Sub(phone.Timestamp)
+	if max := time.Duration(h.PhoneDataMaxAge); max > 0 && age > max {
+		return platform.ErrStale
 	}
-	var e *reply.Error
-	switch {
-	case err == nil:
-		if age := time.Since(phone.Timestamp); !phone.Timestamp.IsZero() && age > oldPhoneData {
-			h.logger.Debug("phone by decryption: old data accepted (phone_data_max_age bounds it)",
-				zap.String("openid", openID), zap.Duration("age", age.Round(time.Second)))
-		}
-		return phone, nil
-	case errors.Is(err, wechat.ErrStale):
-		e = reply.StalePhoneData
-	case errors.Is(err, wechat.ErrMalformed):
-		e = reply.MalformedData
-	case errors.Is(err, wechat.ErrNoPhone):
-		e = reply.NoPhone
-	case errors.Is(err, wechat.ErrWatermark):
-		e = reply.Watermark
-	default:
-		e = reply.Undecryptable
+	if age > oldPhoneData {
+		h.logger.Debug("phone by decryption: old data accepted (phone_data_max_age bounds it)",
+			zap.String("app_id", a.id), zap.String("openid", openID), zap.Duration("age", age.Round(time.Second)))
 	}
-	h.logger.Info("phone by decryption refused", zap.String("openid", openID), zap.String("answer", e.Code))
-	return phone, e
+	return nil
 }

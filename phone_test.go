@@ -82,7 +82,7 @@ func TestPhoneErrors(t *testing.T) {
 		{"bad token", "POST", `{"code":"phone-1"}`, bearer(flip(tok)), 401, "invalid_token"},
 		{"GET", "GET", ``, auth, 405, "method_not_allowed"},
 		{"not json", "POST", `code=1`, auth, 400, "invalid_json"},
-		{"code not a string", "POST", `{"code":5}`, auth, 400, "invalid_json"},
+		{"code not a string", "POST", `{"code":5}`, auth, 400, "missing_phone_data"},
 		{"nothing", "POST", `{}`, auth, 400, "missing_phone_data"},
 		{"iv without data", "POST", `{"iv":"AAAAAAAAAAAAAAAAAAAAAA=="}`, auth, 400, "missing_phone_data"},
 		{"too large", "POST", `{"encryptedData":"` + strings.Repeat("A", 70<<10) + `","iv":"x"}`, auth, 413, "body_too_large"},

@@ -1,40 +1,55 @@
 package wechatauth
 
 import (
+	"errors"
 	"net/http"
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
-	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // respond counts the outcome of one of the handler's endpoints ("login",
 // "phone", "logout", "jwks", or "auth" for a request that was not let
-// through), and writes e when it is an error: the one place where the
-// handler's error answers are written.
-func (h *Handler) respond(w http.ResponseWriter, endpoint string, e *reply.Error) {
-	metrics.requests.WithLabelValues(h.appID, endpoint, result(e)).Inc()
+// through) for app a (nil when the request named none: the block's app
+// if it has one), and writes e when it is an error: the one place where
+// the handler's error answers are written.
+func (h *Handler) respond(w http.ResponseWriter, a *app, endpoint string, e *reply.Error) {
+	if a == nil && len(h.apps) == 1 {
+		a = h.apps[0]
+	}
+	appID, plat := "", ""
+	if a != nil {
+		appID, plat = a.id, a.platform.Name
+	}
+	metrics.requests.WithLabelValues(appID, endpoint, result(e), plat).Inc()
 	if e != nil {
 		e.Write(w)
 	}
 }
 
-// logWeChatFailure logs a failed WeChat call: WeChat's own refusals of a
-// user's code at INFO, trouble with WeChat at WARN, a refusal only the
-// operator can fix (credentials, IP whitelist, quota) at ERROR with what to
-// do. WeChat's rate limit (45011, which counts per app) gets one WARN line
-// a minute per app, with how many were throttled since the line before.
-// Never the request URL, which holds the secret.
-func (h *Handler) logWeChatFailure(msg string, err error, refusal *reply.Error) {
-	fields := append([]zap.Field{zap.String("app_id", h.appID), zap.String("answer", refusal.Code)}, reply.WeChatErrorFields(err)...)
-	code := wechat.APICode(err)
+// logPlatformFailure logs a failed platform call: the platform's own
+// refusals of a user's code at INFO, trouble with the platform at WARN, a
+// refusal only the operator can fix (credentials, keys, IP whitelist,
+// quota) at ERROR with what to do. The platform's rate limit (WeChat's
+// 45011, which counts per user: 100 logins a minute) gets one WARN line a
+// minute per app, with how many were throttled since the line before.
+// Never the request URL, which may hold the secret.
+func (h *Handler) logPlatformFailure(a *app, msg string, err error, refusal *reply.Error) {
+	fields := append([]zap.Field{zap.String("app_id", a.id), zap.String("answer", refusal.Code)}, reply.ErrorFields(err)...)
 	switch {
 	case refusal == reply.WeChatConfig:
 		reply.LogConfigRefusal(h.logger, msg, err, fields)
-	case code == wechat.CodeRateLimited && h.throttled != nil:
-		if ok, n := h.throttled.Allow(clockNow()); ok {
-			h.logger.Warn(msg+": WeChat's rate limit (45011) throttles this app", append(fields, zap.Int("throttled_since_last_line", n))...)
+	case platform.KindOf(err) == platform.KindRateLimited && a.client.Throttled != nil:
+		if ok, n := a.client.Throttled.Allow(clockNow()); ok {
+			code := ""
+			var pe *platform.Error
+			if errors.As(err, &pe) && pe.Code != "" {
+				code = " (" + pe.Code + ")"
+			}
+			h.logger.Warn(msg+": this app's users hit "+reply.PlatformTitle(a.platform.Name)+"'s per-user login rate limit"+code,
+				append(fields, zap.Int("throttled_since_last_line", n))...)
 		} else {
 			h.logger.Debug(msg, fields...)
 		}

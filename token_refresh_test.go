@@ -134,7 +134,8 @@ func TestTokenQuotaAndWhitelistAreConfigErrors(t *testing.T) {
 	}
 }
 
-// 45011 at login counts per app: one WARN line a minute, with how many
+// 45011 at login (WeChat counts it per user: 100 logins a minute) is
+// logged per app: one WARN line a minute, with how many
 // were throttled since the last; every client still gets 429 and
 // Retry-After.
 func TestLoginRateLimitIsLoggedOnceAMinute(t *testing.T) {

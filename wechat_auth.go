@@ -39,4 +39,6 @@ import (
 	// http.handlers.wechat_api lives in its own package; importing this
 	// one registers it too.
 	_ "github.com/wechat-auth/wechat_auth/gateway"
+	// every platform (wechat, qq, douyin, ...) registers itself
+	_ "github.com/wechat-auth/wechat_auth/internal/platform/all"
 )

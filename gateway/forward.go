@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
@@ -156,7 +157,7 @@ func (g *Gateway) call(r *http.Request, path string, body []byte) (*attempt, *re
 
 	token, err := g.tokens.Token(ctx)
 	if err != nil {
-		return fail("no access_token for the call", err, reply.WeChatFailure(err, nil))
+		return fail("no access_token for the call", err, reply.PlatformFailure(err))
 	}
 	var rd io.Reader
 	if body != nil {
@@ -237,11 +238,11 @@ func (g *Gateway) logFailure(msg string, r *http.Request, err error, refusal *re
 		zap.String("app_id", g.appID), zap.String("method", r.Method), zap.String("path", r.URL.Path),
 		zap.String("answer", refusal.Code),
 	}
-	var we *wechat.Error
+	var pe *platform.Error
 	var ue *url.Error
 	switch {
-	case errors.As(err, &we): // the token fetch
-		fields = append(fields, reply.WeChatErrorFields(err)...)
+	case errors.As(err, &pe): // the token fetch
+		fields = append(fields, reply.ErrorFields(err)...)
 	case errors.As(err, &ue):
 		fields = append(fields, zap.String("cause", scrub(ue.Err.Error())))
 	case err != nil:

@@ -22,8 +22,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/platform"
+	wxplatform "github.com/wechat-auth/wechat_auth/internal/platform/wechat"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
-	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
 // Gateway defaults and bounds.
@@ -97,7 +98,7 @@ type Gateway struct {
 	timeout   time.Duration
 	clientKey string
 	client    *http.Client
-	tokens    *wechat.TokenSource
+	tokens    *platform.TokenSource
 }
 
 // CaddyModule returns the Caddy module information.
@@ -141,7 +142,14 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("metrics: %v", err)
 	}
 
-	key, c := appstate.AcquireClient(g.appID, g.apiBase, secret)
+	p, ok := platform.Lookup(wxplatform.Name)
+	if !ok {
+		return errors.New("the wechat platform is not compiled in")
+	}
+	key, c, err := appstate.AcquireClient(p, appstate.ClientConfig{AppID: g.appID, Secret: secret, APIBase: g.apiBase})
+	if err != nil {
+		return err
+	}
 	g.clientKey, g.client, g.tokens = key, c.HTTPClient, c.Tokens
 	return nil
 }

@@ -11,7 +11,7 @@ const net = require('node:net')
 const { createAuth, WxAuthError, RETRYABLE, isRetryable } = require('../index.js')
 const { makeApi, nonce, rejects } = require('./stubs.js')
 
-const { BASE, APP_ID, LIMITED, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
+const { BASE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr } = require('./world.js')
 
 // makeWx returns a stub of the mini program's wx (see stubs.js): wx.login
 // hands out codes the fake WeChat understands (ok-<user>.<nonce>),
@@ -226,7 +226,7 @@ test('WeChat busy: wechat_busy 503 is retryable', async () => {
 })
 
 test('too many refused codes: 429 too_many_failures with retryAfter; retryable later, never retried by the helper', async () => {
-  const wx = makeWx({ code: () => `bad-${nonce()}` })
+  const wx = makeWx({ code: () => `bad-${nonce()}`, appId: LIMITED_APP_ID })
   const auth = createAuth({ baseURL: LIMITED, wx })
   const first = await rejects(auth.login(), 'invalid_code', 401)
   assert.equal(first.retryAfter, undefined)

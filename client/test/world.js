@@ -9,6 +9,8 @@
 //   WXAUTH_APP_ID    the app_id behind WXAUTH_BASE_URL
 //   WXAUTH_LIMITED_URL the base URL of another app's block whose
 //                    failure_limit is 2/1m (nothing else sends it codes)
+//   WXAUTH_LIMITED_APP_ID (optional) that app's app_id (a block answers
+//                    unknown_app to a login naming another app)
 //   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
 //                    appended there, so the Go side can check that Caddy's
 //                    log never shows one
@@ -17,6 +19,7 @@ const BASE = process.env.WXAUTH_BASE_URL
 const WXFAKE = process.env.WXFAKE_URL
 const APP_ID = process.env.WXAUTH_APP_ID
 const LIMITED = process.env.WXAUTH_LIMITED_URL
+const LIMITED_APP_ID = process.env.WXAUTH_LIMITED_APP_ID || APP_ID
 const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
 const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
   .filter(([, v]) => !v)
@@ -61,4 +64,4 @@ async function sealPhone(user, purePhone) {
 // hdr reads one header the echo upstream got (names in Go's canonical form).
 const hdr = (res, name) => (res.data.headers[name] || [])[0]
 
-module.exports = { BASE, WXFAKE, APP_ID, LIMITED, TOKENS_FILE, raw, sealPhone, hdr }
+module.exports = { BASE, WXFAKE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr }

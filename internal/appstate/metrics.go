@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
@@ -59,19 +60,23 @@ func Register(reg *prometheus.Registry, collectors ...prometheus.Collector) erro
 	return nil
 }
 
-// observeWeChat is the WeChat client's hook: latency of every call, and
-// the access_token fetches.
-func observeWeChat(appID string) func(endpoint string, took time.Duration, err error) {
+// observeCalls is a platform client's hook: latency of every call, and
+// WeChat's access_token fetches.
+func observeCalls(platformName, appID string) func(endpoint string, took time.Duration, err error) {
 	return func(endpoint string, took time.Duration, err error) {
 		outcome := "ok"
 		var we *wechat.Error
-		if errors.As(err, &we) {
+		var pe *platform.Error
+		switch {
+		case errors.As(err, &we):
 			outcome = we.Kind.String()
-		} else if err != nil {
+		case errors.As(err, &pe):
+			outcome = pe.Kind.String()
+		case err != nil:
 			outcome = "error"
 		}
 		metrics.wechatLatency.WithLabelValues(appID, endpoint, outcome).Observe(took.Seconds())
-		if endpoint == wechat.EndpointStableToken {
+		if platformName == "wechat" && endpoint == wechat.EndpointStableToken {
 			metrics.tokenFetches.WithLabelValues(appID, outcome).Inc()
 		}
 	}

@@ -73,8 +73,9 @@ func redactedURL(raw string) string {
 // Store is an app's pooled session store.
 type Store struct {
 	session.Store
-	AppID string
-	Kind  string // "memory" or "redis"
+	AppID    string
+	Platform string // the app's platform word
+	Kind     string // "memory" or "redis"
 }
 
 // Destruct closes the store when its last block is gone.
@@ -82,7 +83,7 @@ func (e *Store) Destruct() error { return e.Close() }
 
 // AcquireStore takes a reference to the app's store for these settings,
 // making it if it is the first; a store that exists takes the new limits.
-func AcquireStore(appID, secret string, s StoreSettings, redisTimeout time.Duration) (string, session.Store, error) {
+func AcquireStore(appID, platformName, secret string, s StoreSettings, redisTimeout time.Duration) (string, session.Store, error) {
 	key := "store\x00" + appID + "\x00memory"
 	if s.Redis != "" {
 		// A Redis store's session_key encryption is derived from the
@@ -98,13 +99,13 @@ func AcquireStore(appID, secret string, s StoreSettings, redisTimeout time.Durat
 			if err != nil {
 				return nil, err
 			}
-			return &Store{st, appID, "redis"}, nil
+			return &Store{st, appID, platformName, "redis"}, nil
 		}
 		st, err := session.NewMemory(s.Limits)
 		if err != nil {
 			return nil, err
 		}
-		return &Store{st, appID, "memory"}, nil
+		return &Store{st, appID, platformName, "memory"}, nil
 	})
 	if err != nil {
 		return "", nil, err

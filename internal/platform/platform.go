@@ -123,6 +123,10 @@ type Platform struct {
 	// Options are the platform options an app block may set; Required
 	// those it must.
 	Options, Required []string
+	// WebLogin: the platform logs in in a browser (WeChat's web
+	// authorization: wechat_oa, wechat_web), not by a mini program's code
+	// at /wx/login; such an app is never the default app of a login.
+	WebLogin bool
 	// UserID is the shape of the ids (openid, unionid) its answers may
 	// carry: an answer with another is refused (KindBadAnswer), and the
 	// admin API accepts exactly these. DefaultUserID when nil.

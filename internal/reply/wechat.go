@@ -2,42 +2,71 @@ package reply
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 	"github.com/wechat-auth/wechat_auth/internal/session"
 	"github.com/wechat-auth/wechat_auth/internal/wechat"
 )
 
-// WeChatFailure maps a failed WeChat call to the answer a client gets;
-// byCode maps the errcodes the endpoint knows specially.
-func WeChatFailure(err error, byCode map[int]*Error) *Error {
-	var we *wechat.Error
-	if !errors.As(err, &we) {
-		return WeChatOther
-	}
-	switch we.Kind {
-	case wechat.KindTimeout:
-		return WeChatTimeout
-	case wechat.KindUnreachable:
-		return WeChatUnreachable
-	case wechat.KindBadAnswer:
-		return WeChatBadAnswer
-	case wechat.KindCanceled:
-		return ClientGone
-	}
-	if e, ok := byCode[we.Code]; ok {
+// byKind is what a client gets for a failed platform call, by its Kind:
+// the one table of it, for every platform and every endpoint (the phone
+// endpoint adds its own first, see PhoneFailure).
+var byKind = map[platform.Kind]*Error{
+	platform.KindInvalidCode: InvalidCode,
+	platform.KindCodeUsed:    CodeUsed,
+	platform.KindRiskyUser:   RiskyUser,
+	platform.KindRateLimited: RateLimited,
+	platform.KindBusy:        WeChatBusy,
+	platform.KindConfig:      WeChatConfig,
+	platform.KindRefused:     WeChatOther,
+	platform.KindBadAnswer:   WeChatBadAnswer,
+	platform.KindTimeout:     WeChatTimeout,
+	platform.KindUnreachable: WeChatUnreachable,
+	platform.KindCanceled:    ClientGone,
+}
+
+// PlatformFailure maps a failed platform call (a *platform.Error) to the
+// answer a client gets; anything else is wechat_error.
+func PlatformFailure(err error) *Error {
+	if e, ok := byKind[platform.KindOf(err)]; ok {
 		return e
 	}
-	switch {
-	case we.Code == wechat.CodeBusy:
-		return WeChatBusy
-	case we.Code == wechat.CodeRateLimited:
-		return RateLimited
-	case wechat.IsOperatorError(err): // 40013, 40125, 40164, 45009, 41002, 41004
-		return WeChatConfig
-	}
 	return WeChatOther
+}
+
+// byPhoneError is what the phone flows' own errors answer.
+var byPhoneError = []struct {
+	err   error
+	reply *Error
+}{
+	{platform.ErrNoPhoneFlow, MissingPhoneData},
+	{platform.ErrMalformed, MalformedData},
+	{platform.ErrUndecryptable, Undecryptable},
+	{platform.ErrSessionKeyExpired, SessionKeyExpired},
+	{platform.ErrNoPhone, NoPhone},
+	{platform.ErrWatermark, Watermark},
+	{platform.ErrStale, StalePhoneData},
+	{platform.ErrBadSignature, WeChatBadAnswer},
+}
+
+// PhoneFailure maps a failed phone flow to the answer: the phone flows'
+// errors, a refused phone code (invalid or used) as invalid_phone_code,
+// and the rest as a login's.
+func PhoneFailure(err error) *Error {
+	for _, m := range byPhoneError {
+		if errors.Is(err, m.err) {
+			return m.reply
+		}
+	}
+	switch platform.KindOf(err) {
+	case platform.KindInvalidCode, platform.KindCodeUsed:
+		return InvalidPhoneCode
+	}
+	return PlatformFailure(err)
 }
 
 // StoreFailure maps a session store error to an answer.
@@ -51,32 +80,66 @@ func StoreFailure(err error) *Error {
 	return StoreUnavailable
 }
 
-// LogConfigRefusal logs at ERROR a WeChat refusal only the operator can
-// fix (credentials, IP whitelist, quota), with what to do.
+// LogConfigRefusal logs at ERROR a platform's refusal only the operator
+// can fix (credentials, keys, IP whitelist, quota), with what to do.
 func LogConfigRefusal(log *zap.Logger, msg string, err error, fields []zap.Field) {
-	action := wechat.OperatorAction(wechat.APICode(err))
-	if action == "" {
-		action = "check app_id and app_secret"
+	action, who := "check app_id and app_secret", "WeChat"
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		if pe.Action != "" {
+			action = pe.Action
+		}
+		who = PlatformTitle(pe.Platform)
 	}
-	log.Error(msg+": WeChat refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
+	log.Error(msg+": "+who+" refused the app's configuration: "+action, append(fields, zap.String("action", action))...)
 }
 
-// WeChatErrorFields describes a failed WeChat call for a log line. The
-// wechat package never puts a request URL, a secret or a token in an error.
-func WeChatErrorFields(err error) []zap.Field {
+// PlatformTitle is how log lines name a platform: "WeChat" for WeChat's
+// own (the mini program and the browser logins), else its word.
+func PlatformTitle(name string) string {
+	if name == "" || strings.HasPrefix(name, "wechat") {
+		return "WeChat"
+	}
+	return name
+}
+
+// ErrorFields describes a failed platform call for a log line. Neither
+// internal/wechat nor a platform ever puts a request URL, a secret or a
+// token in an error.
+func ErrorFields(err error) []zap.Field {
+	var pe *platform.Error
 	var we *wechat.Error
-	if !errors.As(err, &we) {
-		return []zap.Field{zap.Error(err)}
-	}
-	fields := []zap.Field{zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String())}
-	if we.Kind == wechat.KindAPI {
-		fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
-	}
-	if we.HTTPStatus != 0 {
-		fields = append(fields, zap.Int("http_status", we.HTTPStatus))
-	}
-	if we.Err != nil {
-		fields = append(fields, zap.String("cause", we.Err.Error()))
+	var fields []zap.Field
+	switch {
+	case errors.As(err, &pe):
+		fields = []zap.Field{zap.String("platform", pe.Platform), zap.String("endpoint", pe.Endpoint), zap.String("kind", pe.Kind.String())}
+		if n, err := strconv.Atoi(pe.Code); err == nil {
+			fields = append(fields, zap.Int("errcode", n))
+		} else if pe.Code != "" {
+			fields = append(fields, zap.String("errcode", pe.Code))
+		}
+		if pe.Msg != "" {
+			fields = append(fields, zap.String("errmsg", pe.Msg))
+		}
+		if pe.HTTPStatus != 0 {
+			fields = append(fields, zap.Int("http_status", pe.HTTPStatus))
+		}
+		if pe.Err != nil {
+			fields = append(fields, zap.String("cause", pe.Err.Error()))
+		}
+	case errors.As(err, &we):
+		fields = []zap.Field{zap.String("endpoint", we.Endpoint), zap.String("kind", we.Kind.String())}
+		if we.Kind == wechat.KindAPI {
+			fields = append(fields, zap.Int("errcode", we.Code), zap.String("errmsg", we.Msg))
+		}
+		if we.HTTPStatus != 0 {
+			fields = append(fields, zap.Int("http_status", we.HTTPStatus))
+		}
+		if we.Err != nil {
+			fields = append(fields, zap.String("cause", we.Err.Error()))
+		}
+	default:
+		fields = []zap.Field{zap.Error(err)}
 	}
 	return fields
 }

@@ -118,24 +118,44 @@ func randomToken() string {
 }
 
 var (
-	errSessionKey = errors.New("session: session_key is not base64 of 16 bytes")
+	errSessionKey = errors.New("session: session_key is neither empty nor base64 of 16 or 24 bytes")
 	errOpenID     = errors.New("session: openid is empty or longer than 65535 bytes")
 	errUnionID    = errors.New("session: unionid is longer than 65535 bytes")
 )
 
-// parseSessionKey decodes a session_key as WeChat sends it.
-func parseSessionKey(key string) ([16]byte, error) {
-	var raw [16]byte
-	if base64.StdEncoding.DecodedLen(len(key)) > 18 {
-		return raw, errSessionKey
+// sessionKey is a session_key as the Memory store keeps it: 16 bytes
+// (WeChat, QQ, Douyin, Kuaishou: AES-128) or 24 (Baidu: AES-192); n is 0
+// for none (Alipay has no session key).
+type sessionKey struct {
+	b [maxKeyBytes]byte
+	n uint8
+}
+
+const maxKeyBytes = 24
+
+// String is the key as the platform sent it: base64 ("" for none).
+func (k sessionKey) String() string {
+	return base64.StdEncoding.EncodeToString(k.b[:k.n])
+}
+
+// parseSessionKey decodes a session_key as the platform sends it: "" (no
+// key), or base64 of 16 or 24 bytes.
+func parseSessionKey(key string) (sessionKey, error) {
+	var k sessionKey
+	if key == "" {
+		return k, nil
 	}
-	var buf [18]byte
+	if base64.StdEncoding.DecodedLen(len(key)) > maxKeyBytes+2 {
+		return k, errSessionKey
+	}
+	var buf [maxKeyBytes + 2]byte
 	n, err := base64.StdEncoding.Decode(buf[:], []byte(key))
-	if err != nil || n != 16 {
-		return raw, errSessionKey
+	if err != nil || (n != 16 && n != 24) {
+		return k, errSessionKey
 	}
-	copy(raw[:], buf[:16])
-	return raw, nil
+	copy(k.b[:], buf[:n])
+	k.n = uint8(n)
+	return k, nil
 }
 
 // Login implements Store. It never fails for lack of room.
@@ -310,9 +330,9 @@ func (m *Memory) UserKeys(_ context.Context, openID string) (string, string, err
 		return "", "", ErrNotFound
 	}
 	if !hasPrevious {
-		return base64.StdEncoding.EncodeToString(newest[:]), "", nil
+		return newest.String(), "", nil
 	}
-	return base64.StdEncoding.EncodeToString(newest[:]), base64.StdEncoding.EncodeToString(previous[:]), nil
+	return newest.String(), previous.String(), nil
 }
 
 // Len implements Store.

@@ -244,8 +244,8 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	if strings.ContainsRune(s.OpenID+s.UnionID, 0) {
 		return Session{}, errNUL
 	}
-	if raw, err := base64.StdEncoding.DecodeString(sessionKey); err != nil || len(raw) != 16 {
-		return Session{}, errors.New("session: session_key is not base64 of 16 bytes")
+	if !validSessionKey(sessionKey) {
+		return Session{}, errors.New("session: session_key is neither empty nor base64 of 16 or 24 bytes")
 	}
 	tag := r.keys.tag(s.OpenID)
 	if !WellFormedToken(token) || token[:tagLen] != tag {
@@ -260,10 +260,14 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	id := tokenID(token)
 	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
+	sealed, hash := "", "" // no key (Alipay): the record keeps none
+	if sessionKey != "" {
+		sealed, hash = r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey)
+	}
 	v, err := loginScript.exec(ctx, c,
 		[]string{prefix + "u:" + s.OpenID, prefix + "x:" + s.OpenID, prefix + "s:" + id},
 		[]string{
-			r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey),
+			sealed, hash,
 			s.OpenID, s.UnionID,
 			ms(l.SessionTTL), ms(l.IdleTimeout), ms(l.PhoneTTL), id,
 		}, "").ToArray()
@@ -278,6 +282,16 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 		}
 	}
 	return s, nil
+}
+
+// validSessionKey: "" (a platform without session keys), or base64 of
+// 16 bytes (AES-128: WeChat, QQ, Douyin, Kuaishou) or 24 (AES-192: Baidu).
+func validSessionKey(key string) bool {
+	if key == "" {
+		return true
+	}
+	raw, err := base64.StdEncoding.DecodeString(key)
+	return err == nil && (len(raw) == 16 || len(raw) == 24)
 }
 
 func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }

@@ -40,13 +40,13 @@ end
 //
 // The key becomes the newest and the newest before it the previous, unless
 // its hash is the newest's (WeChat sent the same key again: nothing
-// moves). The session is the value of the format decodeSession reads,
+// moves) or there is none (empty: a platform without session keys). The session is the value of the format decodeSession reads,
 // with the user's phone if bound less than phone TTL ago; it lives until
 // the idle timeout or the session TTL, whichever ends first. Returns
 // {phone bound at, phone, country} (all nil without a phone).
 var loginScript = newScript(luaPrelude + `
 local cur = redis.call('HMGET', KEYS[1], 'kn', 'hn')
-if cur[2] ~= ARGV[2] then
+if ARGV[2] ~= '' and cur[2] ~= ARGV[2] then
 	if cur[1] then
 		redis.call('HSET', KEYS[1], 'kp', cur[1], 'hp', cur[2] or '', 'kn', ARGV[1], 'hn', ARGV[2])
 	else

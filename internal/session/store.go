@@ -91,8 +91,9 @@ type Store interface {
 	// hash slot tag derived from a keyed hash of the user).
 	NewToken(openID string) string
 
-	// Login records a login of s.OpenID: sessionKey (base64 of 16 bytes,
-	// as WeChat sent it) becomes the user's newest session_key, and the
+	// Login records a login of s.OpenID: sessionKey (base64 of 16 bytes
+	// as WeChat sent it, of 24 as Baidu does; "" for a platform without
+	// one, such as Alipay: the user's keys then stay as they are) becomes the user's newest session_key, and the
 	// newest before it the previous one, unless it is that same key again
 	// (WeChat hands out an unchanged key within its refresh period: then
 	// nothing moves). It stores a new session for s under token, for

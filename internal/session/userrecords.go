@@ -50,7 +50,7 @@ type userShard struct {
 }
 
 type userRecord struct {
-	newest, previous [16]byte
+	newest, previous sessionKey
 	// expires is when the record may go (a login pushes it to the login's
 	// absolute expiry), in seconds since the epoch, rounded up; a bound
 	// phone younger than the PhoneTTL keeps it longer.
@@ -134,7 +134,7 @@ func (k *userRecords) newGen() uint32 {
 // user's generation (returned), and the phone the user has bound, if any,
 // is returned, with how many live sessions of other users ended to make
 // room for the user's record (almost never: see makeRoom).
-func (k *userRecords) login(openID string, key [16]byte, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
+func (k *userRecords) login(openID string, key sessionKey, now, absExp time.Duration) (gen uint32, phone, country string, ended int) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	s.mu.Lock()
@@ -154,6 +154,8 @@ func (k *userRecords) login(openID string, key [16]byte, now, absExp time.Durati
 		r.bits &^= flagKey | flagPrevious // the keys expired with the record
 	}
 	switch {
+	case key.n == 0:
+		// a platform without session keys (Alipay): nothing to keep
 	case r.bits&flagKey == 0:
 		r.newest = key
 		r.bits |= flagKey
@@ -270,7 +272,7 @@ func (k *userRecords) revoke(openID string, forget bool) int {
 }
 
 // keys returns the user's session_keys; ok is false without any.
-func (k *userRecords) keys(openID string) (newest, previous [16]byte, hasPrevious, ok bool) {
+func (k *userRecords) keys(openID string) (newest, previous sessionKey, hasPrevious, ok bool) {
 	s, h := k.shard(openID)
 	check := k.checkOf(openID)
 	now := secondsUp(k.now())

@@ -84,12 +84,6 @@ func OperatorAction(code int) string {
 	return ""
 }
 
-// IsOperatorError reports whether err is a refusal only the app's
-// operator can fix (see OperatorAction): retrying will not help.
-func IsOperatorError(err error) bool {
-	return OperatorAction(APICode(err)) != ""
-}
-
 // Error is a failed call to WeChat. Its text never holds a secret.
 type Error struct {
 	Endpoint   string // one of the Endpoint constants
@@ -122,10 +116,6 @@ func APICode(err error) int {
 	}
 	return 0
 }
-
-// IsTokenInvalid reports whether err says the access_token used is dead
-// (40001, 42001, 40014): drop it, get another, retry once.
-func IsTokenInvalid(err error) bool { return TokenInvalidCode(APICode(err)) }
 
 // TokenInvalidCode reports whether an errcode says the access_token used
 // is dead (40001, 42001, 40014), for callers that read an answer's errcode

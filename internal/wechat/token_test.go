@@ -345,7 +345,7 @@ func TestClientIgnoresContentType(t *testing.T) {
 	w.wx.SetTokenMode(fakeApp, fakewx.TokenIPDenied)
 	for i := 0; i < 2; i++ {
 		_, err := w.client.StableToken(ctx, false)
-		if APICode(err) != CodeIPNotWhitelisted || !IsOperatorError(err) {
+		if APICode(err) != CodeIPNotWhitelisted || OperatorAction(APICode(err)) == "" {
 			t.Fatalf("stable_token answer %d: %v", i, err)
 		}
 		_, err = w.client.PhoneNumber(ctx, at.Value, fmt.Sprintf("bad-%d", i), "")

@@ -37,7 +37,13 @@ func (c *client) phoneByCode(ctx context.Context, openid, code string) (platform
 	if err == nil || !hiccup(err) || ctx.Err() != nil {
 		return ph, err
 	}
-	return c.phoneOnce(ctx, openid, code)
+	ph, retryErr := c.phoneOnce(ctx, openid, code)
+	if platform.KindOf(err) == platform.KindTimeout && platform.KindOf(retryErr) == platform.KindInvalidCode {
+		// The first attempt may have reached WeChat and used the code
+		// after all: "invalid" would blame the user for WeChat's delay.
+		return ph, err
+	}
+	return ph, retryErr
 }
 
 // firstAttempt is the context of a first attempt that leaves room for a

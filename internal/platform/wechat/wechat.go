@@ -59,7 +59,8 @@ func New(cfg platform.Config) (platform.Client, error) {
 		now = time.Now
 	}
 	api := &wxapi.Client{
-		BaseURL:    cfg.APIBase,
+		BaseURL: cfg.APIBase, // "" is WeChat's
+
 		AppID:      cfg.AppID,
 		Secret:     cfg.Secret,
 		HTTPClient: cfg.HTTPClient,
@@ -99,6 +100,10 @@ func (c *client) Login(ctx context.Context, code string) (platform.Identity, err
 	}
 	return platform.Identity{OpenID: s.OpenID, UnionID: s.UnionID, SessionKey: s.SessionKey}, nil
 }
+
+// TokenSource is the app's access_token source (stable_token), for the
+// Open API gateway, which calls WeChat with the same token.
+func (c *client) TokenSource() *platform.TokenSource { return c.tokens }
 
 // Close releases nothing: the HTTP client is the caller's, and the token
 // source runs no goroutine of its own between fetches.

@@ -9,6 +9,11 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
+// (Test code: wechat_auth's access_token source is the wechat platform's
+// platform.TokenSource, in internal/platform/wechat. This wrapper over it,
+// with this package's Client and errors, is what the token tests below
+// drive; it was the source before the platform seam.)
+
 // TokenSource hands out an app's access_token. It fetches one from
 // /cgi-bin/stable_token (never the old /cgi-bin/token, which kills the
 // token other servers hold) and caches it until it expires: a
@@ -71,7 +76,7 @@ func (s *TokenSource) source() *platform.TokenSource {
 				}
 				return at.Value, at.ExpiresIn, nil
 			},
-			IsInvalid:     IsTokenInvalid,
+			IsInvalid:     func(err error) bool { return TokenInvalidCode(APICode(err)) },
 			RefreshBefore: s.RefreshBefore,
 			FetchTimeout:  s.FetchTimeout,
 			MinBackoff:    s.MinBackoff,

@@ -45,7 +45,7 @@ type World struct {
 	Baidu    *fakebaidu.Server
 	Alipay   *fakealipay.Server
 
-	mux *http.ServeMux
+	handler http.Handler
 }
 
 // New makes every fake for cfg's apps and mounts them.
@@ -57,19 +57,27 @@ func New(cfg Config) *World {
 		Kuaishou: fakekuaishou.New(cfg.Kuaishou...),
 		Baidu:    fakebaidu.New(cfg.Baidu...),
 		Alipay:   fakealipay.New(cfg.Alipay...),
-		mux:      http.NewServeMux(),
 	}
-	w.Douyin.Register(w.mux)
-	w.Kuaishou.Register(w.mux)
-	w.Baidu.Register(w.mux)
-	w.Alipay.Register(w.mux)
-	// QQ's own paths, and WeChat's (with QQ's logins) for everything else.
-	w.mux.Handle("/", fakeqq.Route(w.WeChat, w.QQ))
+	w.handler = w.Mount(w.WeChat)
 	return w
 }
 
+// Mount serves every fake but WeChat's in front of next: each platform's
+// paths, and QQ's logins, go to its fake, the rest to next (a fake WeChat
+// of the caller's own, as the root package's test harness has).
+func (w *World) Mount(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	w.Douyin.Register(mux)
+	w.Kuaishou.Register(mux)
+	w.Baidu.Register(mux)
+	w.Alipay.Register(mux)
+	// QQ's own paths, and next (with QQ's logins) for everything else.
+	mux.Handle("/", fakeqq.Route(next, w.QQ))
+	return mux
+}
+
 // ServeHTTP serves every fake.
-func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.mux.ServeHTTP(rw, r) }
+func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }
 
 // Close releases every hanging request of every fake.
 func (w *World) Close() {

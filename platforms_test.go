@@ -1,0 +1,382 @@
+package wechatauth_test
+
+// Every platform end to end through a real Caddy (issue 22): for QQ,
+// Douyin, Kuaishou, Baidu and Alipay, a login and its identity headers,
+// the platform's errors as the handler maps them, tokens bound to their
+// app; and one block serving WeChat, Douyin and Alipay. The fakes are
+// those of package fakeworld, mounted in front of the harness's fake
+// WeChat on one address (every app's api_base).
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	fakealipay "github.com/wechat-auth/wechat_auth/internal/fake/alipay"
+	fakebaidu "github.com/wechat-auth/wechat_auth/internal/fake/baidu"
+	fakedouyin "github.com/wechat-auth/wechat_auth/internal/fake/douyin"
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
+	fakekuaishou "github.com/wechat-auth/wechat_auth/internal/fake/kuaishou"
+	fakeqq "github.com/wechat-auth/wechat_auth/internal/fake/qq"
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+)
+
+// platformApps are the app blocks of the demo apps of every platform but
+// WeChat, against the fakes; the keys come from files ({file.…}).
+const platformApps = `{{define "qqDemo"}}app {{.Vars.QQ}} {
+				platform qq
+				app_secret {{.Vars.QQSecret}}
+				api_base {{.WeChat}}
+			}{{end}}{{define "douyinDemo"}}app {{.Vars.Douyin}} {
+				platform douyin
+				app_secret {{.Vars.DouyinSecret}}
+				app_private_key {file.{{.Vars.DouyinKey}}}
+				api_base {{.WeChat}}
+			}{{end}}{{define "kuaishouDemo"}}app {{.Vars.Kuaishou}} {
+				platform kuaishou
+				app_secret {{.Vars.KuaishouSecret}}
+				api_base {{.WeChat}}
+			}{{end}}{{define "baiduDemo"}}app {{.Vars.Baidu}} {
+				platform baidu
+				app_secret {{.Vars.BaiduSecret}}
+				api_base {{.WeChat}}
+			}{{end}}{{define "alipayDemo"}}app {{.Vars.Alipay}} {
+				platform alipay
+				app_private_key {file.{{.Vars.AlipayKey}}}
+				alipay_public_key {file.{{.Vars.AlipayPub}}}
+				api_base {{.WeChat}}
+			}{{end}}`
+
+// platformSites: /all/ serves the five platforms' apps, /mix/ WeChat's
+// app A with Douyin and Alipay.
+const platformSites = platformApps + `
+http://127.0.0.1:{{.Port}} {
+	handle_path /all/* {
+		wechat_auth {
+			{{template "qqDemo" .}}
+			{{template "douyinDemo" .}}
+			{{template "kuaishouDemo" .}}
+			{{template "baiduDemo" .}}
+			{{template "alipayDemo" .}}
+			session_ttl 2h
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle_path /mix/* {
+		wechat_auth {
+			{{template "appAApp" .}}
+			{{template "douyinDemo" .}}
+			{{template "alipayDemo" .}}
+			session_ttl 2h
+			timeout 1s
+		}
+		reverse_proxy {{.Upstream}}
+	}
+	handle {
+		respond 404
+	}
+}
+`
+
+// platformWorld is the fakes of the other platforms with their demo apps.
+type platformWorld struct {
+	*fakeworld.World
+}
+
+// newPlatformEnv starts Caddy with sites in front of every platform's
+// fake, the demo apps' keys in files.
+func newPlatformEnv(t *testing.T, sites string) (*env, platformWorld) {
+	t.Helper()
+	cfg := fakeworld.DemoConfig()
+	cfg.WeChat = fakewx.Config{}
+	w := fakeworld.New(cfg)
+	t.Cleanup(w.Close)
+	keys := w.DemoKeys()
+	dir := t.TempDir()
+	file := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	e := newEnvOpts(t, sites, envOptions{
+		Fakes: []func(http.Handler) http.Handler{w.Mount},
+		Vars: map[string]string{
+			"QQ": fakeworld.DemoQQID, "QQSecret": fakeworld.DemoQQSecret,
+			"Douyin": fakeworld.DemoDouyinID, "DouyinSecret": fakeworld.DemoDouyinSecret,
+			"DouyinKey": file("douyin.pem", keys.DouyinAppPrivateKey),
+			"Kuaishou":  fakeworld.DemoKuaishouID, "KuaishouSecret": fakeworld.DemoKuaishouSecret,
+			"Baidu": fakeworld.DemoBaiduKey, "BaiduSecret": fakeworld.DemoBaiduSecret,
+			"Alipay":    fakeworld.DemoAlipayID,
+			"AlipayKey": file("alipay_app.pem", keys.AlipayAppPrivateKey),
+			"AlipayPub": file("alipay_pub.pem", keys.AlipayPublicKey),
+		},
+		Secrets: map[string]string{
+			fakeworld.DemoQQSecret: "the QQ secret", fakeworld.DemoDouyinSecret: "the Douyin secret",
+			fakeworld.DemoKuaishouSecret: "the Kuaishou secret", fakeworld.DemoBaiduSecret: "the Baidu secret",
+			keyLine(keys.DouyinAppPrivateKey): "the Douyin app private key",
+			keyLine(keys.AlipayAppPrivateKey): "the Alipay app private key",
+		},
+	})
+	return e, platformWorld{w}
+}
+
+// keyLine is a line from the middle of a PEM key: what a leak would show.
+func keyLine(pem string) string { return strings.Split(pem, "\n")[3] }
+
+// platformCase is one platform's app and how its fake is steered.
+type platformCase struct {
+	name, app       string
+	mint            func(user string) string
+	openID, unionID func(user string) string // unionID nil: none given
+	advance         func()                   // past the codes' lifetime
+	force           func(what string) bool   // busy, limit; false: not forceable
+	// forced is what a forced busy or limit answer gives: the platform's
+	// own error where it documents one (platforms.md), else what its
+	// fake answers (Kuaishou: an HTML gateway page; Douyin documents no
+	// rate limit for logins, its fake's is a busy answer; Baidu's
+	// server_error is not a documented busy error).
+	forced map[string]string
+	used   string // the error of a code used twice
+}
+
+func (w platformWorld) cases() []platformCase {
+	return []platformCase{
+		{
+			name: "qq", app: fakeworld.DemoQQID,
+			mint:    func(u string) string { return w.QQ.MintCode(fakeworld.DemoQQID, u) },
+			openID:  func(u string) string { return fakeqq.OpenID(fakeworld.DemoQQID, u) },
+			unionID: fakeqq.UnionID,
+			advance: func() { w.QQ.Advance(fakeqq.CodeTTL) },
+			force: func(what string) bool {
+				w.QQ.Force(fakeqq.EndpointLogin, fakeqq.Mode(what))
+				return true
+			},
+			used:   "invalid_code",
+			forced: map[string]string{"busy": "wechat_busy", "limit": "rate_limited"},
+		},
+		{
+			name: "douyin", app: fakeworld.DemoDouyinID,
+			mint:    func(u string) string { return w.Douyin.MintCode(fakeworld.DemoDouyinID, u) },
+			openID:  func(u string) string { return fakedouyin.OpenID(fakeworld.DemoDouyinID, u) },
+			unionID: fakedouyin.UnionID,
+			advance: func() { w.Douyin.Advance(fakedouyin.LoginCodeTTL) },
+			force: func(what string) bool {
+				w.Douyin.Force(fakedouyin.EndpointCode2Session, fakekit.Mode(what))
+				return true
+			},
+			used:   "invalid_code",
+			forced: map[string]string{"busy": "wechat_busy", "limit": "wechat_busy"},
+		},
+		{
+			name: "kuaishou", app: fakeworld.DemoKuaishouID,
+			mint:    func(u string) string { return w.Kuaishou.MintCode(fakeworld.DemoKuaishouID, u) },
+			openID:  func(u string) string { return fakekuaishou.OpenID(fakeworld.DemoKuaishouID, u) },
+			advance: func() { w.Kuaishou.Advance(fakekuaishou.CodeTTL) },
+			force: func(what string) bool {
+				w.Kuaishou.Force(fakekuaishou.EndpointCode2Session, fakekit.Mode(what))
+				return true
+			},
+			used:   "invalid_code",
+			forced: map[string]string{"busy": "wechat_bad_response", "limit": "wechat_bad_response"},
+		},
+		{
+			name: "baidu", app: fakeworld.DemoBaiduKey,
+			mint:    func(u string) string { return w.Baidu.MintCode(fakeworld.DemoBaiduKey, u) },
+			openID:  func(u string) string { return fakebaidu.OpenID(fakeworld.DemoBaiduKey, u) },
+			advance: func() { w.Baidu.Advance(fakebaidu.CodeTTL) },
+			force: func(what string) bool {
+				if what != "busy" {
+					return false
+				}
+				w.Baidu.FailNext(fakebaidu.EndpointLogin, fakebaidu.FailServer)
+				return true
+			},
+			used:   "invalid_code",
+			forced: map[string]string{"busy": "wechat_error"},
+		},
+		{
+			name: "alipay", app: fakeworld.DemoAlipayID,
+			mint:    func(u string) string { return w.Alipay.MintCode(fakeworld.DemoAlipayID, u) },
+			advance: func() { w.Alipay.Advance(fakealipay.CodeTTL) },
+			force: func(what string) bool {
+				w.Alipay.FailNext(map[string]fakealipay.Failure{"busy": fakealipay.FailBusy, "limit": fakealipay.FailRateLimited}[what])
+				return true
+			},
+			used:   "invalid_code",
+			forced: map[string]string{"busy": "wechat_busy", "limit": "rate_limited"},
+		},
+	}
+}
+
+func TestEveryPlatformLogsIn(t *testing.T) {
+	e, w := newPlatformEnv(t, platformSites)
+	tokens := map[string]string{}
+	for _, c := range w.cases() {
+		t.Run(c.name, func(t *testing.T) {
+			tok := e.loginApp("/all", c.app, c.mint("alice"))
+			tokens[c.name] = tok
+			h := e.identity("/all/api", tok, "X-WX-Platform", "evil", "X-WX-OpenID", "evil")
+			if h.Get("X-Wx-Platform") != c.name || h.Get("X-Wx-Appid") != c.app || len(h.Values("X-Wx-Openid")) != 1 {
+				t.Errorf("headers %v", h)
+			}
+			if c.openID != nil && h.Get("X-Wx-Openid") != c.openID("alice") {
+				t.Errorf("X-WX-OpenID %q, want %q", h.Get("X-Wx-Openid"), c.openID("alice"))
+			}
+			if c.unionID != nil && h.Get("X-Wx-Unionid") != c.unionID("alice") {
+				t.Errorf("X-WX-UnionID %q, want %q", h.Get("X-Wx-Unionid"), c.unionID("alice"))
+			}
+
+			login := func(code string) answer {
+				return e.do("POST", "/all/wx/login", `{"app_id":"`+c.app+`","code":"`+code+`"}`)
+			}
+			code := c.mint("bob")
+			e.loginApp("/all", c.app, code)
+			errs := []struct {
+				name, code string
+				status     int
+				want       string
+			}{
+				{"used code", code, 401, c.used},
+				{"unknown code", "bad-nobody", 401, "invalid_code"},
+				{"not JSON", "html-x", 502, "wechat_bad_response"},
+				{"HTTP 500", "http500-x", 502, ""},
+				{"no answer in time", "hang-x", 504, "wechat_timeout"},
+			}
+			for _, x := range errs {
+				a := login(x.code)
+				if x.want == "" {
+					if a.status < 500 {
+						t.Errorf("%s: %d %s", x.name, a.status, a.body)
+					}
+					continue
+				}
+				if got := a.errorCode(t, x.status); got != x.want {
+					t.Errorf("%s: %q, want %q", x.name, got, x.want)
+				}
+			}
+			old := c.mint("carol")
+			c.advance()
+			if got := login(old).errorCode(t, 401); got != "invalid_code" {
+				t.Errorf("expired code: %q", got)
+			}
+			for _, what := range []string{"busy", "limit"} {
+				if !c.force(what) {
+					continue
+				}
+				a := login(c.mint("dave"))
+				if got, _ := a.json(t)["error"].(string); got != c.forced[what] || a.status < 400 {
+					t.Errorf("forced %s: %d %s, want %s", what, a.status, a.body, c.forced[what])
+				}
+			}
+		})
+	}
+
+	// every token is its own app's, in the block serving them all
+	for name, tok := range tokens {
+		if h := e.identity("/all/api", tok); h.Get("X-Wx-Platform") != name {
+			t.Errorf("%s's token: X-WX-Platform %q", name, h.Get("X-Wx-Platform"))
+		}
+	}
+	// a QQ, Kuaishou or Baidu token is not for /mix/ (WeChat, Douyin, Alipay)
+	for _, name := range []string{"qq", "kuaishou", "baidu"} {
+		if got := e.do("GET", "/mix/api", "", bearer(tokens[name])...).errorCode(t, 401); got != "invalid_token" {
+			t.Errorf("%s's token in /mix/: %q", name, got)
+		}
+	}
+	e.checkLogHasNoSecrets()
+}
+
+func TestWeChatDouyinAlipayInOneBlock(t *testing.T) {
+	e, w := newPlatformEnv(t, platformSites)
+	for _, c := range []struct{ app, code, platform string }{
+		{appA, "ok-alice", "wechat"},
+		{fakeworld.DemoDouyinID, w.Douyin.MintCode(fakeworld.DemoDouyinID, "alice"), "douyin"},
+		{fakeworld.DemoAlipayID, w.Alipay.MintCode(fakeworld.DemoAlipayID, "alice"), "alipay"},
+	} {
+		tok := e.loginApp("/mix", c.app, c.code)
+		if h := e.identity("/mix/api", tok); h.Get("X-Wx-Platform") != c.platform || h.Get("X-Wx-Appid") != c.app {
+			t.Errorf("%s: %v", c.platform, h)
+		}
+		// Douyin's and Alipay's sessions are as good in /all/, WeChat's not
+		a := e.do("GET", "/all/api", "", bearer(tok)...)
+		if c.platform == "wechat" {
+			if got := a.errorCode(t, 401); got != "invalid_token" {
+				t.Errorf("WeChat's token in /all/: %q", got)
+			}
+		} else if a.status != 200 {
+			t.Errorf("%s's token in /all/: %d %s", c.platform, a.status, a.body)
+		}
+	}
+	if got := e.do("POST", "/mix/wx/login", `{"code":"ok-x"}`).errorCode(t, 400); got != "missing_app_id" {
+		t.Errorf("no app_id: %q", got)
+	}
+	if got := e.do("POST", "/mix/wx/login", `{"code":"ok-x","app_id":"`+fakeworld.DemoQQID+`"}`).errorCode(t, 400); got != "unknown_app" {
+		t.Errorf("QQ in /mix/: %q", got)
+	}
+	e.checkLogHasNoSecrets()
+}
+
+// wrongSites serves the five apps with a wrong secret (Alipay: requests
+// signed with another app's key): each platform refuses them, and the
+// client gets wechat_config_error.
+const wrongSites = `
+http://127.0.0.1:{{.Port}} {
+	wechat_auth {
+		app {{.Vars.QQ}} {
+			platform qq
+			app_secret wrong-secret-1
+			api_base {{.WeChat}}
+		}
+		app {{.Vars.Douyin}} {
+			platform douyin
+			app_secret wrong-secret-2
+			api_base {{.WeChat}}
+		}
+		app {{.Vars.Kuaishou}} {
+			platform kuaishou
+			app_secret wrong-secret-3
+			api_base {{.WeChat}}
+		}
+		app {{.Vars.Baidu}} {
+			platform baidu
+			app_secret wrong-secret-4
+			api_base {{.WeChat}}
+		}
+		app {{.Vars.Alipay}} {
+			platform alipay
+			app_private_key {file.{{.Vars.OtherKey}}}
+			alipay_public_key {file.{{.Vars.AlipayPub}}}
+			api_base {{.WeChat}}
+		}
+		session_ttl 2h
+		timeout 1s
+	}
+	reverse_proxy {{.Upstream}}
+}
+`
+
+func TestWrongCredentialsPerPlatform(t *testing.T) {
+	other := filepath.Join(t.TempDir(), "other.pem")
+	if err := os.WriteFile(other, []byte(fakealipay.TestKeyPEM(fakealipay.KeyApp2)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, w := newPlatformEnv(t, strings.ReplaceAll(wrongSites, "{{.Vars.OtherKey}}", other))
+	for i, c := range w.cases() {
+		a := e.do("POST", "/wx/login", `{"app_id":"`+c.app+`","code":"`+c.mint("alice")+`"}`)
+		if got := a.errorCode(t, 502); got != "wechat_config_error" {
+			t.Errorf("%s: %q, want wechat_config_error", c.name, got)
+		}
+		if strings.Contains(e.logText(), "wrong-secret-"+string(rune('1'+i))) {
+			t.Errorf("%s: the log holds the secret", c.name)
+		}
+	}
+	if !strings.Contains(e.logText(), "refused the app's configuration") {
+		t.Error("no log line says a platform refused the configuration")
+	}
+}

@@ -5,13 +5,14 @@ import (
 	"os"
 	"testing"
 
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
 // The repository's Caddyfile (what `go run ./cmd/demo` runs) works as the
 // README says: log in, call the app, see the identity headers.
 func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
-	e := newEnv(t, "")
+	e, w := newPlatformEnv(t, "")
 	raw, err := os.ReadFile("Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +24,8 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	t.Setenv("WX_APP_SECRET", secretA)
 	t.Setenv("WX_API_BASE", e.wxURL)
 	t.Setenv("UPSTREAM", e.upURL[len("http://"):])
+	t.Setenv("WX_DEMO_KEYS", e.extra["Keys"])
+	t.Setenv("WX_DOUYIN_SECRET", fakeworld.DemoDouyinSecret)
 	e.loadCaddyfile(string(raw))
 
 	tok := e.login("", "ok-alice")
@@ -33,4 +36,17 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	if got := e.do("GET", "/api/hello", "").errorCode(t, 401); got != "unauthorized" {
 		t.Errorf("demo without token: %q", got)
 	}
+
+	// /every/: WeChat, Douyin and Alipay in one block, the keys from files
+	for _, c := range []struct{ app, code, platform string }{
+		{appA, "ok-bob", "wechat"},
+		{fakeworld.DemoDouyinID, w.Douyin.MintCode(fakeworld.DemoDouyinID, "bob"), "douyin"},
+		{fakeworld.DemoAlipayID, w.Alipay.MintCode(fakeworld.DemoAlipayID, "bob"), "alipay"},
+	} {
+		tok := e.loginApp("/every", c.app, c.code)
+		if h := e.identity("/every/api/hello", tok); h.Get("X-Wx-Platform") != c.platform || h.Get("X-Wx-Appid") != c.app {
+			t.Errorf("/every/ %s: %v", c.platform, h)
+		}
+	}
+	e.checkLogHasNoSecrets()
 }

@@ -109,12 +109,13 @@ func newPlatformEnv(t *testing.T, sites string) (*env, platformWorld) {
 		Vars: map[string]string{
 			"QQ": fakeworld.DemoQQID, "QQSecret": fakeworld.DemoQQSecret,
 			"Douyin": fakeworld.DemoDouyinID, "DouyinSecret": fakeworld.DemoDouyinSecret,
-			"DouyinKey": file("douyin.pem", keys.DouyinAppPrivateKey),
+			"Keys":      dir, // as cmd/demo's WX_DEMO_KEYS
+			"DouyinKey": file("douyin_app_private_key.pem", keys.DouyinAppPrivateKey),
 			"Kuaishou":  fakeworld.DemoKuaishouID, "KuaishouSecret": fakeworld.DemoKuaishouSecret,
 			"Baidu": fakeworld.DemoBaiduKey, "BaiduSecret": fakeworld.DemoBaiduSecret,
 			"Alipay":    fakeworld.DemoAlipayID,
-			"AlipayKey": file("alipay_app.pem", keys.AlipayAppPrivateKey),
-			"AlipayPub": file("alipay_pub.pem", keys.AlipayPublicKey),
+			"AlipayKey": file("alipay_app_private_key.pem", keys.AlipayAppPrivateKey),
+			"AlipayPub": file("alipay_public_key.pem", keys.AlipayPublicKey),
 		},
 		Secrets: map[string]string{
 			fakeworld.DemoQQSecret: "the QQ secret", fakeworld.DemoDouyinSecret: "the Douyin secret",

@@ -172,3 +172,43 @@ func TestAdminServesEveryAppOfEveryPlatform(t *testing.T) {
 		t.Errorf("a malformed QQ openid: %d %s", a.status, a.body)
 	}
 }
+
+// Each app of a block has its own failure limit (the app's setting, as
+// with one app per block), and a platform's refusals map as WeChat's do.
+func TestFailureLimitAndRefusalsPerApp(t *testing.T) {
+	e, _ := newQQEnv(t, qqApp+`
+http://127.0.0.1:{{.Port}} {
+	wechat_auth {
+		{{template "appAApp" .}}
+		{{template "qqApp" .}}
+		session_ttl 2h
+		timeout 1s
+		failure_limit 2/1m
+	}
+	reverse_proxy {{.Upstream}}
+}`)
+	login := func(app, code string) answer {
+		return e.do("POST", "/wx/login", fmt.Sprintf(`{"code":%q,"app_id":%q}`, code, app))
+	}
+	for _, c := range []struct{ code, want string }{
+		{"limit-1", "rate_limited"}, {"busy-1", "wechat_busy"}, {"html-1", "wechat_bad_response"},
+	} {
+		a := login(appQQ, c.code)
+		if got := a.errorCode(t, a.status); got != c.want {
+			t.Errorf("QQ %s: %q, want %q", c.code, got, c.want)
+		}
+	}
+	if w := e.waitLogEntries("warn", "per-user login rate limit", func(l map[string]any) bool { return l["app_id"] == appQQ }); len(w) != 1 {
+		t.Errorf("%d WARN lines of QQ's rate limit, want 1", len(w))
+	}
+	// two refused QQ codes: QQ's logins are held, WeChat's app is not
+	for i := 0; i < 2; i++ {
+		if got := login(appQQ, fmt.Sprintf("bad-%d", i)).errorCode(t, 401); got != "invalid_code" {
+			t.Fatalf("QQ bad code %d: %q", i, got)
+		}
+	}
+	if got := login(appQQ, "ok-carol").errorCode(t, 429); got != "too_many_failures" {
+		t.Errorf("QQ after 2 refused codes: %q", got)
+	}
+	e.loginApp("", appA, "ok-alice")
+}

@@ -81,6 +81,14 @@ func newQQEnv(t *testing.T, sites string) (*env, *fakeqq.Server) {
 		Vars:    map[string]string{"QQApp": appQQ, "QQSecret": secretQQ},
 		Secrets: map[string]string{secretQQ: "the QQ app_secret"},
 	})
+	// (runs before the env's log check: cleanups run last first)
+	t.Cleanup(func() {
+		for _, user := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+			cur, prev := qq.SessionKeys(appQQ, fakeqq.OpenID(appQQ, user))
+			e.secret(cur, "a QQ session_key")
+			e.secret(prev, "a QQ session_key")
+		}
+	})
 	return e, qq
 }
 

@@ -39,7 +39,7 @@ type failureGuard struct {
 }
 
 // clock, when set, is the time the handlers read instead of time.Now (a
-// package clock, not a Handler field: a Handler stays comparable): the
+// package clock, not a Handler field, which a config would set): the
 // tests move it (SetClock in export_test.go) rather than sleep through a
 // failure window. Atomic, as Caddy's goroutines read it.
 var clock atomic.Pointer[func() time.Time]

@@ -42,7 +42,7 @@ var (
 	BodyTooLarge     = define(http.StatusRequestEntityTooLarge, "body_too_large", "request body is too large")
 	InvalidJSON      = define(http.StatusBadRequest, "invalid_json", "request body must be a JSON object")
 	MissingCode      = define(http.StatusBadRequest, "missing_code", `"code" must be a non-empty string`)
-	MissingAppID     = define(http.StatusBadRequest, "missing_app_id", `"app_id" must name the app to log in to: this endpoint serves several`)
+	MissingAppID     = define(http.StatusBadRequest, "missing_app_id", `send "app_id", a string naming the app to log in to`)
 	UnknownApp       = define(http.StatusBadRequest, "unknown_app", `"app_id" names no app this endpoint serves`)
 	// login
 	InvalidCode      = define(http.StatusUnauthorized, "invalid_code", "the login code is invalid or expired: call wx.login again")

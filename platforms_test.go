@@ -8,6 +8,7 @@ package wechatauth_test
 // WeChat on one address (every app's api_base).
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,6 +48,7 @@ const platformApps = `{{define "qqDemo"}}app {{.Vars.QQ}} {
 				platform alipay
 				app_private_key {file.{{.Vars.AlipayKey}}}
 				alipay_public_key {file.{{.Vars.AlipayPub}}}
+				aes_key {{.Vars.AlipayAES}}
 				api_base {{.WeChat}}
 			}{{end}}`
 
@@ -116,6 +118,7 @@ func newPlatformEnv(t *testing.T, sites string) (*env, platformWorld) {
 			"Alipay":    fakeworld.DemoAlipayID,
 			"AlipayKey": file("alipay_app_private_key.pem", keys.AlipayAppPrivateKey),
 			"AlipayPub": file("alipay_public_key.pem", keys.AlipayPublicKey),
+			"AlipayAES": w.Alipay.AESKey(fakeworld.DemoAlipayID),
 		},
 		Secrets: map[string]string{
 			fakeworld.DemoQQSecret: "the QQ secret", fakeworld.DemoDouyinSecret: "the Douyin secret",
@@ -380,4 +383,134 @@ func TestWrongCredentialsPerPlatform(t *testing.T) {
 	if !strings.Contains(e.logText(), "refused the app's configuration") {
 		t.Error("no log line says a platform refused the configuration")
 	}
+}
+
+// sealedBody is a /wx/phone body of sealed data.
+func sealedBody(t *testing.T, data, iv string, err error) string {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{"encryptedData": data, "iv": iv})
+	return string(b)
+}
+
+// tamper changes one base64 digit of data, in its middle, for another.
+func tamper(data string) string { return tamperAt(data, len(data)/2) }
+
+// tamperAt changes the base64 digit at i for another.
+func tamperAt(data string, i int) string {
+	c := byte('A')
+	if data[i] == 'A' {
+		c = 'B'
+	}
+	return data[:i] + string(c) + data[i+1:]
+}
+
+func TestEveryPlatformsPhoneFlows(t *testing.T) {
+	e, w := newPlatformEnv(t, platformSites)
+	const number = "13800138000"
+	phone := func(tok, body string) answer { return e.do("POST", "/all/wx/phone", body, bearer(tok)...) }
+	good := func(t *testing.T, tok, body string) {
+		t.Helper()
+		a := phone(tok, body)
+		if a.status != 200 || a.json(t)["pure_phone_number"] != number {
+			t.Fatalf("good: %d %s", a.status, a.body)
+		}
+		if h := e.identity("/all/api", tok); h.Get("X-Wx-Phone") != number {
+			t.Errorf("X-WX-Phone %q after binding", h.Get("X-Wx-Phone"))
+		}
+	}
+	bad := func(t *testing.T, name, tok, body string, status int, want string) {
+		t.Helper()
+		if got := phone(tok, body).errorCode(t, status); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	login := func(app, code string) string { return e.loginApp("/all", app, code) }
+
+	t.Run("qq", func(t *testing.T) {
+		app := fakeworld.DemoQQID
+		tok := login(app, w.QQ.MintCode(app, "alice"))
+		open := fakeqq.OpenID(app, "alice")
+		data, iv, err := w.QQ.SealPhone(app, open, number, "86", app)
+		bad(t, "tampered", tok, sealedBody(t, tamper(data), iv, err), 400, "undecryptable_data")
+		otherData, otherIV, err := w.QQ.SealPhone(app, open, number, "86", "1110000009")
+		bad(t, "wrong app", tok, sealedBody(t, otherData, otherIV, err), 403, "watermark_mismatch")
+		tokB := login(app, w.QQ.MintCode(app, "bob"))
+		bData, bIV, err := w.QQ.SealPhone(app, fakeqq.OpenID(app, "bob"), number, "86", app)
+		bad(t, "wrong key (another user's)", tok, sealedBody(t, bData, bIV, err), 400, "undecryptable_data")
+		_ = tokB
+		good(t, tok, sealedBody(t, data, iv, nil))
+	})
+	t.Run("douyin", func(t *testing.T) {
+		app := fakeworld.DemoDouyinID
+		tok := login(app, w.Douyin.MintCode(app, "alice"))
+		code := w.Douyin.MintPhoneCode(app, number)
+		good(t, tok, `{"code":"`+code+`"}`)
+		bad(t, "phone code used twice", tok, `{"code":"`+code+`"}`, 400, "invalid_phone_code")
+		data, iv, err := w.Douyin.SealPhone(app, "alice", number, "86", app)
+		bad(t, "tampered", tok, sealedBody(t, tamper(data), iv, err), 400, "undecryptable_data")
+		wd, wiv, err := w.Douyin.SealPhone(app, "alice", number, "86", "tt9999999999999999")
+		bad(t, "wrong app", tok, sealedBody(t, wd, wiv, err), 403, "watermark_mismatch")
+		login(app, w.Douyin.MintCode(app, "bob"))
+		bd, biv, err := w.Douyin.SealPhone(app, "bob", number, "86", app)
+		bad(t, "wrong key", tok, sealedBody(t, bd, biv, err), 400, "undecryptable_data")
+		good(t, tok, sealedBody(t, data, iv, nil))
+		// last: the fake's clock moved on stamps later payloads in the future
+		old := w.Douyin.MintPhoneCode(app, number)
+		w.Douyin.Advance(fakedouyin.PhoneCodeTTL)
+		bad(t, "expired phone code", tok, `{"code":"`+old+`"}`, 400, "invalid_phone_code")
+	})
+	t.Run("kuaishou", func(t *testing.T) {
+		app := fakeworld.DemoKuaishouID
+		tok := login(app, w.Kuaishou.MintCode(app, "alice"))
+		data, iv, err := w.Kuaishou.SealPhone(app, "alice", number, "86")
+		bad(t, "tampered", tok, sealedBody(t, tamper(data), iv, err), 400, "undecryptable_data")
+		login(app, w.Kuaishou.MintCode(app, "bob"))
+		bd, biv, err := w.Kuaishou.SealPhone(app, "bob", number, "86")
+		bad(t, "wrong key", tok, sealedBody(t, bd, biv, err), 400, "undecryptable_data")
+		good(t, tok, sealedBody(t, data, iv, nil))
+	})
+	t.Run("baidu", func(t *testing.T) {
+		app := fakeworld.DemoBaiduKey
+		tok := login(app, w.Baidu.MintCode(app, "alice"))
+		data, iv, err := w.Baidu.SealPhone(app, "alice", number, app)
+		// the last block: its 32-byte padding breaks (a digit in the
+		// middle may leave a payload that opens, for the trailer check)
+		bad(t, "tampered", tok, sealedBody(t, tamperAt(data, len(data)-8), iv, err), 400, "undecryptable_data")
+		wd, wiv, err := w.Baidu.SealPhone(app, "alice", number, "otherbaiduappkey0000001")
+		bad(t, "wrong app", tok, sealedBody(t, wd, wiv, err), 403, "watermark_mismatch")
+		login(app, w.Baidu.MintCode(app, "bob"))
+		bd, biv, err := w.Baidu.SealPhone(app, "bob", number, app)
+		bad(t, "wrong key", tok, sealedBody(t, bd, biv, err), 400, "undecryptable_data")
+		good(t, tok, sealedBody(t, data, iv, nil))
+	})
+	t.Run("alipay", func(t *testing.T) {
+		app := fakeworld.DemoAlipayID
+		tok := login(app, w.Alipay.MintCode(app, "alice"))
+		answerOf := func(v fakealipay.PhoneVariant) string {
+			resp, err := w.Alipay.PhoneAnswer(app, number, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the client sends res.response's members: response, sign
+			var wrapper map[string]any
+			if err := json.Unmarshal([]byte(resp), &wrapper); err != nil {
+				t.Fatal(err)
+			}
+			body := map[string]any{"response": wrapper["response"]}
+			if sign, ok := wrapper["sign"]; ok {
+				body["sign"] = sign
+			}
+			b, _ := json.Marshal(body)
+			return string(b)
+		}
+		bad(t, "bad sign", tok, answerOf(fakealipay.PhoneBadSign), 502, "wechat_bad_response")
+		bad(t, "wrong AES key", tok, answerOf(fakealipay.PhoneWrongAESKey), 400, "undecryptable_data")
+		bad(t, "no sign", tok, answerOf(fakealipay.PhoneNoSign), 400, "missing_phone_data")
+		bad(t, "not authorized (40003)", tok, answerOf(fakealipay.PhoneNotAuthorized), 400, "no_phone_number")
+		good(t, tok, answerOf(fakealipay.PhoneOK))
+	})
+	e.checkLogHasNoSecrets()
 }

@@ -13,12 +13,7 @@ import (
 	fakeqq "github.com/wechat-auth/wechat_auth/internal/fake/qq"
 	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/platform"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/alipay"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/baidu"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/douyin"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/kuaishou"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/qq"
-	_ "github.com/wechat-auth/wechat_auth/internal/platform/wechat"
+	_ "github.com/wechat-auth/wechat_auth/internal/platform/all"
 )
 
 // Every platform's client logs in against one world, each on its real

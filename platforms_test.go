@@ -514,3 +514,41 @@ func TestEveryPlatformsPhoneFlows(t *testing.T) {
 	})
 	e.checkLogHasNoSecrets()
 }
+
+// reloadSites: a block of Douyin and Alipay, and (after the reload) the
+// same block with a Kuaishou and a Baidu app added.
+func reloadSites(more string) string {
+	return platformApps + `
+http://127.0.0.1:{{.Port}} {
+	wechat_auth {
+		{{template "douyinDemo" .}}
+		{{template "alipayDemo" .}}
+		` + more + `
+		session_ttl 2h
+		timeout 1s
+	}
+	reverse_proxy {{.Upstream}}
+}
+`
+}
+
+func TestReloadAddingPlatformsKeepsSessions(t *testing.T) {
+	e, w := newPlatformEnv(t, reloadSites(""))
+	dy := e.loginApp("", fakeworld.DemoDouyinID, w.Douyin.MintCode(fakeworld.DemoDouyinID, "alice"))
+	ap := e.loginApp("", fakeworld.DemoAlipayID, w.Alipay.MintCode(fakeworld.DemoAlipayID, "alice"))
+	if got := e.do("POST", "/wx/login", `{"app_id":"`+fakeworld.DemoKuaishouID+`","code":"ok-x"}`).errorCode(t, 400); got != "unknown_app" {
+		t.Fatalf("Kuaishou before the reload: %q", got)
+	}
+	e.reloadViaAdmin(reloadSites(`{{template "kuaishouDemo" .}}
+		{{template "baiduDemo" .}}`))
+	for name, tok := range map[string]string{"douyin": dy, "alipay": ap} {
+		if h := e.identity("/api", tok); h.Get("X-Wx-Platform") != name {
+			t.Errorf("%s's session after the reload: %v", name, h)
+		}
+	}
+	ks := e.loginApp("", fakeworld.DemoKuaishouID, w.Kuaishou.MintCode(fakeworld.DemoKuaishouID, "alice"))
+	if h := e.identity("/api", ks); h.Get("X-Wx-Platform") != "kuaishou" {
+		t.Errorf("the added Kuaishou app: %v", h)
+	}
+	e.checkLogHasNoSecrets()
+}

@@ -1,7 +1,8 @@
 // Package wechat is a small client for the WeChat mini program server API:
 // jscode2session (login), stable_token (access_token), getuserphonenumber
-// (phone by code) and the AES-128-CBC decryption of data sealed with a
-// user's session_key (phone by decryption).
+// (phone by code) and checksession. The wechat platform
+// (internal/platform/wechat) and the Open API gateway use it; the legacy
+// decryption of sealed phone data is internal/platform's.
 //
 // It knows nothing of Caddy or of HTTP servers; errors it returns are
 // *Error values that say what went wrong (WeChat's errcode, a timeout, an

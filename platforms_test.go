@@ -2,8 +2,9 @@ package wechatauth_test
 
 // Every platform end to end through a real Caddy (issue 22): for QQ,
 // Douyin, Kuaishou, Baidu and Alipay, a login and its identity headers,
-// the platform's errors as the handler maps them, tokens bound to their
-// app; and one block serving WeChat, Douyin and Alipay. The fakes are
+// the platform's errors as the handler maps them, each phone flow, tokens
+// bound to their app, wrong credentials, config errors, a reload adding
+// apps; and one block serving WeChat, Douyin and Alipay. The fakes are
 // those of package fakeworld, mounted in front of the harness's fake
 // WeChat on one address (every app's api_base).
 
@@ -549,6 +550,72 @@ func TestReloadAddingPlatformsKeepsSessions(t *testing.T) {
 	ks := e.loginApp("", fakeworld.DemoKuaishouID, w.Kuaishou.MintCode(fakeworld.DemoKuaishouID, "alice"))
 	if h := e.identity("/api", ks); h.Get("X-Wx-Platform") != "kuaishou" {
 		t.Errorf("the added Kuaishou app: %v", h)
+	}
+	e.checkLogHasNoSecrets()
+}
+
+// Config errors of the other platforms' app blocks: the accepted id shape
+// named, a missing secret, a key that does not parse (by {env.} or
+// {file.}) named without its value; the running config goes on serving.
+func TestPlatformConfigErrors(t *testing.T) {
+	e, w := newPlatformEnv(t, platformSites)
+	tok := e.loginApp("/all", fakeworld.DemoDouyinID, w.Douyin.MintCode(fakeworld.DemoDouyinID, "alice"))
+	t.Setenv("WXAUTH_BAD_KEY", "hush-garbage-key")
+	garbage := filepath.Join(t.TempDir(), "garbage.pem")
+	if err := os.WriteFile(garbage, []byte("hush-garbage-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.secret("hush-garbage-key", "a key that does not parse")
+	e.secret("hush-garbage-file", "a key file that does not parse")
+	for _, c := range []struct {
+		name, apps string
+		want       []string
+	}{
+		{"kuaishou id", `app ks12 {
+			platform kuaishou
+			app_secret s
+		}`, []string{`app "ks12"`, "kuaishou", `"ks" and 6 to 24 digits`}},
+		{"baidu id", `app short {
+			platform baidu
+			app_secret s
+		}`, []string{`app "short"`, "baidu"}},
+		{"alipay id", `app 2021 {
+			platform alipay
+			app_private_key {file.{{.Vars.AlipayKey}}}
+			alipay_public_key {file.{{.Vars.AlipayPub}}}
+		}`, []string{`app "2021"`, "alipay", "16 digits"}},
+		{"kuaishou without secret", `app ks700000000000000009 {
+			platform kuaishou
+		}`, []string{"ks700000000000000009", "app_secret is required"}},
+		{"douyin key by env that does not parse", `app tt0123456789abcdee {
+			platform douyin
+			app_secret s
+			app_private_key {env.WXAUTH_BAD_KEY}
+		}`, []string{"tt0123456789abcdee", "app_private_key"}},
+		{"alipay key by file that does not parse", `app 2021000000000009 {
+			platform alipay
+			app_private_key {file.` + garbage + `}
+			alipay_public_key {file.{{.Vars.AlipayPub}}}
+		}`, []string{"2021000000000009", "app_private_key"}},
+		{"alipay aes_key that does not parse", `app 2021000000000009 {
+			platform alipay
+			app_private_key {file.{{.Vars.AlipayKey}}}
+			alipay_public_key {file.{{.Vars.AlipayPub}}}
+			aes_key {env.WXAUTH_BAD_KEY}
+		}`, []string{"2021000000000009", "aes_key"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			msg := e.loadFails(appBlock(c.apps))
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q:\n%s", w, msg)
+				}
+			}
+			if strings.Contains(msg, "hush") || strings.Contains(msg, "PRIVATE KEY") {
+				t.Errorf("the error shows a key: %s", msg)
+			}
+			e.identity("/all/api", tok)
+		})
 	}
 	e.checkLogHasNoSecrets()
 }

@@ -2,6 +2,7 @@ package wechatauth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -145,5 +146,40 @@ func BenchmarkHeaderInjection(b *testing.B) {
 	}
 	if h.Get(HeaderPhone) != "13800138000" || h.Get(HeaderOpenID) != s.OpenID {
 		b.Fatalf("headers %v", h)
+	}
+}
+
+// BenchmarkAuthenticatedApps: the authenticated path of a block with one
+// app and of a block with five (the token of the last: the tag is found
+// after four others), each app its own memory store. Issue 22 wants the
+// two within 5%. go test -run '^$' -bench AuthenticatedApps -benchmem .
+func BenchmarkAuthenticatedApps(b *testing.B) {
+	for _, n := range []int{1, 5} {
+		b.Run(fmt.Sprintf("apps=%d", n), func(b *testing.B) {
+			first, err := session.NewMemory(session.Limits{MaxSessions: 100000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer first.Close()
+			h := testHandler(b, first)
+			for i := 1; i < n; i++ {
+				store, err := session.NewMemory(session.Limits{MaxSessions: 100000})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer store.Close()
+				a := *h.apps[0]
+				a.id = fmt.Sprintf("wxbenchapp%06d", i)
+				a.tag, a.store = tokenTag(a.id), store
+				h.apps = append(h.apps, &a)
+			}
+			last := h.apps[len(h.apps)-1]
+			s := session.Session{OpenID: "oBenchUser0000000000000000000", UnionID: "uBenchUnion000000000000000000"}
+			token := last.tagged(last.store.NewToken(s.OpenID))
+			if _, err := last.store.Login(context.Background(), token, s, "AAAAAAAAAAAAAAAAAAAAAA=="); err != nil {
+				b.Fatal(err)
+			}
+			benchServe(b, h, token, "X-Wx-Openid", HeaderOpenID, HeaderAppID)
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -17,10 +18,10 @@ const (
 // The repository's Caddyfile (what `go run ./cmd/demo` runs) works as the
 // README says: log in, call the app, see the identity headers.
 func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
-	e := newEnvOpts(t, "", envOptions{WeChat: fakewx.Config{WebApps: map[string]fakewx.WebApp{
+	e, w := newPlatformEnvWith(t, "", fakewx.Config{WebApps: map[string]fakewx.WebApp{
 		demoOA:  {Kind: fakewx.OfficialAccount, Secret: secretOA},
 		demoWeb: {Kind: fakewx.WebsiteApp, Secret: secretWeb},
-	}}})
+	}})
 	raw, err := os.ReadFile("Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -35,6 +36,8 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	t.Setenv("WX_OA_SECRET", secretOA)
 	t.Setenv("WX_WEB_SECRET", secretWeb)
 	t.Setenv("UPSTREAM", e.upURL[len("http://"):])
+	t.Setenv("WX_DEMO_KEYS", e.extra["Keys"])
+	t.Setenv("WX_DOUYIN_SECRET", fakeworld.DemoDouyinSecret)
 	e.loadCaddyfile(string(raw))
 
 	tok := e.login("", "ok-alice")
@@ -60,4 +63,17 @@ func TestRepoCaddyfileRunsTheDemo(t *testing.T) {
 	if up.Headers.Get("X-WX-OpenID") != fakewx.OpenID(demoWeb, "alice") || up.Headers.Get("X-WX-Platform") != "wechat_web" {
 		t.Errorf("demo upstream got %v", up.Headers)
 	}
+
+	// /every/: WeChat, Douyin and Alipay in one block, the keys from files
+	for _, c := range []struct{ app, code, platform string }{
+		{appA, "ok-bob", "wechat"},
+		{fakeworld.DemoDouyinID, w.Douyin.MintCode(fakeworld.DemoDouyinID, "bob"), "douyin"},
+		{fakeworld.DemoAlipayID, w.Alipay.MintCode(fakeworld.DemoAlipayID, "bob"), "alipay"},
+	} {
+		tok := e.loginApp("/every", c.app, c.code)
+		if h := e.identity("/every/api/hello", tok); h.Get("X-Wx-Platform") != c.platform || h.Get("X-Wx-Appid") != c.app {
+			t.Errorf("/every/ %s: %v", c.platform, h)
+		}
+	}
+	e.checkLogHasNoSecrets()
 }

@@ -135,7 +135,7 @@ done
 # ---------------------------------------------------------------- ports
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-NPORTS=14 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA, BF, W
+NPORTS=15 # wxfake, upstream, sessiond, A, B, B-phone, C, R, RC, redis-server, BI, BA, BF, W, B5
 base=""
 for ((try = 0; try < 10; try++)); do
 	cand=$((BASE_PORT + try * 20))
@@ -149,7 +149,7 @@ done
 P_WX=$base P_UP=$((base + 1)) P_SESS=$((base + 2))
 P_A=$((base + 3)) P_B=$((base + 4)) P_BP=$((base + 5)) P_C=$((base + 6))
 P_R=$((base + 7)) P_RC=$((base + 8)) P_REDIS=$((base + 9)) P_BI=$((base + 10)) P_BA=$((base + 11))
-P_BF=$((base + 12)) P_W=$((base + 13))
+P_BF=$((base + 12)) P_W=$((base + 13)) P_B5=$((base + 14))
 
 # wait_port NAME PID PORT: wait until PORT listens, failing if PID died.
 wait_port() {
@@ -283,6 +283,34 @@ http://127.0.0.1:$P_BA {
 	reverse_proxy 127.0.0.1:$P_UP
 }
 
+# B5: B's app in a block of five apps (app blocks; B's app last, so its
+# token's tag is found after four others): issue 22 wants B5/A as B/A
+http://127.0.0.1:$P_B5 {
+	wechat_auth {
+		app wxbench5app00001 {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+		app wxbench5app00002 {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+		app wxbench5app00003 {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+		app wxbench5app00004 {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+		app $APP_ID {
+			app_secret $APP_SECRET
+			api_base http://127.0.0.1:$P_WX
+		}
+	}
+	reverse_proxy 127.0.0.1:$P_UP
+}
+
 # BF: B with a store of its own, filled with SCALE sessions (max_sessions
 # 1000000: once full, each login ends the session used least recently)
 http://127.0.0.1:$P_BF {
@@ -332,7 +360,7 @@ EOF
 fi
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
-SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF" "$P_W")
+SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF" "$P_W" "$P_B5")
 if ((REDIS == 1)); then SITES+=("$P_R" "$P_RC"); fi
 for p in "${SITES[@]}"; do wait_port caddy "$CADDY_PID" "$p"; done
 
@@ -411,6 +439,8 @@ expect 401 "$P_BF" "$TOKEN_B"
 expect 401 "$P_BA"
 expect 200 "$P_W" "cookie:$COOKIE_W"
 expect 401 "$P_W" "cookie:$TOKEN_C"
+expect 200 "$P_B5" "$TOKEN_B"
+expect 401 "$P_B5"
 # keys exist only if a block with assertion on made them
 curl -sS "http://127.0.0.1:$P_BA/wx/jwks.json" | grep -q '"alg":"ES256"' || die "GET /wx/jwks.json on BA publishes no key: assertion is not on"
 expect 403 "$P_BP" "$TOKEN_B"
@@ -431,12 +461,13 @@ if ((REDIS == 1)); then
 fi
 
 # ---------------------------------------------------------------- wrk
-TARGETS=(A B W BI BA BP C)
-declare -A PORT=([A]=$P_A [B]=$P_B [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C [BF]=$P_BF [W]=$P_W)
-declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C [BF]=$TOKEN_BF [W]=cookie:$COOKIE_W)
+TARGETS=(A B B5 W BI BA BP C)
+declare -A PORT=([A]=$P_A [B]=$P_B [B5]=$P_B5 [BI]=$P_BI [BA]=$P_BA [BP]=$P_BP [C]=$P_C [BF]=$P_BF [W]=$P_W)
+declare -A TOK=([A]=$TOKEN_B [B]=$TOKEN_B [B5]=$TOKEN_B [BI]=$TOKEN_BI [BA]=$TOKEN_B [BP]=$TOKEN_BP [C]=$TOKEN_C [BF]=$TOKEN_BF [W]=cookie:$COOKIE_W)
 declare -A LABEL=(
 	[A]="A  reverse_proxy only"
 	[B]="B  wechat_auth + reverse_proxy"
+	[B5]="B5 wechat_auth, 5 apps in a block"
 	[BP]="BP wechat_auth require phone"
 	[BI]="BI wechat_auth idle_timeout 30m"
 	[BA]="BA wechat_auth assertion on"
@@ -448,7 +479,7 @@ declare -A LABEL=(
 )
 if ((REDIS == 1)); then
 	# interleaved with the others; R and RC next to A and B
-	TARGETS=(A R B W BI BA RC BP C)
+	TARGETS=(A R B B5 W BI BA RC BP C)
 	PORT[R]=$P_R PORT[RC]=$P_RC
 	TOK[R]=$TOKEN_R TOK[RC]=$TOKEN_RC
 fi
@@ -592,6 +623,8 @@ WRKV=$(wrk --version 2>&1 | awk 'NR == 1 { print $2 }' || true)
 	echo "  $(ratio_line B C)"
 	echo "  $(ratio_line W A)"
 	echo "  $(ratio_line W B)"
+	echo "  $(ratio_line B5 A)"
+	echo "  $(ratio_line B5 B)"
 	echo "  $(ratio_line BP A)"
 	echo "  $(ratio_line BI A)"
 	echo "  $(ratio_line BA A)"

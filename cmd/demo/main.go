@@ -1,6 +1,12 @@
 // Command demo runs wechat_auth end to end on one machine, with no WeChat
-// account: the fake WeChat API, an echo upstream, and Caddy with the repo's
-// Caddyfile in front of them.
+// account: the fakes of every platform (package fakeworld: WeChat, QQ,
+// Douyin, Kuaishou, Baidu and Alipay on one address), an echo upstream, and
+// Caddy with the repo's Caddyfile in front of them.
+//
+// The demo apps' keys (the fakes' fixed, public test keys) are written to
+// a temporary directory, WX_DEMO_KEYS, that the Caddyfile reads with
+// {file.…} placeholders: douyin_app_private_key.pem,
+// alipay_app_private_key.pem and alipay_public_key.pem.
 //
 //	go run ./cmd/demo                               # from the repository root
 //	WX_DEMO_PORT=8081 go run ./cmd/demo -wechat 127.0.0.1:9101 -upstream 127.0.0.1:9201
@@ -42,6 +48,7 @@ import (
 
 	_ "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/echoserver"
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -75,18 +82,29 @@ func main() {
 		checkFree("the WeChat API gateway (wechat_api)", "127.0.0.1:"+gwPort, "set WX_DEMO_GATEWAY_PORT to a free port, e.g. WX_DEMO_GATEWAY_PORT=2021 go run ./cmd/demo")
 	}
 
-	const appID, secret = "wxdemo0000000001", "demosecret"
+	// the fakes' secrets for the demo apps
 	const oaID, oaSecret, webID, webSecret = "wxdemooa00000001", "demo-oa-secret", "wxdemoweb0000001", "demo-web-secret"
-	for name, value := range map[string]string{"WX_APP_SECRET": secret, "WX_OA_SECRET": oaSecret, "WX_WEB_SECRET": webSecret} {
+	for name, secret := range map[string]string{
+		"WX_APP_SECRET": fakeworld.DemoWeChatSecret, "WX_DOUYIN_SECRET": fakeworld.DemoDouyinSecret,
+		"WX_QQ_SECRET": fakeworld.DemoQQSecret, "WX_KUAISHOU_SECRET": fakeworld.DemoKuaishouSecret,
+		"WX_BAIDU_SECRET": fakeworld.DemoBaiduSecret,
+		"WX_OA_SECRET": oaSecret, "WX_WEB_SECRET": webSecret,
+	} {
 		if os.Getenv(name) == "" {
-			_ = os.Setenv(name, value) // the fake's secrets for the demo apps
+			_ = os.Setenv(name, secret)
 		}
 	}
-	wx := fakewx.New(fakewx.Config{Apps: map[string]string{appID: secret}, WebApps: map[string]fakewx.WebApp{
+	dir := isolate()
+	cfg := fakeworld.DemoConfig()
+	// WeChat in the browser: an Official Account and a website app of the
+	// same open platform account as the mini program
+	cfg.WeChat.WebApps = map[string]fakewx.WebApp{
 		oaID:  {Kind: fakewx.OfficialAccount, Secret: oaSecret, UnionID: true},
 		webID: {Kind: fakewx.WebsiteApp, Secret: webSecret, UnionID: true},
-	}})
-	wxAt := serve("fake WeChat API", *wxAddr, "-wechat", fakewx.LogRequests(wx, prefixed("wechat   ")))
+	}
+	world := fakeworld.New(cfg)
+	writeKeys(filepath.Join(dir, "keys"), world.DemoKeys())
+	wxAt := serve("fake platform APIs", *wxAddr, "-wechat", fakewx.LogRequests(world, prefixed("platform ")))
 	// the echo app also answers POST /api/check, a content-security check
 	// through the Caddyfile's wechat_api gateway (no access_token needed)
 	up := echoserver.WithWebPage(echoserver.WithContentCheck(echoserver.Handler(prefixed("upstream ")), "http://127.0.0.1:"+gwPort, prefixed("upstream ")))
@@ -94,7 +112,6 @@ func main() {
 	_ = os.Setenv("WX_API_BASE", "http://"+wxAt)
 	_ = os.Setenv("WX_OPEN_BASE", "http://"+wxAt)
 	_ = os.Setenv("UPSTREAM", upAt)
-	isolate()
 
 	log.Printf("Caddy with %s on :%s (WX_DEMO_PORT), admin API %s (WX_DEMO_ADMIN), WeChat API gateway on 127.0.0.1:%s (WX_DEMO_GATEWAY_PORT); try:\n"+
 		"  curl -fsS -X POST localhost:%s/wx/login -d '{\"code\":\"ok-bob.1\"}'\n"+
@@ -146,7 +163,7 @@ func serve(name, addr, flagName string, h http.Handler) string {
 // it exits: it keeps an instance ID, locks and storage marks in its data
 // directory, and would autosave its config under the config one (the
 // Caddyfile also says persist_config off).
-func isolate() {
+func isolate() string {
 	dir, err := os.MkdirTemp("", "wechat_auth_demo-")
 	if err != nil {
 		fail("a temporary directory for Caddy: %v", err)
@@ -163,6 +180,25 @@ func isolate() {
 	caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
 	caddy.OnExit(func(context.Context) { _ = os.RemoveAll(dir) })
 	log.Printf("Caddy's config and data directories are under %s (removed on exit)", dir)
+	return dir
+}
+
+// writeKeys writes the demo apps' keys for the Caddyfile's {file.…}
+// placeholders and points WX_DEMO_KEYS at them.
+func writeKeys(dir string, k fakeworld.Keys) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		fail("the demo's key directory: %v", err)
+	}
+	for name, pem := range map[string]string{
+		"douyin_app_private_key.pem": k.DouyinAppPrivateKey,
+		"alipay_app_private_key.pem": k.AlipayAppPrivateKey,
+		"alipay_public_key.pem":      k.AlipayPublicKey,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(pem), 0o600); err != nil {
+			fail("the demo's keys: %v", err)
+		}
+	}
+	_ = os.Setenv("WX_DEMO_KEYS", dir)
 }
 
 func prefixed(prefix string) func(string, ...any) {

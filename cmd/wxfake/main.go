@@ -6,6 +6,14 @@
 // -app may be repeated. It logs one line per request to stderr, without
 // secrets, tokens or bodies.
 //
+// It plays the other platforms too, on their real paths (package
+// fakeworld): -qq, -douyin, -kuaishou and -baidu take id:secret, -alipay
+// an app id, each repeatable; a platform without its flag gets its demo
+// app (fakeworld.DemoConfig). Douyin apps seal phone answers for the
+// fixed test key fakedouyin.TestPrivateKeyPEM, Alipay apps sign with
+// fakealipay.KeyApp1; GET /fake/alipay/keys shows the keys to configure.
+// Each platform's controls are under /fake/<name>/ (see its package).
+//
 // The codes a client sends steer the answers (the package fakewx's doc and
 // `wxfake -h` list them); these endpoints steer the rest:
 //
@@ -45,6 +53,12 @@ import (
 	"syscall"
 	"time"
 
+	fakealipay "github.com/wechat-auth/wechat_auth/internal/fake/alipay"
+	fakebaidu "github.com/wechat-auth/wechat_auth/internal/fake/baidu"
+	fakedouyin "github.com/wechat-auth/wechat_auth/internal/fake/douyin"
+	fakekuaishou "github.com/wechat-auth/wechat_auth/internal/fake/kuaishou"
+	fakeqq "github.com/wechat-auth/wechat_auth/internal/fake/qq"
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -85,10 +99,47 @@ func main() {
 	overlap := flag.Duration("token-overlap", 5*time.Minute, "how long an access_token and its successor are both valid (at most half of -token-ttl)")
 	flag.Usage = usage
 	cfgApps := apps{}
-	flag.Var(cfgApps, "app", "an app as appid:secret (repeatable; default wxdemo0000000001:demosecret)")
+	flag.Var(cfgApps, "app", "a WeChat mini program as appid:secret (repeatable; default wxdemo0000000001:demosecret)")
+	qqApps, douyinApps, kuaishouApps, baiduApps, alipayApps := apps{}, apps{}, apps{}, apps{}, list{}
+	flag.Var(qqApps, "qq", "a QQ mini program as appid:secret (repeatable; default the demo app)")
+	flag.Var(douyinApps, "douyin", "a Douyin mini program as appid:secret (repeatable; default the demo app)")
+	flag.Var(kuaishouApps, "kuaishou", "a Kuaishou mini program as app_id:app_secret (repeatable; default the demo app)")
+	flag.Var(baiduApps, "baidu", "a Baidu smart program as appkey:secret (repeatable; default the demo app)")
+	flag.Var(&alipayApps, "alipay", "an Alipay mini program's app id (repeatable; default the demo app)")
 	flag.Parse()
+	world := fakeworld.DemoConfig()
 	if len(cfgApps) == 0 {
-		cfgApps["wxdemo0000000001"] = "demosecret"
+		cfgApps[fakeworld.DemoWeChatID] = fakeworld.DemoWeChatSecret
+	}
+	if len(qqApps) > 0 {
+		world.QQ = nil
+		for id, secret := range qqApps {
+			world.QQ = append(world.QQ, fakeqq.App{ID: id, Secret: secret, UnionID: true})
+		}
+	}
+	if len(douyinApps) > 0 {
+		world.Douyin = nil
+		for id, secret := range douyinApps {
+			world.Douyin = append(world.Douyin, fakeworld.DemoDouyinApp(id, secret))
+		}
+	}
+	if len(kuaishouApps) > 0 {
+		world.Kuaishou = nil
+		for id, secret := range kuaishouApps {
+			world.Kuaishou = append(world.Kuaishou, fakekuaishou.App{ID: id, Secret: secret})
+		}
+	}
+	if len(baiduApps) > 0 {
+		world.Baidu = nil
+		for key, secret := range baiduApps {
+			world.Baidu = append(world.Baidu, fakebaidu.App{Key: key, Secret: secret})
+		}
+	}
+	if len(alipayApps) > 0 {
+		world.Alipay = nil
+		for _, id := range alipayApps {
+			world.Alipay = append(world.Alipay, fakeworld.DemoAlipayApp(id))
+		}
 	}
 
 	webApps := map[string]fakewx.WebApp{}
@@ -97,7 +148,8 @@ func main() {
 			webApps[id] = fakewx.WebApp{Kind: kind, Secret: secret, UnionID: true, Domains: domains}
 		}
 	}
-	wx := fakewx.New(fakewx.Config{Apps: cfgApps, TokenTTL: *ttl, TokenOverlap: *overlap, WebApps: webApps})
+	world.WeChat = fakewx.Config{Apps: cfgApps, TokenTTL: *ttl, TokenOverlap: *overlap, WebApps: webApps}
+	wx := fakeworld.New(world)
 	srv := &http.Server{Addr: *listen, Handler: fakewx.LogRequests(wx, log.Printf), ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -111,12 +163,24 @@ func main() {
 	}()
 
 	log.Printf("fake WeChat API on http://%s, apps %s, token TTL %v", *listen, cfgApps, *ttl)
+	log.Printf("and QQ %s, Douyin %s, Kuaishou %s, Baidu %s, Alipay %s", ids(world.QQ, func(a fakeqq.App) string { return a.ID }),
+		ids(world.Douyin, func(a fakedouyin.App) string { return a.ID }), ids(world.Kuaishou, func(a fakekuaishou.App) string { return a.ID }),
+		ids(world.Baidu, func(a fakebaidu.App) string { return a.Key }), ids(world.Alipay, func(a fakealipay.App) string { return a.ID }))
 	if len(webApps) > 0 {
 		log.Printf("browser login: Official Accounts %s, website apps %s", oaApps, websiteApps)
 	}
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
+}
+
+func ids[A any](apps []A, id func(A) string) string {
+	out := make([]string, len(apps))
+	for i, a := range apps {
+		out[i] = id(a)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 func usage() {
@@ -165,4 +229,10 @@ POST /fake/expire_token?appid=, POST /fake/token_mode?appid=&mode=
 (ok|quota|ip|busy|hang|html), POST /fake/advance?by=<duration>,
 POST /fake/web_user, POST /fake/web_domains?appid=&domain=,
 POST /fake/web_code?appid=&user=&scope=.
+
+The other platforms (-qq, -douyin, -kuaishou, -baidu, -alipay) take the
+same code grammar (ok-<user>, slow-, hang-, http500-, html-, bad-, busy-,
+limit-, ...); each mints single-use codes, seals phone payloads and moves
+its clock under /fake/<platform>/ (mint, advance, stats, ...; see its
+package doc).
 `

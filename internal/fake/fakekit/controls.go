@@ -142,3 +142,19 @@ func HandleSeal[V any](mux *http.ServeMux, path string, apps map[string]V, seal 
 		}
 	})
 }
+
+// AdvanceControl is the advance control of the fakes with their own clock
+// (Alipay, Baidu): POST ?by=<duration> moves it forward (a negative or
+// unparsed duration is a 400 naming example), and answers {"now"}, the
+// moved time in RFC 3339.
+func AdvanceControl(advance func(time.Duration), now func() time.Time, example string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		if err != nil || d < 0 {
+			FakeError(w, http.StatusBadRequest, "want by=<duration>, such as "+example)
+			return
+		}
+		advance(d)
+		WriteJSON(w, http.StatusOK, map[string]string{"now": now().UTC().Format(time.RFC3339)})
+	}
+}

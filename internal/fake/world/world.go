@@ -1,0 +1,90 @@
+// Package fakeworld mounts the fake of every mini program platform on one
+// mux: WeChat (internal/fakewx), QQ (beside WeChat on /sns/jscode2session,
+// by app id: fakeqq.Route), Douyin, Kuaishou, Baidu and Alipay
+// (internal/fake/<name>), each on its real paths and with its /fake/<name>/
+// controls. One server then answers every app of a wechat_auth block, each
+// app's api_base being the world's URL.
+//
+// The paths do not meet: WeChat /sns/, /cgi-bin/, /wxa/, /connect/ and
+// /fake/; QQ /api/getToken and /fake/qq/; Douyin /api/apps/,
+// /oauth/client_token/ and /fake/douyin/; Kuaishou /oauth2/ and
+// /fake/kuaishou/; Baidu /oauth/jscode2sessionkey, /oauth/2.0/token,
+// /rest/2.0/smartapp/ and /fake/baidu/; Alipay /gateway.do and
+// /fake/alipay/.
+package fakeworld
+
+import (
+	"net/http"
+
+	fakealipay "github.com/wechat-auth/wechat_auth/internal/fake/alipay"
+	fakebaidu "github.com/wechat-auth/wechat_auth/internal/fake/baidu"
+	fakedouyin "github.com/wechat-auth/wechat_auth/internal/fake/douyin"
+	fakekuaishou "github.com/wechat-auth/wechat_auth/internal/fake/kuaishou"
+	fakeqq "github.com/wechat-auth/wechat_auth/internal/fake/qq"
+	"github.com/wechat-auth/wechat_auth/internal/fakewx"
+)
+
+// Config holds the apps of every platform; a platform without apps is
+// still served (it knows no app).
+type Config struct {
+	WeChat   fakewx.Config
+	QQ       []fakeqq.App
+	Douyin   []fakedouyin.App
+	Kuaishou []fakekuaishou.App
+	Baidu    []fakebaidu.App
+	Alipay   []fakealipay.App
+}
+
+// World is every fake behind one http.Handler. The fakes are exported for
+// their Go test controls.
+type World struct {
+	WeChat   *fakewx.Server
+	QQ       *fakeqq.Server
+	Douyin   *fakedouyin.Server
+	Kuaishou *fakekuaishou.Server
+	Baidu    *fakebaidu.Server
+	Alipay   *fakealipay.Server
+
+	handler http.Handler
+}
+
+// New makes every fake for cfg's apps and mounts them.
+func New(cfg Config) *World {
+	w := &World{
+		WeChat:   fakewx.New(cfg.WeChat),
+		QQ:       fakeqq.New(cfg.QQ...),
+		Douyin:   fakedouyin.New(cfg.Douyin...),
+		Kuaishou: fakekuaishou.New(cfg.Kuaishou...),
+		Baidu:    fakebaidu.New(cfg.Baidu...),
+		Alipay:   fakealipay.New(cfg.Alipay...),
+	}
+	w.handler = w.Mount(w.WeChat)
+	return w
+}
+
+// Mount serves every fake but WeChat's in front of next: each platform's
+// paths, and QQ's logins, go to its fake, the rest to next (a fake WeChat
+// of the caller's own, as the root package's test harness has).
+func (w *World) Mount(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	w.Douyin.Register(mux)
+	w.Kuaishou.Register(mux)
+	w.Baidu.Register(mux)
+	w.Alipay.Register(mux)
+	// QQ's own paths, and next (with QQ's logins) for everything else.
+	mux.Handle("/", fakeqq.Route(next, w.QQ))
+	return mux
+}
+
+// ServeHTTP serves every fake.
+func (w *World) ServeHTTP(rw http.ResponseWriter, r *http.Request) { w.handler.ServeHTTP(rw, r) }
+
+// Close releases every hanging request of every fake.
+func (w *World) Close() {
+	w.WeChat.Close()
+	w.QQ.Close()
+	w.Douyin.Close()
+	w.Kuaishou.Close()
+	w.Baidu.Close()
+	w.Alipay.Close()
+}

@@ -25,6 +25,7 @@ import (
 
 	wechatauth "github.com/wechat-auth/wechat_auth"
 	"github.com/wechat-auth/wechat_auth/internal/echoserver"
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
 )
 
@@ -611,7 +612,8 @@ http://127.0.0.1:{{.Port}} {
 // written for Cloud Hosting, checks a text through it for the logged-in
 // user.
 func TestGatewayInTheDemo(t *testing.T) {
-	e := newEnv(t, "")
+	// the demo's Caddyfile also serves a Douyin and an Alipay app
+	e, _ := newPlatformEnv(t, "")
 	raw, err := os.ReadFile("Caddyfile")
 	if err != nil {
 		t.Fatal(err)
@@ -627,6 +629,8 @@ func TestGatewayInTheDemo(t *testing.T) {
 	t.Setenv("WX_OA_SECRET", secretOA)
 	t.Setenv("WX_WEB_SECRET", secretWeb)
 	t.Setenv("WX_API_BASE", e.wxURL)
+	t.Setenv("WX_DEMO_KEYS", e.extra["Keys"])
+	t.Setenv("WX_DOUYIN_SECRET", fakeworld.DemoDouyinSecret)
 	t.Setenv("UPSTREAM", strings.TrimPrefix(up.URL, "http://"))
 	e.loadCaddyfile(string(raw))
 	e.client.CloseIdleConnections()

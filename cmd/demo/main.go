@@ -88,7 +88,7 @@ func main() {
 		"WX_APP_SECRET": fakeworld.DemoWeChatSecret, "WX_DOUYIN_SECRET": fakeworld.DemoDouyinSecret,
 		"WX_QQ_SECRET": fakeworld.DemoQQSecret, "WX_KUAISHOU_SECRET": fakeworld.DemoKuaishouSecret,
 		"WX_BAIDU_SECRET": fakeworld.DemoBaiduSecret,
-		"WX_OA_SECRET": oaSecret, "WX_WEB_SECRET": webSecret,
+		"WX_OA_SECRET":    oaSecret, "WX_WEB_SECRET": webSecret,
 	} {
 		if os.Getenv(name) == "" {
 			_ = os.Setenv(name, secret)

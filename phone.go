@@ -79,7 +79,10 @@ func phoneRequest(body *phoneBody) (platform.PhoneRequest, string, *reply.Error)
 	switch {
 	case req.EncryptedData != "" && req.IV != "":
 		return req, "decrypt", nil
-	case req.Response != "" && req.Sign != "":
+	case req.Response != "":
+		// Alipay's my.getPhoneNumber answer: its response string as the
+		// mini program hands it over (the sign inside), or its response
+		// and sign fields apart; a missing sign does not verify.
 		return req, "signed", nil
 	}
 	return req, "", reply.MissingPhoneData

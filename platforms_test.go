@@ -517,9 +517,22 @@ func TestEveryPlatformsPhoneFlows(t *testing.T) {
 		}
 		bad(t, "bad sign", tok, answerOf(fakealipay.PhoneBadSign), 502, "wechat_bad_response")
 		bad(t, "wrong AES key", tok, answerOf(fakealipay.PhoneWrongAESKey), 400, "undecryptable_data")
-		bad(t, "no sign", tok, answerOf(fakealipay.PhoneNoSign), 400, "missing_phone_data")
+		bad(t, "no sign", tok, answerOf(fakealipay.PhoneNoSign), 502, "wechat_bad_response")
 		bad(t, "not authorized (40003)", tok, answerOf(fakealipay.PhoneNotAuthorized), 400, "no_phone_number")
 		good(t, tok, answerOf(fakealipay.PhoneOK))
+		// or res.response whole, as the mini program hands it over (the
+		// sign inside it)
+		whole := func(v fakealipay.PhoneVariant) string {
+			resp, err := w.Alipay.PhoneAnswer(app, number, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(map[string]string{"response": resp})
+			return string(b)
+		}
+		bad(t, "whole, bad sign", tok, whole(fakealipay.PhoneBadSign), 502, "wechat_bad_response")
+		bad(t, "whole, no sign", tok, whole(fakealipay.PhoneNoSign), 502, "wechat_bad_response")
+		good(t, tok, whole(fakealipay.PhoneOK))
 	})
 	e.checkLogHasNoSecrets()
 }

@@ -2,6 +2,7 @@ package wechatauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	fakeworld "github.com/wechat-auth/wechat_auth/internal/fake/world"
 	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
@@ -51,11 +53,18 @@ func TestMiniProgramHelper(t *testing.T) {
 		}
 	}
 
-	sites := strings.Replace(defaultSites, "\thandle {\n", limitedMiniProgramBlock+"\thandle {\n", 1)
+	sites := strings.Replace(defaultSites, "\thandle {\n", limitedMiniProgramBlock+everyMiniProgramBlock+"\thandle {\n", 1)
 	if sites == defaultSites {
 		t.Fatal("defaultSites has no catch-all handle block to put the limited block before")
 	}
-	e := newEnv(t, sites)
+	e, _ := newPlatformEnv(t, platformApps+sites)
+	everyApps, err := json.Marshal(map[string]string{
+		"wechat": appA, "qq": fakeworld.DemoQQID, "douyin": fakeworld.DemoDouyinID,
+		"kuaishou": fakeworld.DemoKuaishouID, "baidu": fakeworld.DemoBaiduKey, "alipay": fakeworld.DemoAlipayID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tokensFile := filepath.Join(t.TempDir(), "tokens")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -69,6 +78,8 @@ func TestMiniProgramHelper(t *testing.T) {
 		"WXAUTH_LIMITED_URL="+e.base+"/tight",
 		"WXAUTH_LIMITED_APP_ID="+appVector,
 		"WXAUTH_TOKENS_FILE="+tokensFile,
+		"WXAUTH_EVERY_URL="+e.base+"/every",
+		"WXAUTH_EVERY_APPS="+string(everyApps),
 		"NODE_OPTIONS=", // none of the caller's preloads or flags
 	)
 	cmd.WaitDelay = 5 * time.Second // don't hang on pipes held by a killed child
@@ -98,7 +109,7 @@ func TestMiniProgramHelper(t *testing.T) {
 
 	// The phones the JS bound (see wxauth.test.js) are never logged whole.
 	log := e.logText()
-	for _, phone := range []string{"13800138000", "13900139000", "13700137000"} {
+	for _, phone := range []string{"13800138000", "13900139000", "13700137000", "13600136000"} {
 		if strings.Contains(log, phone) {
 			t.Errorf("the caddy log contains the phone number %s", phone)
 		}
@@ -114,6 +125,25 @@ const limitedMiniProgramBlock = `	handle_path /tight/* {
 			app_secret ` + secretVector + `
 			api_base {{.WeChat}}
 			failure_limit 2/1m
+		}
+		reverse_proxy {{.Upstream}}
+	}
+`
+
+// everyMiniProgramBlock is added to defaultSites for the helper's tests
+// of every platform through its real fake (every.caddy.test.js): under
+// /every/, one block of WeChat's app A and the demo apps of the five
+// other platforms (platformApps), so a login must name its app_id.
+const everyMiniProgramBlock = `	handle_path /every/* {
+		wechat_auth {
+			{{template "appAApp" .}}
+			{{template "qqDemo" .}}
+			{{template "douyinDemo" .}}
+			{{template "kuaishouDemo" .}}
+			{{template "baiduDemo" .}}
+			{{template "alipayDemo" .}}
+			session_ttl 2h
+			timeout 1s
 		}
 		reverse_proxy {{.Upstream}}
 	}

@@ -18,7 +18,8 @@ const KINDS = ['wechat', 'qq', 'kuaishou', 'douyin', 'baidu', 'alipay', 'uni', '
 // makeApi returns a stub of one platform's API object.
 //   kind       one of KINDS ('uni' and 'taro': the framework's object)
 //   user       the fake WeChat user the login logs in (codes ok-<user>.<nonce>)
-//   code       a function giving the next login code instead
+//   code       a function giving the next login code instead (or a
+//              promise of it: a code minted by a platform's fake)
 //   loginErr   when set, the login fails with this errMsg
 //   appId      what the platform's app id call answers (undefined: no such call)
 //   afterLogin when set, an async hook given each token /wx/login hands
@@ -46,9 +47,15 @@ function makeApi(kind, opts = {}) {
     stub.logins++
     stub.loginOptions.push(Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function')))
     // Asynchronous, as the real ones are.
-    setImmediate(() => {
-      if (loginErr) return o.fail(alipay ? { error: 11, errorMessage: loginErr } : { errMsg: loginErr })
-      const c = nextCode()
+    setImmediate(async () => {
+      const failWith = (msg) => o.fail(alipay ? { error: 11, errorMessage: msg } : { errMsg: msg })
+      if (loginErr) return failWith(loginErr)
+      let c
+      try {
+        c = await nextCode()
+      } catch (e) {
+        return failWith('login:fail ' + e.message)
+      }
       if (alipay) o.success({ authCode: c, authSuccessScopes: ['auth_base'], authErrorScopes: {} })
       else if (kind === 'douyin') o.success({ code: c, anonymousCode: 'anon-' + c, isLogin: true, errMsg: 'login:ok' })
       else o.success({ code: c, errMsg: 'login:ok' })

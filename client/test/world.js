@@ -11,6 +11,11 @@
 //                    failure_limit is 2/1m (nothing else sends it codes)
 //   WXAUTH_LIMITED_APP_ID (optional) that app's app_id (a block answers
 //                    unknown_app to a login naming another app)
+//   WXAUTH_EVERY_URL the base URL of a block serving one app of every
+//                    platform (WeChat's is WXAUTH_APP_ID), each against
+//                    its fake, whose controls (/fake/<name>/) are on
+//                    WXFAKE_URL too
+//   WXAUTH_EVERY_APPS JSON: platform -> the app_id of its app there
 //   WXAUTH_TOKENS_FILE (optional) every token /wx/login hands out is
 //                    appended there, so the Go side can check that Caddy's
 //                    log never shows one
@@ -21,7 +26,16 @@ const APP_ID = process.env.WXAUTH_APP_ID
 const LIMITED = process.env.WXAUTH_LIMITED_URL
 const LIMITED_APP_ID = process.env.WXAUTH_LIMITED_APP_ID || APP_ID
 const TOKENS_FILE = process.env.WXAUTH_TOKENS_FILE
-const missing = Object.entries({ WXAUTH_BASE_URL: BASE, WXFAKE_URL: WXFAKE, WXAUTH_APP_ID: APP_ID, WXAUTH_LIMITED_URL: LIMITED })
+const EVERY = process.env.WXAUTH_EVERY_URL
+const EVERY_APPS = process.env.WXAUTH_EVERY_APPS && JSON.parse(process.env.WXAUTH_EVERY_APPS)
+const missing = Object.entries({
+  WXAUTH_BASE_URL: BASE,
+  WXFAKE_URL: WXFAKE,
+  WXAUTH_APP_ID: APP_ID,
+  WXAUTH_LIMITED_URL: LIMITED,
+  WXAUTH_EVERY_URL: EVERY,
+  WXAUTH_EVERY_APPS: EVERY_APPS,
+})
   .filter(([, v]) => !v)
   .map(([k]) => k)
 if (missing.length > 0) {
@@ -73,7 +87,34 @@ async function replaceSessionKey(user) {
   if (res.status !== 204) throw new Error('/fake/replace_session_key answered ' + res.status)
 }
 
+// control calls one of the fakes' HTTP controls on WXFAKE_URL (path with
+// its query; body, when given, as JSON) and returns its JSON answer.
+async function control(path, body) {
+  const res = await fetch(WXFAKE + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${text}`)
+  return JSON.parse(text)
+}
+
 // hdr reads one header the echo upstream got (names in Go's canonical form).
 const hdr = (res, name) => (res.data.headers[name] || [])[0]
 
-module.exports = { BASE, WXFAKE, APP_ID, LIMITED, LIMITED_APP_ID, TOKENS_FILE, raw, sealPhone, hdr, replaceSessionKey }
+module.exports = {
+  BASE,
+  WXFAKE,
+  APP_ID,
+  LIMITED,
+  LIMITED_APP_ID,
+  TOKENS_FILE,
+  EVERY,
+  EVERY_APPS,
+  raw,
+  sealPhone,
+  hdr,
+  replaceSessionKey,
+  control,
+}

@@ -4,8 +4,8 @@
 // serves one WeChat app, so the login codes are the fake WeChat's: what is
 // tested here is the client's side of each platform (its login call, the
 // app id call, request and answer names, storage, the phone event), over
-// real HTTP to a real wechat_auth. The platforms' own phone flows the
-// server does not speak yet (Alipay's) are in contract.stub.test.js.
+// real HTTP to a real wechat_auth. Each platform's own logins and phone
+// flows, through its real fake, are in every.caddy.test.js.
 
 const test = require('node:test')
 const assert = require('node:assert/strict')

@@ -18,9 +18,13 @@ import (
 // TestMiniProgramHelper runs the tests of the mini program helper
 // (the package client/, whose index.js examples/miniprogram/wxauth.js
 // copies, with Node's built-in runner) against this package's test world:
-// the fake WeChat, the echo upstream and a real Caddy with defaultSites.
-// The JS stubs only each platform's API: its request does real HTTP to
-// Caddy (some of client/test uses a stub server of its own instead). The JS logs in as knownUsers, so the harness's log grep
+// the fake WeChat and every other platform's fake (fakeworld, mounted as
+// newPlatformEnv does), the echo upstream and a real Caddy with
+// defaultSites plus /tight/ (a failure limit) and /every/ (one app of
+// every platform: everyMiniProgramBlock). The JS stubs only each
+// platform's API: its request does real HTTP to Caddy (some of
+// client/test uses a stub server of its own instead), its login codes
+// come from the platform's fake. The JS logs in as knownUsers, so the harness's log grep
 // also covers the session_keys of those logins.
 func TestMiniProgramHelper(t *testing.T) {
 	node := testredis.RequireTool(t, "node", "Node 20 or later, e.g. apt-get install -y nodejs")

@@ -140,22 +140,29 @@ test("alipay: the fake's bad answers surface as the client's errors", async () =
     ['badsign', 'wechat_bad_response', 502],
     ['wrongkey', 'undecryptable_data', 400],
     // no sign (the app set no signing keys): the client sends
-    // {response} alone, which the server does not take
-    ['nosign', 'missing_phone_data', 400],
+    // {response} alone; nothing to verify, so no phone
+    ['nosign', 'wechat_bad_response', 502],
   ]) {
     const my = stub('alipay', 'sam', { phoneResponse: await alipayAnswer(variant) })
     await rejects(authFor(my).bindPhone(), code, status)
   }
 })
 
-test("alipay: the server does not take the whole response string as {response} (the client sends {response, sign})", async () => {
+test('alipay: the server also takes the whole response string as {response}, the sign inside it', async () => {
   const auth = authFor(stub('alipay', 'tina'))
   await auth.login()
-  const res = await fetch(EVERY + '/wx/phone', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + auth.token() },
-    body: JSON.stringify({ response: await alipayAnswer() }),
-  })
-  assert.equal(res.status, 400)
-  assert.equal((await res.json()).error, 'missing_phone_data')
+  const send = async (variant) => {
+    const res = await fetch(EVERY + '/wx/phone', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + auth.token() },
+      body: JSON.stringify({ response: await alipayAnswer(variant) }),
+    })
+    return { status: res.status, data: await res.json() }
+  }
+  const bad = await send('badsign')
+  assert.deepEqual([bad.status, bad.data.error], [502, 'wechat_bad_response'])
+  const good = await send('ok')
+  assert.equal(good.status, 200)
+  assert.equal(good.data.pure_phone_number, PHONE)
+  assert.equal((await auth.session()).phone_bound, true)
 })

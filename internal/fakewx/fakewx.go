@@ -64,6 +64,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // Endpoint names, as used by Count.
@@ -131,14 +133,14 @@ type Server struct {
 	mu         sync.Mutex
 	counts     map[string]int
 	keys       map[userRef]*sessionKeys
-	nextKeys   map[userRef]string  // keys set with SetNextSessionKey
-	usedLogin  *fifoMap[struct{}]  // appid "\x00" js_code
-	usedPhone  *fifoMap[struct{}]  // appid "\x00" phone code
-	triedPhone *fifoMap[struct{}]  // appid "\x00" busyonce- or hangonce- code that failed once
-	tokens     *fifoMap[*token]    // every token issued (bounded)
-	stable     map[string]*token   // appid -> current stable_token token
-	legacy     map[string]*token   // appid -> current /cgi-bin/token token
-	minted     *fifoMap[time.Time] // appid "\x00" code -> when it was handed out
+	nextKeys   map[userRef]string          // keys set with SetNextSessionKey
+	usedLogin  *fakekit.FIFOMap[struct{}]  // appid "\x00" js_code
+	usedPhone  *fakekit.FIFOMap[struct{}]  // appid "\x00" phone code
+	triedPhone *fakekit.FIFOMap[struct{}]  // appid "\x00" busyonce- or hangonce- code that failed once
+	tokens     *fakekit.FIFOMap[*token]    // every token issued (bounded)
+	stable     map[string]*token           // appid -> current stable_token token
+	legacy     map[string]*token           // appid -> current /cgi-bin/token token
+	minted     *fakekit.FIFOMap[time.Time] // appid "\x00" code -> when it was handed out
 	modes      map[string]TokenMode
 	forced     map[string][]time.Time // appid -> force_refresh times of the last 24 hours
 
@@ -175,13 +177,13 @@ func New(cfg Config) *Server {
 		counts:     make(map[string]int),
 		keys:       make(map[userRef]*sessionKeys),
 		nextKeys:   make(map[userRef]string),
-		usedLogin:  newFIFOMap[struct{}](maxUsedCodes),
-		usedPhone:  newFIFOMap[struct{}](maxUsedCodes),
-		triedPhone: newFIFOMap[struct{}](maxUsedCodes),
-		tokens:     newFIFOMap[*token](maxTokens),
+		usedLogin:  fakekit.NewFIFOMap[struct{}](maxUsedCodes),
+		usedPhone:  fakekit.NewFIFOMap[struct{}](maxUsedCodes),
+		triedPhone: fakekit.NewFIFOMap[struct{}](maxUsedCodes),
+		tokens:     fakekit.NewFIFOMap[*token](maxTokens),
 		stable:     make(map[string]*token),
 		legacy:     make(map[string]*token),
-		minted:     newFIFOMap[time.Time](maxUsedCodes),
+		minted:     fakekit.NewFIFOMap[time.Time](maxUsedCodes),
 		modes:      make(map[string]TokenMode),
 		forced:     make(map[string][]time.Time),
 		web:        newWebState(cfg.WebApps),
@@ -358,14 +360,14 @@ func (s *Server) Advance(d time.Duration) {
 func (s *Server) MintCode(appid, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.minted.put(appid+"\x00"+code, s.Now())
+	s.minted.Put(appid+"\x00"+code, s.Now())
 }
 
 // expired reports whether code was minted for appid CodeTTL ago or more.
 func (s *Server) expired(appid, code string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, ok := s.minted.get(appid + "\x00" + code)
+	at, ok := s.minted.Get(appid + "\x00" + code)
 	return ok && s.Now().Sub(at) >= CodeTTL
 }
 
@@ -381,13 +383,13 @@ func (s *Server) errorType() string {
 
 // consume marks code used for appid in set; it reports false if it was used
 // already.
-func (s *Server) consume(set *fifoMap[struct{}], appid, code string) bool {
+func (s *Server) consume(set *fakekit.FIFOMap[struct{}], appid, code string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := appid + "\x00" + code
-	if _, used := set.get(k); used {
+	if _, used := set.Get(k); used {
 		return false
 	}
-	set.put(k, struct{}{})
+	set.Put(k, struct{}{})
 	return true
 }

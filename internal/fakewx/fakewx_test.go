@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 const (
@@ -598,17 +600,17 @@ func TestConcurrentCodeUse(t *testing.T) {
 }
 
 func TestFIFOMapBound(t *testing.T) {
-	m := newFIFOMap[int](3)
+	m := fakekit.NewFIFOMap[int](3)
 	for i, k := range []string{"a", "b", "c", "a", "d", "e"} {
-		m.put(k, i)
+		m.Put(k, i)
 	}
-	if m.len() != 3 {
-		t.Fatalf("len %d", m.len())
+	if m.Len() != 3 {
+		t.Fatalf("len %d", m.Len())
 	}
-	if _, ok := m.get("a"); ok {
+	if _, ok := m.Get("a"); ok {
 		t.Error("oldest key kept")
 	}
-	if v, ok := m.get("e"); !ok || v != 5 {
+	if v, ok := m.Get("e"); !ok || v != 5 {
 		t.Error("newest key lost")
 	}
 }

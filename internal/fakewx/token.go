@@ -242,7 +242,7 @@ func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
 // issueLocked makes a new token for appid; s.mu must be held.
 func (s *Server) issueLocked(appid string, now time.Time) *token {
 	t := &token{value: newAccessToken(), appid: appid, expires: now.Add(s.ttl)}
-	s.tokens.put(t.value, t)
+	s.tokens.Put(t.value, t)
 	return t
 }
 
@@ -257,7 +257,7 @@ func secondsLeft(t *token, now time.Time) int {
 func (s *Server) checkToken(value string) (appid string, errcode int, errmsg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens.get(value)
+	t, ok := s.tokens.Get(value)
 	switch {
 	case value == "":
 		return "", 41001, "access_token missing"

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // WeChat in the browser: the fake plays open.weixin.qq.com too (the
@@ -72,11 +74,11 @@ type webState struct {
 	apps map[string]WebApp // immutable after New (Domains: see domains)
 
 	mu      sync.Mutex
-	domains map[string][]string // appid -> callback domains
-	users   map[string]webUser  // appid -> who confirms (SetWebUser)
-	codes   *fifoMap[webCode]   // code -> what it was minted for
-	used    *fifoMap[struct{}]  // appid "\x00" code: redeemed
-	granted *fifoMap[struct{}]  // appid "\x00" user: granted snsapi_userinfo
+	domains map[string][]string        // appid -> callback domains
+	users   map[string]webUser         // appid -> who confirms (SetWebUser)
+	codes   *fakekit.FIFOMap[webCode]  // code -> what it was minted for
+	used    *fakekit.FIFOMap[struct{}] // appid "\x00" code: redeemed
+	granted *fakekit.FIFOMap[struct{}] // appid "\x00" user: granted snsapi_userinfo
 }
 
 // webUser is who confirms on an app's pages, and whether at once.
@@ -96,9 +98,9 @@ func newWebState(apps map[string]WebApp) *webState {
 		apps:    make(map[string]WebApp, len(apps)),
 		domains: make(map[string][]string, len(apps)),
 		users:   make(map[string]webUser),
-		codes:   newFIFOMap[webCode](maxWebRecords),
-		used:    newFIFOMap[struct{}](maxWebRecords),
-		granted: newFIFOMap[struct{}](maxWebRecords),
+		codes:   fakekit.NewFIFOMap[webCode](maxWebRecords),
+		used:    fakekit.NewFIFOMap[struct{}](maxWebRecords),
+		granted: fakekit.NewFIFOMap[struct{}](maxWebRecords),
 	}
 	for id, app := range apps {
 		if app.Kind != OfficialAccount && app.Kind != WebsiteApp {
@@ -246,9 +248,9 @@ func (s *Server) mintWebCode(appid, spec, scope string) string {
 	code := spec + "." + newAccessToken()[:16]
 	s.web.mu.Lock()
 	defer s.web.mu.Unlock()
-	s.web.codes.put(code, webCode{appid: appid, scope: scope, at: s.Now()})
+	s.web.codes.Put(code, webCode{appid: appid, scope: scope, at: s.Now()})
 	if scope == scopeUserinfo && !strings.HasPrefix(spec, "snapshot-") {
-		s.web.granted.put(appid+"\x00"+webSpecUser(spec), struct{}{})
+		s.web.granted.Put(appid+"\x00"+webSpecUser(spec), struct{}{})
 	}
 	return code
 }

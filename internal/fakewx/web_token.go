@@ -113,7 +113,7 @@ func (ws *webState) redeem(s *Server, appid string, kind WebKind, code string) (
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	scope := defaultScope(kind)
-	if rec, minted := ws.codes.get(code); minted {
+	if rec, minted := ws.codes.Get(code); minted {
 		if rec.appid != appid || now.Sub(rec.at) >= CodeTTL {
 			return "", 40029
 		}
@@ -122,10 +122,10 @@ func (ws *webState) redeem(s *Server, appid string, kind WebKind, code string) (
 		return "", 40029
 	}
 	k := appid + "\x00" + code
-	if _, used := ws.used.get(k); used {
+	if _, used := ws.used.Get(k); used {
 		return "", 40163
 	}
-	ws.used.put(k, struct{}{})
+	ws.used.Put(k, struct{}{})
 	return scope, 0
 }
 
@@ -151,6 +151,6 @@ func (s *Server) webToken(w http.ResponseWriter, appid string, app WebApp, user,
 func (ws *webState) hasGranted(appid, user string) bool {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	_, ok := ws.granted.get(appid + "\x00" + user)
+	_, ok := ws.granted.Get(appid + "\x00" + user)
 	return ok
 }

@@ -28,13 +28,13 @@ type Codes struct {
 
 	mu     sync.Mutex
 	n      int
-	minted *fifoMap[time.Time]
-	used   *fifoMap[struct{}]
+	minted *FIFOMap[time.Time]
+	used   *FIFOMap[struct{}]
 }
 
 // NewCodes returns codes living ttl.
 func NewCodes(ttl time.Duration) *Codes {
-	return &Codes{TTL: ttl, minted: newFIFOMap[time.Time](maxCodes), used: newFIFOMap[struct{}](maxCodes)}
+	return &Codes{TTL: ttl, minted: NewFIFOMap[time.Time](maxCodes), used: NewFIFOMap[struct{}](maxCodes)}
 }
 
 // Mint hands out a fresh code "<prefix>.<n>" of app at now.
@@ -43,7 +43,7 @@ func (c *Codes) Mint(app, prefix string, now time.Time) string {
 	defer c.mu.Unlock()
 	c.n++
 	code := prefix + "." + strconv.Itoa(c.n) + "m"
-	c.minted.put(app+"\x00"+code, now)
+	c.minted.Put(app+"\x00"+code, now)
 	return code
 }
 
@@ -52,35 +52,38 @@ func (c *Codes) Use(app, code string, now time.Time) CodeState {
 	k := app + "\x00" + code
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, used := c.used.get(k); used {
+	if _, used := c.used.Get(k); used {
 		return CodeUsed
 	}
-	if at, ok := c.minted.get(k); ok && now.Sub(at) >= c.TTL {
+	if at, ok := c.minted.Get(k); ok && now.Sub(at) >= c.TTL {
 		return CodeExpired
 	}
-	c.used.put(k, struct{}{})
+	c.used.Put(k, struct{}{})
 	return CodeFresh
 }
 
-// fifoMap is a map that forgets its oldest entries beyond a capacity; the
-// caller locks.
-type fifoMap[V any] struct {
+// FIFOMap is a map that forgets its oldest entries beyond a capacity. It
+// is not safe for concurrent use: the caller locks.
+type FIFOMap[V any] struct {
 	max   int
 	m     map[string]V
 	order []string // ring of keys, oldest at next once full
 	next  int
 }
 
-func newFIFOMap[V any](max int) *fifoMap[V] {
-	return &fifoMap[V]{max: max, m: make(map[string]V)}
+// NewFIFOMap returns an empty FIFOMap holding at most max entries.
+func NewFIFOMap[V any](max int) *FIFOMap[V] {
+	return &FIFOMap[V]{max: max, m: make(map[string]V)}
 }
 
-func (f *fifoMap[V]) get(k string) (V, bool) {
+// Get returns the value of k, and whether k is there.
+func (f *FIFOMap[V]) Get(k string) (V, bool) {
 	v, ok := f.m[k]
 	return v, ok
 }
 
-func (f *fifoMap[V]) put(k string, v V) {
+// Put adds or replaces k; adding a key to a full map evicts the oldest one.
+func (f *FIFOMap[V]) Put(k string, v V) {
 	if _, ok := f.m[k]; ok {
 		f.m[k] = v
 		return
@@ -94,3 +97,6 @@ func (f *fifoMap[V]) put(k string, v V) {
 	}
 	f.m[k] = v
 }
+
+// Len is how many entries f holds.
+func (f *FIFOMap[V]) Len() int { return len(f.m) }

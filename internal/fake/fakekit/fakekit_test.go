@@ -30,15 +30,15 @@ func TestCodes(t *testing.T) {
 }
 
 func TestFIFOMap(t *testing.T) {
-	f := newFIFOMap[int](2)
-	f.put("a", 1)
-	f.put("b", 2)
-	f.put("a", 3)
-	f.put("c", 4)
-	if _, ok := f.get("a"); ok {
+	f := NewFIFOMap[int](2)
+	f.Put("a", 1)
+	f.Put("b", 2)
+	f.Put("a", 3)
+	f.Put("c", 4)
+	if _, ok := f.Get("a"); ok {
 		t.Error("oldest kept")
 	}
-	if v, _ := f.get("c"); v != 4 || len(f.m) != 2 {
+	if v, _ := f.Get("c"); v != 4 || len(f.m) != 2 {
 		t.Errorf("%v", f.m)
 	}
 }

@@ -71,21 +71,9 @@ func (s *Server) ReplaceSessionKey(appid, openid string) (string, error) {
 // "openid" or "user"}: ReplaceSessionKey, 204 (404 for a user who never
 // logged in). appid may be left out when the fake serves a single app.
 func (s *Server) fakeReplaceSessionKey(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
-	}
-	var req struct {
-		AppID  string `json:"appid"`
-		OpenID string `json:"openid"`
-		User   string `json:"user"`
-	}
-	if !readJSON(r, &req) {
-		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
-		return
-	}
-	appid, openid, msg := s.userOf(req.AppID, req.OpenID, req.User)
-	if msg != "" {
-		writeFakeError(w, http.StatusBadRequest, msg)
+	var req userRequest
+	appid, openid, ok := s.readUserRequest(w, r, &req, &req)
+	if !ok {
 		return
 	}
 	if _, err := s.ReplaceSessionKey(appid, openid); err != nil {

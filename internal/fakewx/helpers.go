@@ -31,24 +31,14 @@ func allowMethod(w http.ResponseWriter, r *http.Request, method string) bool {
 // appid may be left out when the fake serves a single app. A user with no
 // session_key gets 404.
 func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
-	}
 	var req struct {
-		AppID          string `json:"appid"`
-		OpenID         string `json:"openid"`
-		User           string `json:"user"`
+		userRequest
 		Pure           string `json:"pure_phone_number"`
 		CountryCode    string `json:"country_code"`
 		WatermarkAppID string `json:"watermark_appid"`
 	}
-	if !readJSON(r, &req) {
-		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
-		return
-	}
-	appid, openid, msg := s.userOf(req.AppID, req.OpenID, req.User)
-	if msg != "" {
-		writeFakeError(w, http.StatusBadRequest, msg)
+	appid, openid, ok := s.readUserRequest(w, r, &req, &req.userRequest)
+	if !ok {
 		return
 	}
 	req.AppID, req.OpenID = appid, openid
@@ -73,6 +63,33 @@ func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
+}
+
+// userRequest is the part of a /fake/ request body naming a user (userOf).
+type userRequest struct {
+	AppID  string `json:"appid"`
+	OpenID string `json:"openid"`
+	User   string `json:"user"`
+}
+
+// readUserRequest reads the JSON body of a POST /fake/ request into req,
+// whose u names the user, and resolves that user (userOf). It answers the
+// request itself (405, or 400 with what is wrong) and reports false when
+// the request cannot go on.
+func (s *Server) readUserRequest(w http.ResponseWriter, r *http.Request, req any, u *userRequest) (appid, openid string, ok bool) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return "", "", false
+	}
+	if !readJSON(r, req) {
+		writeFakeError(w, http.StatusBadRequest, "body is not a JSON object")
+		return "", "", false
+	}
+	appid, openid, msg := s.userOf(u.AppID, u.OpenID, u.User)
+	if msg != "" {
+		writeFakeError(w, http.StatusBadRequest, msg)
+		return "", "", false
+	}
+	return appid, openid, true
 }
 
 // userOf names the user of a /fake/ request: appid (the only app when

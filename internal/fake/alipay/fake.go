@@ -51,6 +51,8 @@ import (
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // maxCodes bounds the bookkeeping of minted and used codes.
@@ -105,11 +107,12 @@ type minted struct {
 
 // Server is the fake gateway. Safe for concurrent use.
 type Server struct {
+	fakekit.Clock // Now, Advance: the fake's clock, to expire codes
+
 	key  *rsa.PrivateKey
 	apps map[string]*app
 
 	mu     sync.Mutex
-	offset time.Duration
 	minted map[string]minted
 	used   map[string]bool
 	next   []Failure
@@ -174,20 +177,6 @@ func (s *Server) AESKey(appID string) string {
 	return base64.StdEncoding.EncodeToString(a.aesKey)
 }
 
-// Now is the fake's clock: the real time plus every Advance.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Now().Add(s.offset)
-}
-
-// Advance moves the fake's clock on (to expire codes).
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
-
 // MintCode hands out a fresh auth code of user for the app, as
 // my.getAuthCode would: single use, CodeTTL, bound to the app.
 func (s *Server) MintCode(appID, user string) string {
@@ -198,7 +187,7 @@ func (s *Server) MintCode(appID, user string) string {
 		clear(s.minted)
 	}
 	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
-	s.minted[code] = minted{app: appID, at: time.Now().Add(s.offset)}
+	s.minted[code] = minted{app: appID, at: s.Now()}
 	return code
 }
 

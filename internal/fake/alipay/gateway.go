@@ -175,7 +175,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 	}
 	s.mu.Lock()
 	m, isMinted := s.minted[code]
-	now := time.Now().Add(s.offset)
+	now := s.Now()
 	switch {
 	case isMinted && m.app != a.ID:
 		s.mu.Unlock()

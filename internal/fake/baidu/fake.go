@@ -37,6 +37,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // maxCodes bounds the bookkeeping of minted and used codes.
@@ -81,10 +83,11 @@ type minted struct {
 
 // Server is the fake. Safe for concurrent use.
 type Server struct {
+	fakekit.Clock // Now, Advance: the fake's clock, to expire codes
+
 	apps map[string]App
 
 	mu     sync.Mutex
-	offset time.Duration
 	minted map[string]minted
 	used   map[string]bool
 	keys   map[string][]string  // app\x00openid → session keys, newest first
@@ -134,20 +137,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close ends hanging answers.
 func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
 
-// Now is the fake's clock.
-func (s *Server) Now() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return time.Now().Add(s.offset)
-}
-
-// Advance moves the fake's clock on.
-func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
-}
-
 // MintCode hands out a fresh login code of user for the app, as
 // swan.login would.
 func (s *Server) MintCode(appKey, user string) string {
@@ -158,7 +147,7 @@ func (s *Server) MintCode(appKey, user string) string {
 		clear(s.minted)
 	}
 	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
-	s.minted[code] = minted{app: appKey, at: time.Now().Add(s.offset)}
+	s.minted[code] = minted{app: appKey, at: s.Now()}
 	return code
 }
 

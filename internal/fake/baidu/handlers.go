@@ -85,7 +85,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	m, isMinted := s.minted[code]
-	now := time.Now().Add(s.offset)
+	now := s.Now()
 	if s.used[code] || (isMinted && (m.app != appKey || now.Sub(m.at) >= CodeTTL)) {
 		s.mu.Unlock()
 		oauthError(w, "invalid_grant", "invalid code")
@@ -208,7 +208,7 @@ func (s *Server) getUnionID(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	t, ok := s.tokens[r.URL.Query().Get("access_token")]
-	now := time.Now().Add(s.offset)
+	now := s.Now()
 	s.mu.Unlock()
 	if !ok || !now.Before(t.expires) {
 		deadToken()

@@ -60,7 +60,7 @@ const maxWait = 10 * time.Minute
 
 // Base is embedded by every fake. Call Init before use.
 type Base struct {
-	offset    atomic.Int64 // the clock's offset from time.Now (Advance)
+	Clock
 	closed    chan struct{}
 	closeOnce sync.Once
 
@@ -76,11 +76,17 @@ func (b *Base) Init() {
 	b.forced = map[string][]Mode{}
 }
 
+// Clock is a fake's movable clock; the zero value reads time.Now. It is
+// safe for concurrent use.
+type Clock struct {
+	offset atomic.Int64 // the clock's offset from time.Now (Advance)
+}
+
 // Now is the fake's clock: time.Now moved by every Advance.
-func (b *Base) Now() time.Time { return time.Now().Add(time.Duration(b.offset.Load())) }
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
 
 // Advance moves the fake's clock by d, to expire codes and tokens.
-func (b *Base) Advance(d time.Duration) { b.offset.Add(int64(d)) }
+func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // Close ends every hanging or slow request (with a 503 page).
 func (b *Base) Close() { b.closeOnce.Do(func() { close(b.closed) }) }

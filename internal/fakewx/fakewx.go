@@ -236,7 +236,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/fake/replace_session_key":
 		s.fakeReplaceSessionKey(w, r)
 	default:
-		writeRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
+		fakekit.WriteRaw(w, http.StatusNotFound, "text/plain; charset=utf-8", "404 page not found\n")
 	}
 }
 

@@ -3,6 +3,8 @@ package fakewx
 import (
 	"net/http"
 	"strings"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // loginAnswer is jscode2session's success answer.
@@ -103,9 +105,9 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	case "busy":
 		fail(-1, "system error")
 	case "empty":
-		writeRaw(w, http.StatusOK, typeText, "")
+		fakekit.WriteRaw(w, http.StatusOK, typeText, "")
 	case "trunc":
-		writeRaw(w, http.StatusOK, typeText, `{"openid": "o`)
+		fakekit.WriteRaw(w, http.StatusOK, typeText, `{"openid": "o`)
 	default:
 		if !s.misbehave(w, r, outcome) {
 			fail(40029, "invalid code")

@@ -3,7 +3,8 @@ package fakewx
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // Content types of the real API.
@@ -33,15 +34,6 @@ func newError(errcode int, msg string) wxError {
 	return wxError{Errcode: errcode, Errmsg: msg + ", rid: " + rid()}
 }
 
-// writeRaw writes a complete answer.
-func writeRaw(w http.ResponseWriter, status int, contentType, body string) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
-
 // writeJSON writes v as JSON, with HTTP 200 and the given Content-Type.
 func writeJSON(w http.ResponseWriter, contentType string, v any) {
 	writeJSONStatus(w, http.StatusOK, contentType, v)
@@ -52,5 +44,5 @@ func writeJSONStatus(w http.ResponseWriter, status int, contentType string, v an
 	if err != nil { // only plain structs and maps get here
 		panic("fakewx: " + err.Error())
 	}
-	writeRaw(w, status, contentType, string(b))
+	fakekit.WriteRaw(w, status, contentType, string(b))
 }

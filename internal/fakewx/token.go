@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // token is an access_token issued to an app.
@@ -155,7 +157,7 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		s.hang(w, r)
 		return
 	case TokenHTML:
-		writeRaw(w, http.StatusOK, typeHTML, pageGW)
+		fakekit.WriteRaw(w, http.StatusOK, typeHTML, pageGW)
 		return
 	}
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // maxWait caps slow- delays and hang- codes.
@@ -40,7 +42,7 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request, d time.Duration) 
 	case waited:
 		return true
 	case serverClose:
-		writeRaw(w, http.StatusServiceUnavailable, typeHTML, page503)
+		fakekit.WriteRaw(w, http.StatusServiceUnavailable, typeHTML, page503)
 	}
 	return false
 }
@@ -49,7 +51,7 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request, d time.Duration) 
 // 503 gateway page); after maxWait it answers a 504 gateway page.
 func (s *Server) hang(w http.ResponseWriter, r *http.Request) {
 	if s.delay(w, r, maxWait) {
-		writeRaw(w, http.StatusGatewayTimeout, typeHTML, page504)
+		fakekit.WriteRaw(w, http.StatusGatewayTimeout, typeHTML, page504)
 	}
 }
 
@@ -60,9 +62,9 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, outcome strin
 	case "hang":
 		s.hang(w, r)
 	case "http500":
-		writeRaw(w, http.StatusInternalServerError, typeHTML, page500)
+		fakekit.WriteRaw(w, http.StatusInternalServerError, typeHTML, page500)
 	case "html":
-		writeRaw(w, http.StatusOK, typeHTML, pageGW)
+		fakekit.WriteRaw(w, http.StatusOK, typeHTML, pageGW)
 	default:
 		return false
 	}

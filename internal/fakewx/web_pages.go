@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // The open.weixin.qq.com pages: GET /connect/oauth2/authorize (Official
@@ -214,7 +216,7 @@ func (s *Server) webReturn(w http.ResponseWriter, r *http.Request, req authReque
 func webErrorPage(w http.ResponseWriter, status int, msg string) {
 	var b strings.Builder
 	_ = errorPage.Execute(&b, msg)
-	writeRaw(w, status, "text/html; charset=utf-8", b.String())
+	fakekit.WriteRaw(w, status, "text/html; charset=utf-8", b.String())
 }
 
 // webConfirmPage writes the page that asks the user.
@@ -235,7 +237,7 @@ func (s *Server) webConfirmPage(w http.ResponseWriter, req authRequest, user str
 		},
 	})
 	w.Header().Set("Cache-Control", "no-store")
-	writeRaw(w, http.StatusOK, "text/html; charset=utf-8", b.String())
+	fakekit.WriteRaw(w, http.StatusOK, "text/html; charset=utf-8", b.String())
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>

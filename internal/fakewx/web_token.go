@@ -3,6 +3,8 @@ package fakewx
 import (
 	"net/http"
 	"strings"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // webTokenAnswer is /sns/oauth2/access_token's success answer, its fields
@@ -96,9 +98,9 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	case "busy":
 		fail(-1, "system error")
 	case "empty":
-		writeRaw(w, http.StatusOK, typeText, "")
+		fakekit.WriteRaw(w, http.StatusOK, typeText, "")
 	case "trunc":
-		writeRaw(w, http.StatusOK, typeText, `{"access_token": "`)
+		fakekit.WriteRaw(w, http.StatusOK, typeText, `{"access_token": "`)
 	default:
 		if !s.misbehave(w, r, outcome) {
 			fail(40029, "invalid code")

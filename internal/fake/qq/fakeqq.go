@@ -56,6 +56,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // Endpoint names, for Count.
@@ -167,7 +169,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.control(w, r)
 			return
 		}
-		writeRaw(w, http.StatusNotFound, typeText, "404 page not found\n")
+		fakekit.WriteRaw(w, http.StatusNotFound, typeText, "404 page not found\n")
 	}
 }
 

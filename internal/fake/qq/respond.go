@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // Content types of the answers.
@@ -29,20 +30,12 @@ type qqError struct {
 	Errmsg  string `json:"errmsg"`
 }
 
-func writeRaw(w http.ResponseWriter, status int, contentType, body string) {
-	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
-
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // only plain structs and maps get here
 		panic("fakeqq: " + err.Error())
 	}
-	writeRaw(w, status, contentType, string(b))
+	fakekit.WriteRaw(w, status, contentType, string(b))
 }
 
 // maxBody caps the JSON bodies the /fake/qq/ endpoints read.
@@ -66,7 +59,7 @@ func (s *Server) delay(w http.ResponseWriter, r *http.Request, d time.Duration) 
 		return true
 	case <-r.Context().Done():
 	case <-s.closed:
-		writeRaw(w, http.StatusServiceUnavailable, typeHTML, page503)
+		fakekit.WriteRaw(w, http.StatusServiceUnavailable, typeHTML, page503)
 	}
 	return false
 }
@@ -77,16 +70,16 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool 
 	switch m {
 	case ModeHang:
 		if s.delay(w, r, maxWait) {
-			writeRaw(w, http.StatusGatewayTimeout, typeHTML, page504)
+			fakekit.WriteRaw(w, http.StatusGatewayTimeout, typeHTML, page504)
 		}
 	case ModeHTTP500:
-		writeRaw(w, http.StatusInternalServerError, typeHTML, page500)
+		fakekit.WriteRaw(w, http.StatusInternalServerError, typeHTML, page500)
 	case ModeHTML:
-		writeRaw(w, http.StatusOK, typeHTML, pageGW)
+		fakekit.WriteRaw(w, http.StatusOK, typeHTML, pageGW)
 	case ModeEmpty:
-		writeRaw(w, http.StatusOK, typeText, "")
+		fakekit.WriteRaw(w, http.StatusOK, typeText, "")
 	case ModeTrunc:
-		writeRaw(w, http.StatusOK, typeText, `{"openid": "`)
+		fakekit.WriteRaw(w, http.StatusOK, typeText, `{"openid": "`)
 	default:
 		return false
 	}

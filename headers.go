@@ -34,11 +34,7 @@ const (
 func stripIdentityHeaders(h http.Header) {
 	dropIdentityTokens(h, "Trailer")
 	dropIdentityFromConnection(h)
-	for name := range h {
-		if isIdentityHeader(name) {
-			delete(h, name)
-		}
-	}
+	deleteIdentity(h)
 }
 
 func isIdentityHeader(name string) bool {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/wechat-auth/wechat_auth/internal/appstate"
+	"github.com/wechat-auth/wechat_auth/internal/assertion"
 	"github.com/wechat-auth/wechat_auth/internal/failurelimit"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 	"github.com/wechat-auth/wechat_auth/internal/session"
@@ -149,7 +150,7 @@ type Handler struct {
 	timeout      time.Duration
 	failureLimit failurelimit.Limit
 	keysKey      string
-	keys         *assertionKeys
+	keys         *assertion.Keyring
 }
 
 // CaddyModule returns the Caddy module information.

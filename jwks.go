@@ -1,21 +1,15 @@
 package wechatauth
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/wechat-auth/wechat_auth/internal/assertion"
 	"github.com/wechat-auth/wechat_auth/internal/reply"
 )
-
-// jwksMaxAge is how long a client may cache /wx/jwks.json, in seconds.
-// A new key is published keyActivationDelay before it signs, longer than
-// this plus keyRefreshInterval, so a cached set always knows the signer.
-const jwksMaxAge = 300
 
 // jwks answers GET /wx/jwks.json: the public keys that verify
 // X-WX-Assertion, as a JWK Set. Every wechat_auth block answers it, with
@@ -31,45 +25,31 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) *reply.Error {
 	if h.keys == nil { // not provisioned by Caddy
 		return reply.SigningKeys
 	}
-	set, err := h.keys.published(r.Context(), h.Assertion)
+	set, err := h.keys.Published(r.Context(), h.Assertion)
 	if set == nil {
 		h.logger.Error("jwks: reading the keys from Caddy's storage failed",
-			zap.String("storage", storageName(h.keys.storage.Load().Storage)), zap.String("key", keysStorageKey), zap.Error(err))
+			zap.String("storage", h.keys.StorageName()), zap.String("key", assertion.StorageKey), zap.Error(err))
 		return reply.SigningKeys
 	}
 	if err != nil {
 		h.logger.Warn("jwks: reading the keys from Caddy's storage failed; publishing the keys read before",
-			zap.String("storage", storageName(h.keys.storage.Load().Storage)), zap.String("key", keysStorageKey), zap.Error(err))
+			zap.String("storage", h.keys.StorageName()), zap.String("key", assertion.StorageKey), zap.Error(err))
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(jwksMaxAge))
-	hdr.Set("ETag", set.etag)
+	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(assertion.JWKSMaxAge))
+	hdr.Set("ETag", set.ETag())
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	if etagMatch(r.Header.Get("If-None-Match"), set.etag) {
+	if etagMatch(r.Header.Get("If-None-Match"), set.ETag()) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(set.jwks)))
+	hdr.Set("Content-Length", strconv.Itoa(len(set.JSON())))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(set.jwks)
+		_, _ = w.Write(set.JSON())
 	}
 	return nil
-}
-
-// published returns the key set to publish, read again from the storage
-// when the cached one is due (so a key another Caddy made shows at
-// once). With a cached set, a failed read returns it and the error.
-func (k *assertionKeys) published(ctx context.Context, create bool) (*keySet, error) {
-	set := k.set.Load()
-	if k.fresh(set, k.now(), create) {
-		return set, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	err := k.load(ctx, create)
-	return k.set.Load(), err
 }
 
 // etagMatch reports whether an If-None-Match header lists etag (or *).

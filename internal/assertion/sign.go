@@ -1,7 +1,7 @@
-package wechatauth
+package assertion
 
-// Signing an assertion: what it says (identity, claims), the ES256 key and
-// the JWS it makes. Knows nothing of the assertionKeys or the cache.
+// Signing an assertion: what it says (Identity, claims), the ES256 key and
+// the JWS it makes. Knows nothing of the Keyring or the cache.
 
 import (
 	"crypto/ecdsa"
@@ -22,10 +22,10 @@ const (
 	assertionRenewBefore = time.Minute
 )
 
-// identity is what an assertion says. The cache holds one assertion per
+// Identity is what an assertion says. The cache holds one assertion per
 // identity: two sessions of one user share it, a bound phone changes it.
-type identity struct {
-	appID, platform, openID, unionID, phone, phoneCountry string
+type Identity struct {
+	AppID, Platform, OpenID, UnionID, Phone, PhoneCountry string
 }
 
 // claims are the assertion's payload.
@@ -43,11 +43,11 @@ type claims struct {
 // sign makes the JWS compact serialization of id's claims, signed at now:
 // header.payload.signature, ES256 (the signature is r || s, 32 bytes
 // each, as RFC 7518 section 3.4 wants, not ASN.1).
-func (key *signingKey) sign(id *identity, now time.Time) (string, error) {
-	c := claims{Sub: id.openID, AppID: id.appID, Platform: id.platform, UnionID: id.unionID,
+func (key *signingKey) sign(id *Identity, now time.Time) (string, error) {
+	c := claims{Sub: id.OpenID, AppID: id.AppID, Platform: id.Platform, UnionID: id.UnionID,
 		IssuedAt: now.Unix(), Expires: now.Add(assertionLifetime).Unix()}
-	if id.phone != "" {
-		c.Phone, c.PhoneCountry = id.phone, id.phoneCountry
+	if id.Phone != "" {
+		c.Phone, c.PhoneCountry = id.Phone, id.PhoneCountry
 	}
 	payload, err := json.Marshal(c)
 	if err != nil {
@@ -79,6 +79,9 @@ type signingKey struct {
 	header   string // base64url of the JWS header, and "."
 	x, y     string // base64url of the public point's coordinates
 }
+
+// newestFirst orders keys by when they begin signing, the latest first.
+func newestFirst(a, b *signingKey) int { return b.signFrom.Compare(a.signFrom) }
 
 func generateKey(created, signFrom time.Time) (*signingKey, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -61,6 +61,9 @@ const maxWait = 10 * time.Minute
 // Base is embedded by every fake. Call Init before use.
 type Base struct {
 	Clock
+	// Pages are the fake's own texts of the broken answers; set them
+	// before serving (the zero value: fakekit's).
+	Pages     Pages
 	closed    chan struct{}
 	closeOnce sync.Once
 
@@ -158,6 +161,23 @@ func (b *Base) Delay(w http.ResponseWriter, r *http.Request, d time.Duration) bo
 	return false
 }
 
+// Pages are the texts of a fake's broken answers; "" is fakekit's.
+type Pages struct {
+	Gateway string // the html answer's page (HTTP 200, text/html)
+	Trunc   string // the trunc answer's cut body
+	Type    string // the Content-Type of the empty and trunc answers
+	// PagesOnly: the fake's broken answers are hang, http500 and html;
+	// empty and trunc are not (Misbehave reports false for them).
+	PagesOnly bool
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // Misbehave writes the broken answer m (hang, http500, html, empty,
 // trunc) and reports whether m was one.
 func (b *Base) Misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
@@ -169,11 +189,16 @@ func (b *Base) Misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
 	case ModeHTTP500:
 		WriteRaw(w, http.StatusInternalServerError, TypeHTML, page500)
 	case ModeHTML:
-		WriteRaw(w, http.StatusOK, TypeHTML, pageGW)
-	case ModeEmpty:
-		WriteRaw(w, http.StatusOK, TypeJSON, "")
-	case ModeTrunc:
-		WriteRaw(w, http.StatusOK, TypeJSON, `{"data": {"op`)
+		WriteRaw(w, http.StatusOK, TypeHTML, or(b.Pages.Gateway, pageGW))
+	case ModeEmpty, ModeTrunc:
+		if b.Pages.PagesOnly {
+			return false
+		}
+		body := ""
+		if m == ModeTrunc {
+			body = or(b.Pages.Trunc, `{"data": {"op`)
+		}
+		WriteRaw(w, http.StatusOK, or(b.Pages.Type, TypeJSON), body)
 	default:
 		return false
 	}
@@ -295,4 +320,21 @@ func AppOf[V any](apps map[string]V, id string) (string, bool) {
 	}
 	_, ok := apps[id]
 	return id, ok
+}
+
+// Serve serves r with what f.Register registers on a fresh mux: a fake's
+// ServeHTTP, for httptest.NewServer(fake).
+func Serve(f interface{ Register(*http.ServeMux) }, w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	f.Register(mux)
+	mux.ServeHTTP(w, r)
+}
+
+// Index maps apps by their id.
+func Index[A any](apps []A, id func(A) string) map[string]A {
+	m := make(map[string]A, len(apps))
+	for _, a := range apps {
+		m[id(a)] = a
+	}
+	return m
 }

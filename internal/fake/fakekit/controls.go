@@ -81,13 +81,15 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 // UserRequest is the body of the /fake/ controls that act for a user or
-// an app: {"app_id","user","phone","country_code","watermark_appid"}.
+// an app: {"app_id","user","phone","country_code","watermark_appid"}, and
+// "payload", any JSON to seal instead of a phone (QQ's encrypt).
 type UserRequest struct {
-	AppID          string `json:"app_id"`
-	User           string `json:"user"`
-	Phone          string `json:"phone"`
-	CountryCode    string `json:"country_code"`
-	WatermarkAppID string `json:"watermark_appid"`
+	AppID          string          `json:"app_id"`
+	User           string          `json:"user"`
+	Phone          string          `json:"phone"`
+	CountryCode    string          `json:"country_code"`
+	WatermarkAppID string          `json:"watermark_appid"`
+	Payload        json.RawMessage `json:"payload"`
 }
 
 // ReadUserRequest reads a UserRequest, resolving app_id with AppOf (404

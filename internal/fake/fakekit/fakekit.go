@@ -229,12 +229,16 @@ func WriteRaw(w http.ResponseWriter, status int, contentType, body string) {
 }
 
 // WriteJSON writes v as JSON with the given status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) { WriteJSONAs(w, status, TypeJSON, v) }
+
+// WriteJSONAs writes v as JSON with the given status and Content-Type
+// (a platform's own, text/plain say).
+func WriteJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // only plain structs and maps get here
 		panic("fakekit: " + err.Error())
 	}
-	WriteRaw(w, status, TypeJSON, string(b))
+	WriteRaw(w, status, contentType, string(b))
 }
 
 // ParseCode splits a steering code into its outcome and argument.

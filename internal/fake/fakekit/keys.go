@@ -42,6 +42,15 @@ func (s *SessionKeys) Current(app, user string) string {
 	return k
 }
 
+// Pair is the user's newest key and the one before it, "" where there is
+// none.
+func (s *SessionKeys) Pair(app, user string) (newest, previous string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.m[[2]string{app, user}]
+	return k[0], k[1]
+}
+
 // Newest is the user's newest key, "" when the user never logged in.
 func (s *SessionKeys) Newest(app, user string) string {
 	s.mu.Lock()

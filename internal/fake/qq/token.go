@@ -16,8 +16,8 @@ type tokenAnswer struct {
 // getToken serves GET /api/getToken?grant_type=client_credential&appid=&secret=
 // (see the package doc).
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointGetToken)
-	fail := func(errcode int, msg string) { writeJSON(w, http.StatusOK, typeJSON, qqError{errcode, msg}) }
+	s.Hit(EndpointGetToken)
+	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, qqError{errcode, msg}) }
 	if r.Method != http.MethodGet {
 		fail(40002, "use GET")
 		return
@@ -55,7 +55,7 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 	s.current[app.ID] = t
 	ans := tokenAnswer{Errmsg: "ok", AccessToken: value, ExpiresIn: int(math.Ceil(t.expires.Sub(now).Seconds()))}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, typeJSON, ans)
+	writeJSON(w, typeJSON, ans)
 }
 
 // TokenApp returns the app an access_token belongs to, if it is alive now.

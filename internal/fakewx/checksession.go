@@ -24,7 +24,7 @@ func init() {
 // hmac_sha256 answers 87009 too. Error answers are JSON and text/plain by
 // turns, like stable_token's.
 func (s *Server) checkSession(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointCheckSession)
+	s.Hit(EndpointCheckSession)
 	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
 
 	if r.Method != http.MethodGet {

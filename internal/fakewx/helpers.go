@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // fakeError is the error answer of the /fake/ endpoints.
@@ -12,7 +14,7 @@ type fakeError struct {
 }
 
 func writeFakeError(w http.ResponseWriter, status int, msg string) {
-	writeJSONStatus(w, status, "application/json", fakeError{msg})
+	fakekit.WriteJSONAs(w, status, "application/json", fakeError{msg})
 }
 
 // allowMethod answers 405 unless r uses method.
@@ -62,7 +64,7 @@ func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
 		writeFakeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
+	fakekit.WriteJSONAs(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
 }
 
 // userRequest is the part of a /fake/ request body naming a user (userOf).
@@ -116,7 +118,7 @@ func (s *Server) userOf(appid, openid, user string) (string, string, string) {
 // fakeStats serves GET /fake/stats: every counter of Count, by name.
 func (s *Server) fakeStats(w http.ResponseWriter, r *http.Request) {
 	if allowMethod(w, r, http.MethodGet) {
-		writeJSONStatus(w, http.StatusOK, "application/json", s.countsSnapshot())
+		fakekit.WriteJSONAs(w, http.StatusOK, "application/json", s.countsSnapshot())
 	}
 }
 

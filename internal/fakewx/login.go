@@ -45,7 +45,7 @@ type loginAnswer struct {
 // the request itself is refused (41002, 41004, 40013, 40125, 41008, 40002).
 // A code minted with MintCode CodeTTL (5 minutes) ago or more answers 40029.
 func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointJSCode2Session)
+	s.Hit(EndpointJSCode2Session)
 	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
 
 	if r.Method != http.MethodGet {
@@ -75,19 +75,13 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	outcome, arg, _ := strings.Cut(code, "-")
+	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+	if !goOn {
+		return
+	}
 	switch outcome {
 	case "ok", "union", "nokey", "same":
 		s.login(w, appid, arg, outcome)
-	case "slow":
-		d, rest, ok := parseSlow(arg)
-		if !ok {
-			fail(40029, "invalid code")
-			return
-		}
-		if s.delay(w, r, d) {
-			s.login(w, appid, rest, "ok")
-		}
 	case "badid":
 		ans, ok := badIDAnswer(appid, stripNonce(arg))
 		if !ok {

@@ -106,7 +106,7 @@ func risky(content string) bool {
 //
 // A body that is not JSON or has no content answers 47001.
 func (s *Server) msgSecCheck(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointMsgSecCheck)
+	s.Hit(EndpointMsgSecCheck)
 	body := s.see(EndpointMsgSecCheck, r)
 	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
 	if r.Method != http.MethodPost {
@@ -180,7 +180,7 @@ const (
 // than 32 characters, 41030 for a page starting with "/", 47001 for a body
 // that is not JSON.
 func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointWxaCodeUnlimited)
+	s.Hit(EndpointWxaCodeUnlimited)
 	body := s.see(EndpointWxaCodeUnlimited, r)
 	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
 	if r.Method != http.MethodPost {

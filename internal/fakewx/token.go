@@ -114,7 +114,7 @@ func checkSecret(want string, known bool, appid, secret string) (int, string) {
 // make it answer an error instead; every other error answer is
 // text/plain.
 func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointStableToken)
+	s.Hit(EndpointStableToken)
 	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
 
 	if r.Method != http.MethodPost {
@@ -132,7 +132,7 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.ForceRefresh {
-		s.count(EndpointStableTokenForce)
+		s.Hit(EndpointStableTokenForce)
 	}
 	if errcode, msg := s.checkCredentials(req.AppID, req.Secret); errcode != 0 {
 		fail(errcode, msg)
@@ -154,10 +154,10 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		fail(-1, "system error")
 		return
 	case TokenHang:
-		s.hang(w, r)
+		s.Misbehave(w, r, fakekit.ModeHang)
 		return
 	case TokenHTML:
-		fakekit.WriteRaw(w, http.StatusOK, typeHTML, pageGW)
+		fakekit.WriteRaw(w, http.StatusOK, typeHTML, fakekit.PageGateway)
 		return
 	}
 
@@ -211,7 +211,7 @@ func (s *Server) allowForceLocked(appid string, now time.Time) (int, string) {
 // later. (Like the real API, its tokens are apart from stable_token's: it
 // does not touch those.)
 func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
+	s.Hit(EndpointToken)
 	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
 
 	if r.Method != http.MethodGet {

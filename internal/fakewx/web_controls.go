@@ -2,6 +2,8 @@ package fakewx
 
 import (
 	"net/http"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // The browser login's test controls, for clients in other languages (see
@@ -65,5 +67,5 @@ func (s *Server) fakeWebCode(w http.ResponseWriter, r *http.Request) {
 		writeFakeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"code": code})
+	fakekit.WriteJSONAs(w, http.StatusOK, "application/json", map[string]string{"code": code})
 }

@@ -39,9 +39,9 @@ func (k WebKind) page() string {
 // webAuthorize serves the page of kind.
 func (s *Server) webAuthorize(w http.ResponseWriter, r *http.Request, kind WebKind) {
 	if kind == WebsiteApp {
-		s.count(EndpointQRConnect)
+		s.Hit(EndpointQRConnect)
 	} else {
-		s.count(EndpointAuthorize)
+		s.Hit(EndpointAuthorize)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		webErrorPage(w, http.StatusMethodNotAllowed, "请求方法错误")

@@ -2,7 +2,6 @@ package fakewx
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
@@ -47,7 +46,7 @@ type webTokenAnswer struct {
 //	hang-…, http500-…, html-…, empty-…, trunc-…   as jscode2session's
 //	anything else         40029
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointOAuthToken)
+	s.Hit(EndpointOAuthToken)
 	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
 	if r.Method != http.MethodGet {
 		fail(43001, "require GET method")
@@ -78,19 +77,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	outcome, arg, _ := strings.Cut(code, "-")
+	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+	if !goOn {
+		return
+	}
 	switch outcome {
 	case "ok", "union", "snapshot":
 		s.webToken(w, appid, app, stripNonce(arg), outcome, scope)
-	case "slow":
-		d, rest, ok := parseSlow(arg)
-		if !ok {
-			fail(40029, "invalid code")
-			return
-		}
-		if s.delay(w, r, d) {
-			s.webToken(w, appid, app, stripNonce(rest), "ok", scope)
-		}
 	case "bad":
 		fail(40029, "invalid code")
 	case "limit":

@@ -187,9 +187,9 @@ func (b *Base) Misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
 			WriteRaw(w, http.StatusGatewayTimeout, TypeHTML, page504)
 		}
 	case ModeHTTP500:
-		WriteRaw(w, http.StatusInternalServerError, TypeHTML, page500)
+		WriteRaw(w, http.StatusInternalServerError, TypeHTML, Page500)
 	case ModeHTML:
-		WriteRaw(w, http.StatusOK, TypeHTML, or(b.Pages.Gateway, pageGW))
+		WriteRaw(w, http.StatusOK, TypeHTML, or(b.Pages.Gateway, PageGateway))
 	case ModeEmpty, ModeTrunc:
 		if b.Pages.PagesOnly {
 			return false
@@ -211,10 +211,15 @@ const (
 	TypeHTML = "text/html"
 )
 
+// The gateway pages of the broken answers: an HTTP 500 page, and the
+// nginx 502 page an html- code answers with HTTP 200.
 const (
-	page500 = "<html><body>500 Internal Server Error</body></html>"
-	pageGW  = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
+	Page500     = "<html><body>500 Internal Server Error</body></html>"
+	PageGateway = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
 		"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+const (
 	page503 = "<html><body>503 Service Unavailable</body></html>"
 	page504 = "<html><body>504 Gateway Time-out</body></html>"
 )

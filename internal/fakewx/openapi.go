@@ -106,11 +106,9 @@ func risky(content string) bool {
 //
 // A body that is not JSON or has no content answers 47001.
 func (s *Server) msgSecCheck(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointMsgSecCheck)
 	body := s.see(EndpointMsgSecCheck, r)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointMsgSecCheck, http.MethodPost, always(typeJSON))
+	if !ok {
 		return
 	}
 	if _, ok := s.apiToken(w, r); !ok {
@@ -180,11 +178,9 @@ const (
 // than 32 characters, 41030 for a page starting with "/", 47001 for a body
 // that is not JSON.
 func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointWxaCodeUnlimited)
 	body := s.see(EndpointWxaCodeUnlimited, r)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointWxaCodeUnlimited, http.MethodPost, always(typeJSON))
+	if !ok {
 		return
 	}
 	appid, ok := s.apiToken(w, r)

@@ -65,11 +65,8 @@ type phoneAnswer struct {
 // 40029; every other error answer is text/plain. phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
 // the watermark names the app the token belongs to.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointPhoneNumber)
-	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
-
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointPhoneNumber, http.MethodPost, s.errorType)
+	if !ok {
 		return
 	}
 	appid, errcode, errmsg := s.checkToken(r.URL.Query().Get("access_token"))

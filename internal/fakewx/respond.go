@@ -34,3 +34,24 @@ func newError(errcode int, msg string) wxError {
 func writeJSON(w http.ResponseWriter, contentType string, v any) {
 	fakekit.WriteJSONAs(w, http.StatusOK, contentType, v)
 }
+
+// call begins the answer of an endpoint: it counts the call and returns
+// fail, which writes an error answer of the Content-Type errType gives
+// (by turns, s.errorType, or always one); ok is false, 43001 or 43002
+// answered, for a method other than method.
+func (s *Server) call(w http.ResponseWriter, r *http.Request, endpoint, method string, errType func() string) (fail func(errcode int, msg string), ok bool) {
+	s.Hit(endpoint)
+	fail = func(errcode int, msg string) { writeJSON(w, errType(), newError(errcode, msg)) }
+	switch {
+	case r.Method == method:
+		return fail, true
+	case method == http.MethodGet:
+		fail(43001, "require GET method")
+	default:
+		fail(43002, "require POST method")
+	}
+	return fail, false
+}
+
+// always is an errType of call: contentType every time.
+func always(contentType string) func() string { return func() string { return contentType } }

@@ -85,8 +85,14 @@ func (s *Server) tokenMode(appid string) TokenMode {
 // errcode and errmsg of a missing (41002, 41004) or wrong (40013, 40125)
 // one, 0 when they are the app's.
 func (s *Server) checkCredentials(appid, secret string) (int, string) {
-	want, known := s.apps[appid]
+	want, known := s.appSecret(appid)
 	return checkSecret(want, known, appid, secret)
+}
+
+// appSecret is the secret of a mini program, and whether the fake knows it.
+func (s *Server) appSecret(appid string) (string, bool) {
+	secret, known := s.apps[appid]
+	return secret, known
 }
 
 // checkSecret checks an appid and secret against the app's secret want
@@ -114,11 +120,8 @@ func checkSecret(want string, known bool, appid, secret string) (int, string) {
 // make it answer an error instead; every other error answer is
 // text/plain.
 func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointStableToken)
-	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
-
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointStableToken, http.MethodPost, s.errorType)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -211,11 +214,8 @@ func (s *Server) allowForceLocked(appid string, now time.Time) (int, string) {
 // later. (Like the real API, its tokens are apart from stable_token's: it
 // does not touch those.)
 func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointToken)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-
-	if r.Method != http.MethodGet {
-		fail(43001, "require GET method")
+	fail, ok := s.call(w, r, EndpointToken, http.MethodGet, always(typeJSON))
+	if !ok {
 		return
 	}
 	q := r.URL.Query()

@@ -3,7 +3,6 @@ package fakewx
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
@@ -168,14 +167,7 @@ func (s *Server) fakeTokenMode(w http.ResponseWriter, r *http.Request) {
 // fakeAdvance serves POST /fake/advance?by=<duration> (such as 5m or -1h):
 // Advance, 204.
 func (s *Server) fakeAdvance(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
+	if allowMethod(w, r, http.MethodPost) {
+		fakekit.AdvanceBy(w, r, s.Advance)
 	}
-	d, err := time.ParseDuration(r.URL.Query().Get("by"))
-	if err != nil {
-		writeFakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
-		return
-	}
-	s.Advance(d)
-	w.WriteHeader(http.StatusNoContent)
 }

@@ -19,15 +19,7 @@ import (
 //
 // endpoints lists the endpoint names force accepts.
 func (b *Base) RegisterControls(mux *http.ServeMux, prefix string, endpoints []string) {
-	mux.HandleFunc("POST "+prefix+"/advance", func(w http.ResponseWriter, r *http.Request) {
-		d, err := time.ParseDuration(r.URL.Query().Get("by"))
-		if err != nil {
-			FakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
-			return
-		}
-		b.Advance(d)
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("POST "+prefix+"/advance", func(w http.ResponseWriter, r *http.Request) { AdvanceBy(w, r, b.Advance) })
 	mux.HandleFunc("GET "+prefix+"/stats", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, b.Counts())
 	})
@@ -53,6 +45,18 @@ func (b *Base) RegisterControls(mux *http.ServeMux, prefix string, endpoints []s
 		b.Force(ep, m)
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// AdvanceBy serves an advance control: ?by=<duration> (such as 5m or
+// -1h, 400 otherwise) moves a clock with advance, 204.
+func AdvanceBy(w http.ResponseWriter, r *http.Request, advance func(time.Duration)) {
+	d, err := time.ParseDuration(r.URL.Query().Get("by"))
+	if err != nil {
+		FakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
+		return
+	}
+	advance(d)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func contains[T comparable](list []T, x T) bool {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
@@ -55,13 +54,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
 		}
 	case "advance":
-		d, err := time.ParseDuration(q.Get("by"))
-		if err != nil {
-			fakekit.FakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
-			return
-		}
-		s.Advance(d)
-		w.WriteHeader(http.StatusNoContent)
+		fakekit.AdvanceBy(w, r, s.Advance)
 	case "stats":
 		fakekit.WriteJSON(w, http.StatusOK, map[string]int{
 			EndpointLogin: s.Count(EndpointLogin), EndpointGetToken: s.Count(EndpointGetToken)})

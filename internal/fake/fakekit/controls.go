@@ -128,6 +128,18 @@ func WriteSealed(w http.ResponseWriter, data, iv string, err error) {
 	}
 }
 
+// RegisterLoginControls registers under prefix the controls of a fake
+// with logins: RegisterControls' (endpoints: what force accepts), POST
+// {prefix}/code, a UserRequest (a user required) -> {"code": mint(it)},
+// and POST {prefix}/encrypt, a UserRequest -> {"encryptedData","iv"} from
+// seal (404 before the user's login).
+func RegisterLoginControls[V any](mux *http.ServeMux, b *Base, prefix string, endpoints []string, apps map[string]V,
+	mint func(UserRequest) string, seal func(UserRequest) (string, string, error)) {
+	b.RegisterControls(mux, prefix, endpoints)
+	HandleCode(mux, prefix+"/code", apps, true, mint)
+	HandleSeal(mux, prefix+"/encrypt", apps, seal)
+}
+
 // HandleCode registers POST path: a UserRequest (a user required with
 // needUser) -> {"code": mint(request)}.
 func HandleCode[V any](mux *http.ServeMux, path string, apps map[string]V, needUser bool, mint func(UserRequest) string) {
@@ -147,6 +159,19 @@ func HandleSeal[V any](mux *http.ServeMux, path string, apps map[string]V, seal 
 			WriteSealed(w, data, iv, err)
 		}
 	})
+}
+
+// FailControl serves the fail control of the fakes with their own forced
+// failures (Alipay, Baidu): ?next=<failure>, one of accepted (a 400 naming
+// them otherwise), is handed to force, and answered {"next"}.
+func FailControl(w http.ResponseWriter, r *http.Request, accepted []string, force func(string)) {
+	f := r.URL.Query().Get("next")
+	if !contains(accepted, f) {
+		FakeError(w, http.StatusBadRequest, "want next="+strings.Join(accepted, "|"))
+		return
+	}
+	force(f)
+	WriteJSON(w, http.StatusOK, map[string]string{"next": f})
 }
 
 // AdvanceControl is the advance control of the fakes with their own clock

@@ -49,16 +49,7 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.expired(appid, code) {
-		fail(40029, "invalid code")
-		return
-	}
-	if !s.consume(s.usedLogin, appid, code) {
-		fail(40163, "code been used")
-		return
-	}
-
-	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+	outcome, arg, goOn := s.steerCode(w, r, code, s.spendLogin(appid, code), fail)
 	if !goOn {
 		return
 	}
@@ -78,6 +69,34 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.failSteered(w, r, outcome, `{"openid": "o`, fail)
 	}
+}
+
+// spendLogin uses up a js_code of appid: 0, or the errcode (40029:
+// minted CodeTTL ago or more; 40163: used).
+func (s *Server) spendLogin(appid, code string) int {
+	switch {
+	case s.expired(appid, code):
+		return 40029
+	case !s.consume(s.usedLogin, appid, code):
+		return 40163
+	}
+	return 0
+}
+
+// steerCode answers the errcode of a code that could not be used (40029
+// invalid, 40163 used), or steers a good one (fakekit.Base.Steer: a
+// slow-<ms>-<user> code waits, then is "ok"); false when nothing more is
+// to be answered.
+func (s *Server) steerCode(w http.ResponseWriter, r *http.Request, code string, errcode int, fail func(int, string)) (outcome, arg string, goOn bool) {
+	switch errcode {
+	case 0:
+		return s.Steer(w, r, code)
+	case 40163:
+		fail(40163, "code been used")
+	default:
+		fail(40029, "invalid code")
+	}
+	return "", "", false
 }
 
 // codeRequest begins a code exchange (jscode2session, the browser's

@@ -53,16 +53,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	}
 	app := s.web.apps[appid]
 	scope, errcode := s.web.redeem(s, appid, app.Kind, code)
-	switch errcode {
-	case 40029:
-		fail(40029, "invalid code")
-		return
-	case 40163:
-		fail(40163, "code been used")
-		return
-	}
-
-	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+	outcome, arg, goOn := s.steerCode(w, r, code, errcode, fail)
 	if !goOn {
 		return
 	}

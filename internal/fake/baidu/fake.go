@@ -84,14 +84,9 @@ type Server struct {
 	codes *fakekit.Codes // one namespace: a code is spent for every app
 
 	mu     sync.Mutex
-	keys   map[string][]string  // app\x00openid → session keys, newest first
-	users  map[string]string    // app\x00openid → user name
-	tokens map[string]tokenInfo // token → app and expiry
-}
-
-type tokenInfo struct {
-	app     string
-	expires time.Time
+	keys   map[string][]string // app\x00openid → session keys, newest first
+	users  map[string]string   // app\x00openid → user name
+	tokens map[string]fakekit.Token
 }
 
 // New makes a fake for apps.
@@ -99,7 +94,7 @@ func New(apps ...App) *Server {
 	s := &Server{
 		apps:  fakekit.Index(apps, func(a App) string { return a.Key }),
 		codes: fakekit.NewBoundCodes(CodeTTL),
-		keys:  map[string][]string{}, users: map[string]string{}, tokens: map[string]tokenInfo{},
+		keys:  map[string][]string{}, users: map[string]string{}, tokens: map[string]fakekit.Token{},
 	}
 	s.Init()
 	s.Pages = fakekit.Pages{Gateway: "<html><body>502 Bad Gateway</body></html>", PagesOnly: true}

@@ -133,7 +133,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		if len(s.tokens) >= maxTokens {
 			clear(s.tokens)
 		}
-		s.tokens[tok] = tokenInfo{app: a.Key, expires: now.Add(TokenTTL)}
+		s.tokens[tok] = fakekit.Token{App: a.Key, Expires: now.Add(TokenTTL)}
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{
 			"access_token": tok, "expires_in": int(TokenTTL / time.Second),
@@ -177,13 +177,13 @@ func (s *Server) getUnionID(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.tokens[r.URL.Query().Get("access_token")]
 	now := s.Now()
 	s.mu.Unlock()
-	if !ok || !now.Before(t.expires) {
+	if !ok || !t.Alive(now) {
 		deadToken()
 		return
 	}
 	openid := r.PostForm.Get("openid")
-	a := s.apps[t.app]
-	user, known := s.userOf(t.app, openid)
+	a := s.apps[t.App]
+	user, known := s.userOf(t.App, openid)
 	if !known || a.NoUnionID {
 		fail(1, "openid invalid")
 		return

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
@@ -57,6 +58,15 @@ func (s *SessionKeys) Newest(app, user string) string {
 	defer s.mu.Unlock()
 	return s.m[[2]string{app, user}][0]
 }
+
+// Token is an access token a fake handed out: its app and its end.
+type Token struct {
+	App     string
+	Expires time.Time
+}
+
+// Alive reports whether t is alive at now.
+func (t Token) Alive(now time.Time) bool { return now.Before(t.Expires) }
 
 // SealCBC seals plain with a session key (base64; AES-CBC, PKCS#7 to
 // 16 bytes) under a fresh iv: encryptedData and iv, base64, as a client

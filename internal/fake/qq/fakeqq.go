@@ -99,14 +99,9 @@ type Server struct {
 	keys     fakekit.SessionKeys // by app and openid
 
 	mu      sync.Mutex
-	logins  map[string][]time.Time // appid "\x00" openid -> logins of the last minute
-	tokens  map[string]*token      // value -> token
-	current map[string]*token      // appid -> newest token
-}
-
-type token struct {
-	appid   string
-	expires time.Time
+	logins  map[string][]time.Time    // appid "\x00" openid -> logins of the last minute
+	tokens  map[string]*fakekit.Token // value -> token
+	current map[string]*fakekit.Token // appid -> newest token
 }
 
 // New returns a fake QQ serving apps.
@@ -115,8 +110,8 @@ func New(apps ...App) *Server {
 		apps:    fakekit.Index(apps, func(a App) string { return a.ID }),
 		codes:   fakekit.NewCodes(CodeTTL),
 		logins:  map[string][]time.Time{},
-		tokens:  map[string]*token{},
-		current: map[string]*token{},
+		tokens:  map[string]*fakekit.Token{},
+		current: map[string]*fakekit.Token{},
 	}
 	s.Init()
 	s.Pages = fakekit.Pages{Gateway: pageGW, Type: typeText, Trunc: `{"openid": "`}
@@ -149,16 +144,14 @@ func Route(next http.Handler, qq *Server) http.Handler {
 
 // ServeHTTP serves every path of the fake.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/sns/jscode2session":
+	switch p := r.URL.Path; {
+	case p == "/sns/jscode2session":
 		s.login(w, r)
-	case "/api/getToken":
+	case p == "/api/getToken":
 		s.getToken(w, r)
+	case strings.HasPrefix(p, "/fake/qq/"):
+		s.control(w, r)
 	default:
-		if strings.HasPrefix(r.URL.Path, "/fake/qq/") {
-			s.control(w, r)
-			return
-		}
 		fakekit.WriteRaw(w, http.StatusNotFound, typeText, "404 page not found\n")
 	}
 }

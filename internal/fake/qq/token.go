@@ -1,6 +1,7 @@
 package fakeqq
 
 import (
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 	"math"
 	"net/http"
 )
@@ -41,19 +42,19 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.Now()
-	if old := s.current[app.ID]; old != nil && old.expires.After(now.Add(TokenOverlap)) {
-		old.expires = now.Add(TokenOverlap)
+	if old := s.current[app.ID]; old != nil && old.Expires.After(now.Add(TokenOverlap)) {
+		old.Expires = now.Add(TokenOverlap)
 	}
 	for v, t := range s.tokens { // forget the dead ones
-		if !t.expires.After(now) {
+		if !t.Alive(now) {
 			delete(s.tokens, v)
 		}
 	}
 	value := newAccessToken()
-	t := &token{appid: app.ID, expires: now.Add(TokenTTL)}
+	t := &fakekit.Token{App: app.ID, Expires: now.Add(TokenTTL)}
 	s.tokens[value] = t
 	s.current[app.ID] = t
-	ans := tokenAnswer{Errmsg: "ok", AccessToken: value, ExpiresIn: int(math.Ceil(t.expires.Sub(now).Seconds()))}
+	ans := tokenAnswer{Errmsg: "ok", AccessToken: value, ExpiresIn: int(math.Ceil(t.Expires.Sub(now).Seconds()))}
 	s.mu.Unlock()
 	writeJSON(w, typeJSON, ans)
 }
@@ -63,8 +64,8 @@ func (s *Server) TokenApp(value string) (appid string, alive bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[value]
-	if !ok || !t.expires.After(s.Now()) {
+	if !ok || !t.Alive(s.Now()) {
 		return "", false
 	}
-	return t.appid, true
+	return t.App, true
 }

@@ -1,9 +1,10 @@
 package fakeqq
 
 import (
-	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 	"math"
 	"net/http"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // tokenAnswer is getToken's success.

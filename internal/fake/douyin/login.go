@@ -45,10 +45,7 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	fail := func(errNo int, tips string) {
 		answer(w, loginAnswer{ErrNo: errNo, ErrTips: tips, LogID: s.logID()})
 	}
-	if m, ok := s.Forced(EndpointCode2Session); ok {
-		if !s.Misbehave(w, r, m) {
-			fail(-1, "system error")
-		}
+	if busy := (errAnswer{-1, "system error"}); s.forced(w, r, EndpointCode2Session, fail, busy, busy) {
 		return
 	}
 	var req struct {
@@ -56,10 +53,9 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		Code          string `json:"code"`
 		AnonymousCode string `json:"anonymous_code"`
 	}
-	app, errNo, tips := s.readApp(r, &req, &req.credentials)
+	app, ok := s.readApp(r, &req, &req.credentials, fail)
 	switch {
-	case errNo != 0:
-		fail(errNo, tips)
+	case !ok:
 		return
 	case req.Code == "" && req.AnonymousCode == "":
 		fail(40014, "bad params")

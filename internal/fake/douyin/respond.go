@@ -35,18 +35,45 @@ type credentials struct {
 }
 
 // readApp decodes a mini-app API's JSON body into req (whose credentials
-// are c) and checks the app: the app, or the err_no and err_tips to answer
-// (40014 a body that is not JSON, 40015 bad appid, 40017 bad secret).
-func (s *Server) readApp(r *http.Request, req any, c *credentials) (App, int, string) {
+// are c) and checks the app: the app, or false once fail answered (40014
+// a body that is not JSON, 40015 bad appid, 40017 bad secret).
+func (s *Server) readApp(r *http.Request, req any, c *credentials, fail func(int, string)) (App, bool) {
 	if !readBody(r, req) {
-		return App{}, 40014, "bad params"
+		fail(40014, "bad params")
+		return App{}, false
 	}
 	app, known := s.apps[c.AppID]
 	switch {
 	case !known:
-		return App{}, 40015, "bad appid"
+		fail(40015, "bad appid")
 	case c.Secret != app.Secret:
-		return App{}, 40017, "bad secret"
+		fail(40017, "bad secret")
+	default:
+		return app, true
 	}
-	return app, 0, ""
+	return App{}, false
+}
+
+// errAnswer is an error answer: its number and message.
+type errAnswer struct {
+	no  int
+	msg string
+}
+
+// forced answers the next forced answer of endpoint (Force), if one is
+// queued: a broken one as fakekit writes it, busy and limit with fail and
+// the endpoint's own error answers. It reports whether it answered.
+func (s *Server) forced(w http.ResponseWriter, r *http.Request, endpoint string, fail func(int, string), busy, limit errAnswer) bool {
+	m, ok := s.Forced(endpoint)
+	switch {
+	case !ok:
+		return false
+	case m == fakekit.ModeBusy:
+		fail(busy.no, busy.msg)
+	case m == fakekit.ModeLimit:
+		fail(limit.no, limit.msg)
+	default:
+		s.Misbehave(w, r, m)
+	}
+	return true
 }

@@ -83,20 +83,16 @@ func (s *Server) miniToken(w http.ResponseWriter, r *http.Request) {
 		Data    miniTokenData `json:"data"`
 	}
 	fail := func(errNo int, tips string) { answer(w, ans{ErrNo: errNo, ErrTips: tips}) }
-	if m, ok := s.Forced(EndpointToken); ok {
-		if !s.Misbehave(w, r, m) {
-			fail(-1, "system error")
-		}
+	if busy := (errAnswer{-1, "system error"}); s.forced(w, r, EndpointToken, fail, busy, busy) {
 		return
 	}
 	var req struct {
 		credentials
 		GrantType string `json:"grant_type"`
 	}
-	app, errNo, tips := s.readApp(r, &req, &req.credentials)
+	app, ok := s.readApp(r, &req, &req.credentials, fail)
 	switch {
-	case errNo != 0:
-		fail(errNo, tips)
+	case !ok:
 		return
 	case req.GrantType != "client_credential":
 		fail(40020, "bad grant_type")
@@ -131,13 +127,7 @@ func (s *Server) clientToken(w http.ResponseWriter, r *http.Request) {
 	fail := func(code int, desc string) {
 		answer(w, ans{Data: clientTokenData{Description: desc, ErrorCode: code}, Message: "error"})
 	}
-	if m, ok := s.Forced(EndpointClientToken); ok {
-		switch {
-		case m == fakekit.ModeLimit:
-			fail(10020, "请求太频繁")
-		case !s.Misbehave(w, r, m):
-			fail(-1, "系统繁忙")
-		}
+	if s.forced(w, r, EndpointClientToken, fail, errAnswer{-1, "系统繁忙"}, errAnswer{10020, "请求太频繁"}) {
 		return
 	}
 	var req struct {

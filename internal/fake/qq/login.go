@@ -1,9 +1,10 @@
 package fakeqq
 
 import (
-	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 	"net/http"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // loginAnswer is jscode2session's success; Errcode and Errmsg are set

@@ -6,21 +6,6 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
-// loginData is code2Session's data: every field present, "" when absent.
-type loginData struct {
-	SessionKey      string `json:"session_key"`
-	OpenID          string `json:"openid"`
-	AnonymousOpenID string `json:"anonymous_openid"`
-	UnionID         string `json:"unionid"`
-}
-
-type loginAnswer struct {
-	ErrNo   int       `json:"err_no"`
-	ErrTips string    `json:"err_tips"`
-	LogID   string    `json:"log_id"`
-	Data    loginData `json:"data"`
-}
-
 // jscode2session serves POST /api/apps/v2/jscode2session. The code steers
 // the outcome:
 //
@@ -41,11 +26,10 @@ type loginAnswer struct {
 // EndpointCode2Session, m) overrides the next answer (busy and limit
 // both answer -1: Douyin documents no rate limit here).
 func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointCode2Session)
 	fail := func(errNo int, tips string) {
 		answer(w, loginAnswer{ErrNo: errNo, ErrTips: tips, LogID: s.logID()})
 	}
-	if busy := (errAnswer{-1, "system error"}); s.forced(w, r, EndpointCode2Session, fail, busy, busy) {
+	if busy := (errAnswer{-1, "system error"}); s.begin(w, r, EndpointCode2Session, fail, busy, busy) {
 		return
 	}
 	var req struct {

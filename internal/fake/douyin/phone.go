@@ -12,14 +12,6 @@ import (
 // OtherAppID is the app id in the watermark of "other-" phone codes.
 const OtherAppID = "tt00000000000000ff"
 
-type phoneAnswer struct {
-	ErrNo   int    `json:"err_no"`
-	ErrMsg  string `json:"err_msg"`
-	ErrTips string `json:"err_tips"`
-	LogID   string `json:"log_id"`
-	Data    string `json:"data"`
-}
-
 // phoneNumber serves POST /api/apps/v1/get_phonenumber_info/: header
 // access-token (a live client_token; 28001003 unknown, 28001008 expired),
 // JSON {"code"} (28001007 otherwise). The code steers the outcome:
@@ -39,11 +31,10 @@ type phoneAnswer struct {
 // (MintPhoneCode) PhoneCodeTTL old answers 28005187. An app without a public key answers 28001018.
 // Force(EndpointPhone, m) overrides the next answer.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointPhone)
 	fail := func(errNo int, msg string) {
 		answer(w, phoneAnswer{ErrNo: errNo, ErrMsg: msg, ErrTips: msg, LogID: s.logID()})
 	}
-	if s.forced(w, r, EndpointPhone, fail, errAnswer{28001005, "系统内部错误，请重试"}, errAnswer{28003018, "请求频率过高"}) {
+	if s.begin(w, r, EndpointPhone, fail, errAnswer{28001005, "系统内部错误，请重试"}, errAnswer{28003018, "请求频率过高"}) {
 		return
 	}
 	appID, errNo := s.checkToken(r.Header.Get("access-token"))

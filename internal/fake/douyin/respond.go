@@ -60,10 +60,12 @@ type errAnswer struct {
 	msg string
 }
 
-// forced answers the next forced answer of endpoint (Force), if one is
-// queued: a broken one as fakekit writes it, busy and limit with fail and
-// the endpoint's own error answers. It reports whether it answered.
-func (s *Server) forced(w http.ResponseWriter, r *http.Request, endpoint string, fail func(int, string), busy, limit errAnswer) bool {
+// begin counts a call of endpoint and answers its next forced answer
+// (Force), if one is queued: a broken one as fakekit writes it, busy and
+// limit with fail and the endpoint's own error answers. It reports whether
+// it answered.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, endpoint string, fail func(int, string), busy, limit errAnswer) bool {
+	s.Hit(endpoint)
 	m, ok := s.Forced(endpoint)
 	switch {
 	case !ok:
@@ -76,4 +78,31 @@ func (s *Server) forced(w http.ResponseWriter, r *http.Request, endpoint string,
 		s.Misbehave(w, r, m)
 	}
 	return true
+}
+
+// Douyin's answers: HTTP 200 always, the error number and message beside
+// the data.
+
+// loginData is code2Session's data: every field present, "" when absent.
+type loginData struct {
+	SessionKey      string `json:"session_key"`
+	OpenID          string `json:"openid"`
+	AnonymousOpenID string `json:"anonymous_openid"`
+	UnionID         string `json:"unionid"`
+}
+
+type loginAnswer struct {
+	ErrNo   int       `json:"err_no"`
+	ErrTips string    `json:"err_tips"`
+	LogID   string    `json:"log_id"`
+	Data    loginData `json:"data"`
+}
+
+// phoneAnswer is get_phonenumber_info's answer.
+type phoneAnswer struct {
+	ErrNo   int    `json:"err_no"`
+	ErrMsg  string `json:"err_msg"`
+	ErrTips string `json:"err_tips"`
+	LogID   string `json:"log_id"`
+	Data    string `json:"data"`
 }

@@ -19,13 +19,10 @@ type loginAnswer struct {
 
 // login serves GET /sns/jscode2session (see the package doc).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointLogin)
-	fail := func(errcode int, msg string) { writeJSON(w, typeText, qqError{errcode, msg}) }
-	if r.Method != http.MethodGet {
-		fail(-101222100, "param error: use GET")
+	fail, q, ok := s.get(w, r, EndpointLogin, typeText, qqError{-101222100, "param error: use GET"})
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	appid, code := q.Get("appid"), q.Get("js_code")
 	app, known := s.apps[appid]
 	if !known || q.Get("secret") == "" || q.Get("secret") != app.Secret || q.Get("grant_type") != "authorization_code" {

@@ -2,6 +2,7 @@ package fakeqq
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
@@ -25,6 +26,20 @@ type qqError struct {
 // writeJSON writes a QQ answer: HTTP 200 always.
 func writeJSON(w http.ResponseWriter, contentType string, v any) {
 	fakekit.WriteJSONAs(w, http.StatusOK, contentType, v)
+}
+
+// get begins the answer of an endpoint, which takes GET only: it counts
+// the call and returns fail, which writes QQ's error answer as
+// contentType, and the query; another method is answered badMethod (ok
+// false).
+func (s *Server) get(w http.ResponseWriter, r *http.Request, endpoint, contentType string, badMethod qqError) (fail func(errcode int, msg string), q url.Values, ok bool) {
+	s.Hit(endpoint)
+	fail = func(errcode int, msg string) { writeJSON(w, contentType, qqError{errcode, msg}) }
+	if r.Method != http.MethodGet {
+		writeJSON(w, contentType, badMethod)
+		return fail, nil, false
+	}
+	return fail, r.URL.Query(), true
 }
 
 // forcedAnswer answers the next forced answer of endpoint, if any (fail

@@ -18,13 +18,10 @@ type tokenAnswer struct {
 // getToken serves GET /api/getToken?grant_type=client_credential&appid=&secret=
 // (see the package doc).
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointGetToken)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, qqError{errcode, msg}) }
-	if r.Method != http.MethodGet {
-		fail(40002, "use GET")
+	fail, q, ok := s.get(w, r, EndpointGetToken, typeJSON, qqError{40002, "use GET"})
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	app, known := s.apps[q.Get("appid")]
 	switch {
 	case q.Get("grant_type") != "client_credential":

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func (s *Server) LastSeen(endpoint string) Seen {
 // see records r (whose body it reads, up to maxBody) as endpoint's last
 // request and returns the body.
 func (s *Server) see(endpoint string, r *http.Request) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body := bodyOf(r)
 	book.mu.Lock()
 	defer book.mu.Unlock()
 	m := book.last[s]
@@ -192,8 +191,7 @@ func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
 		Page  string `json:"page"`
 		Width int    `json:"width"`
 	}
-	if !decodeJSON(body, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(body, &req, fail) {
 		return
 	}
 	switch {

@@ -78,8 +78,7 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		Code   string `json:"code"`
 		OpenID string `json:"openid"`
 	}
-	if !readJSON(r, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(bodyOf(r), &req, fail) {
 		return
 	}
 	spec, owner, bound := strings.Cut(req.Code, "@")

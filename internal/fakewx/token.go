@@ -1,7 +1,6 @@
 package fakewx
 
 import (
-	"encoding/json"
 	"io"
 	"math"
 	"net"
@@ -32,9 +31,25 @@ type tokenAnswer struct {
 const maxBody = 64 << 10
 
 // readJSON decodes the request body into v; it reports false on any error.
-func readJSON(r *http.Request, v any) bool {
+func readJSON(r *http.Request, v any) bool { return decodeJSON(bodyOf(r), v) }
+
+// bodyOf reads r's body, at most maxBody bytes (nil on an error).
+func bodyOf(r *http.Request) []byte {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	return err == nil && json.Unmarshal(b, v) == nil
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// decodeBody decodes a request's JSON body into v, or answers 47001 with
+// fail and reports false.
+func decodeBody(body []byte, v any, fail func(int, string)) bool {
+	if !decodeJSON(body, v) {
+		fail(47001, "data format error")
+		return false
+	}
+	return true
 }
 
 // TokenMode steers an app's stable_token answers (SetTokenMode).
@@ -130,8 +145,7 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		Secret       string `json:"secret"`
 		ForceRefresh bool   `json:"force_refresh"`
 	}
-	if !readJSON(r, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(bodyOf(r), &req, fail) {
 		return
 	}
 	if req.ForceRefresh {

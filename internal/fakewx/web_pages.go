@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
@@ -135,21 +136,12 @@ func inOrder(rawQuery string) bool {
 	for i, want := range authorizeParams {
 		switch {
 		case i < len(names) && names[i] == want:
-		case want == "state" && (i == len(names) || !contains(names, "state")):
+		case want == "state" && (i == len(names) || !slices.Contains(names, "state")):
 		default:
 			return false
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // alnum reports whether s is ASCII letters and digits only ("" is).

@@ -65,6 +65,19 @@ func (s *Server) see(endpoint string, r *http.Request) []byte {
 	return body
 }
 
+// apiCall begins a call of a token-protected Open API (a POST, JSON
+// errors): it notes the request (see), counts it (call), checks the
+// method and the access_token (apiToken). It returns the error writer,
+// the token's app, and the body it read; ok is false once it answered.
+func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, endpoint string) (fail func(int, string), appid string, body []byte, ok bool) {
+	body = s.see(endpoint, r)
+	if fail, ok = s.call(w, r, endpoint, http.MethodPost, always(typeJSON)); !ok {
+		return fail, "", body, false
+	}
+	appid, ok = s.apiToken(w, r)
+	return fail, appid, body, ok
+}
+
 // apiToken checks the access_token of a call to a token-protected API:
 // the app it belongs to, or the error answered (false).
 func (s *Server) apiToken(w http.ResponseWriter, r *http.Request) (appid string, ok bool) {
@@ -105,12 +118,8 @@ func risky(content string) bool {
 //
 // A body that is not JSON or has no content answers 47001.
 func (s *Server) msgSecCheck(w http.ResponseWriter, r *http.Request) {
-	body := s.see(EndpointMsgSecCheck, r)
-	fail, ok := s.call(w, r, EndpointMsgSecCheck, http.MethodPost, always(typeJSON))
+	fail, _, body, ok := s.apiCall(w, r, EndpointMsgSecCheck)
 	if !ok {
-		return
-	}
-	if _, ok := s.apiToken(w, r); !ok {
 		return
 	}
 	var req struct {
@@ -177,12 +186,7 @@ const (
 // than 32 characters, 41030 for a page starting with "/", 47001 for a body
 // that is not JSON.
 func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
-	body := s.see(EndpointWxaCodeUnlimited, r)
-	fail, ok := s.call(w, r, EndpointWxaCodeUnlimited, http.MethodPost, always(typeJSON))
-	if !ok {
-		return
-	}
-	appid, ok := s.apiToken(w, r)
+	fail, appid, body, ok := s.apiCall(w, r, EndpointWxaCodeUnlimited)
 	if !ok {
 		return
 	}

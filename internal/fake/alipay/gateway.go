@@ -169,8 +169,13 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		invalid("isv.code-invalid", "授权码code无效")
 		return
 	}
+	s.answerCode(w, r, a, key, code)
+}
 
-	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+// answerCode answers a good auth code as it steers the outcome (see the
+// package doc; slow-<ms>-<user> waits, then is ok-<user>).
+func (s *Server) answerCode(w http.ResponseWriter, r *http.Request, a *app, key, code string) {
+	outcome, arg, goOn := s.Steer(w, r, code)
 	if !goOn {
 		return
 	}
@@ -191,7 +196,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		s.signed(w, key, s.success(a, arg), "none")
 	default: // bad-… and the unknown outcomes too
 		if !s.misbehave(w, r, outcome) {
-			invalid("isv.code-invalid", "授权码code无效")
+			s.errorResponse(w, "40002", "Invalid Arguments", "isv.code-invalid", "授权码code无效")
 		}
 	}
 }

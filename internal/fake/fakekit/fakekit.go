@@ -1,9 +1,12 @@
 // Package fakekit holds what the fakes of the mini program platforms
-// (internal/fake/<platform>) share: a movable clock, single-use codes with
-// lifetimes, per-user session keys, forced answers, the broken answers a
-// code can ask for (hang, HTTP 500, an HTML gateway page, an empty or cut
-// body), counters, the code grammar, and the /fake/<name>/ controls every
-// fake has (advance, stats, reset_counts, force).
+// (internal/fake/<platform>) and the WeChat fake (internal/fakewx) share:
+// a movable clock, single-use codes with lifetimes (each app's own, or
+// bound to the app they were minted for, as Alipay's and Baidu's),
+// per-user session keys, access tokens, forced answers, the broken answers
+// a code can ask for (hang, HTTP 500, an HTML gateway page, an empty or
+// cut body; a fake may set its own texts, Pages), counters, the code
+// grammar, and the /fake/<name>/ controls the fakes have (advance, stats,
+// reset_counts, force, code, encrypt, fail).
 //
 // The code grammar, shared by every fake so that a walkthrough reads the
 // same on every platform: "<outcome>-<arg>", where a user name may carry a

@@ -24,11 +24,8 @@ func init() {
 // hmac_sha256 answers 87009 too. Error answers are JSON and text/plain by
 // turns, like stable_token's.
 func (s *Server) checkSession(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointCheckSession)
-	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
-
-	if r.Method != http.MethodGet {
-		fail(43001, "require GET method")
+	fail, ok := s.call(w, r, EndpointCheckSession, http.MethodGet, s.errorType)
+	if !ok {
 		return
 	}
 	q := r.URL.Query()

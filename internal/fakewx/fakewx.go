@@ -122,16 +122,19 @@ type Config struct {
 // Server is the fake WeChat API, an http.Handler. It is safe for
 // concurrent use.
 type Server struct {
+	// Base: Now and Advance (the fake's clock: tokens, codes and
+	// watermarks follow it), Close (every request held by a hang- or
+	// slow- code answers a 503 gateway page at once; later ones answer at
+	// once too), Count and ResetCounts (calls by endpoint name: see the
+	// Endpoint constants; stable_token calls with force_refresh true are
+	// counted in "stable_token" and in "stable_token_force").
+	fakekit.Base
 	apps      map[string]string // immutable after New
 	ttl       time.Duration
 	overlap   time.Duration
-	closed    chan struct{}
-	closeOnce sync.Once
-	offset    atomic.Int64  // the clock's offset from time.Now (Advance)
 	errAnswer atomic.Uint64 // error answers of stable_token and getuserphonenumber
 
 	mu         sync.Mutex
-	counts     map[string]int
 	keys       map[userRef]*sessionKeys
 	nextKeys   map[userRef]string          // keys set with SetNextSessionKey
 	usedLogin  *fakekit.FIFOMap[struct{}]  // appid "\x00" js_code
@@ -169,12 +172,10 @@ func New(cfg Config) *Server {
 		overlap = 5 * time.Minute
 	}
 	overlap = min(overlap, ttl/2)
-	return &Server{
+	s := &Server{
 		apps:       apps,
 		ttl:        ttl,
 		overlap:    overlap,
-		closed:     make(chan struct{}),
-		counts:     make(map[string]int),
 		keys:       make(map[userRef]*sessionKeys),
 		nextKeys:   make(map[userRef]string),
 		usedLogin:  fakekit.NewFIFOMap[struct{}](maxUsedCodes),
@@ -188,6 +189,8 @@ func New(cfg Config) *Server {
 		forced:     make(map[string][]time.Time),
 		web:        newWebState(cfg.WebApps),
 	}
+	s.Init()
+	return s
 }
 
 // ServeHTTP routes a request to the fake endpoint of its path.
@@ -240,45 +243,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Close releases every request held by a hang- or slow- code at once (they
-// answer a 503 gateway page); later ones answer at once too. It is
-// idempotent.
-func (s *Server) Close() {
-	s.closeOnce.Do(func() { close(s.closed) })
-}
-
-// Count returns how many requests an endpoint got since New or ResetCounts.
-// Names: "jscode2session", "stable_token", "stable_token_force" (the
-// stable_token calls with force_refresh true, counted in "stable_token"
-// too), "token" (the old /cgi-bin/token), "getuserphonenumber".
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
-
-// ResetCounts sets every counter back to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-}
-
 // countsSnapshot returns a snapshot of every counter, zeros included.
 func (s *Server) countsSnapshot() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := make(map[string]int, len(endpoints))
 	for _, e := range endpoints {
-		out[e] = s.counts[e]
+		out[e] = s.Count(e)
 	}
 	return out
-}
-
-func (s *Server) count(endpoint string) {
-	s.mu.Lock()
-	s.counts[endpoint]++
-	s.mu.Unlock()
 }
 
 // SessionKeys returns the user's current session_key (base64 of 16 bytes)
@@ -340,18 +311,6 @@ func (s *Server) currentSessionKey(appid, openid string) string {
 		return k.current
 	}
 	return ""
-}
-
-// Now is the fake's clock: time.Now moved by every Advance so far. Tokens,
-// codes and watermarks follow it.
-func (s *Server) Now() time.Time {
-	return time.Now().Add(time.Duration(s.offset.Load()))
-}
-
-// Advance moves the fake's clock by d (negative d moves it back): codes and
-// tokens age at once, and later watermarks carry the moved time.
-func (s *Server) Advance(d time.Duration) {
-	s.offset.Add(int64(d))
 }
 
 // MintCode records that WeChat handed out code (a login or phone code of

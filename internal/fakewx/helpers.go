@@ -3,7 +3,8 @@ package fakewx
 import (
 	"errors"
 	"net/http"
-	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // fakeError is the error answer of the /fake/ endpoints.
@@ -12,7 +13,7 @@ type fakeError struct {
 }
 
 func writeFakeError(w http.ResponseWriter, status int, msg string) {
-	writeJSONStatus(w, status, "application/json", fakeError{msg})
+	fakekit.WriteJSONAs(w, status, "application/json", fakeError{msg})
 }
 
 // allowMethod answers 405 unless r uses method.
@@ -62,7 +63,7 @@ func (s *Server) fakeEncrypt(w http.ResponseWriter, r *http.Request) {
 		writeFakeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
+	fakekit.WriteJSONAs(w, http.StatusOK, "application/json", map[string]string{"encryptedData": data, "iv": iv})
 }
 
 // userRequest is the part of a /fake/ request body naming a user (userOf).
@@ -116,7 +117,7 @@ func (s *Server) userOf(appid, openid, user string) (string, string, string) {
 // fakeStats serves GET /fake/stats: every counter of Count, by name.
 func (s *Server) fakeStats(w http.ResponseWriter, r *http.Request) {
 	if allowMethod(w, r, http.MethodGet) {
-		writeJSONStatus(w, http.StatusOK, "application/json", s.countsSnapshot())
+		fakekit.WriteJSONAs(w, http.StatusOK, "application/json", s.countsSnapshot())
 	}
 }
 
@@ -166,14 +167,7 @@ func (s *Server) fakeTokenMode(w http.ResponseWriter, r *http.Request) {
 // fakeAdvance serves POST /fake/advance?by=<duration> (such as 5m or -1h):
 // Advance, 204.
 func (s *Server) fakeAdvance(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
+	if allowMethod(w, r, http.MethodPost) {
+		fakekit.AdvanceBy(w, r, s.Advance)
 	}
-	d, err := time.ParseDuration(r.URL.Query().Get("by"))
-	if err != nil {
-		writeFakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
-		return
-	}
-	s.Advance(d)
-	w.WriteHeader(http.StatusNoContent)
 }

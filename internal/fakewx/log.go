@@ -3,9 +3,10 @@ package fakewx
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,13 +44,8 @@ func LogRequests(next http.Handler, logf func(format string, args ...any)) http.
 }
 
 func safeQuery(q url.Values) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		v := "[redacted]"
 		if shownParams[k] {
 			v = strings.Join(q[k], ",")

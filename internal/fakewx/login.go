@@ -45,49 +45,17 @@ type loginAnswer struct {
 // the request itself is refused (41002, 41004, 40013, 40125, 41008, 40002).
 // A code minted with MintCode CodeTTL (5 minutes) ago or more answers 40029.
 func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointJSCode2Session)
-	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
-
-	if r.Method != http.MethodGet {
-		fail(43001, "require GET method")
+	fail, appid, code, ok := s.codeRequest(w, r, EndpointJSCode2Session, "js_code", s.appSecret)
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	appid, code := q.Get("appid"), q.Get("js_code")
-	if errcode, msg := s.checkCredentials(appid, q.Get("secret")); errcode != 0 {
-		fail(errcode, msg)
+	outcome, arg, goOn := s.steerCode(w, r, code, s.spendLogin(appid, code), fail)
+	if !goOn {
 		return
 	}
-	switch {
-	case code == "":
-		fail(41008, "missing code")
-		return
-	case q.Get("grant_type") != "authorization_code":
-		fail(40002, "invalid grant_type")
-		return
-	}
-	if s.expired(appid, code) {
-		fail(40029, "invalid code")
-		return
-	}
-	if !s.consume(s.usedLogin, appid, code) {
-		fail(40163, "code been used")
-		return
-	}
-
-	outcome, arg, _ := strings.Cut(code, "-")
 	switch outcome {
 	case "ok", "union", "nokey", "same":
 		s.login(w, appid, arg, outcome)
-	case "slow":
-		d, rest, ok := parseSlow(arg)
-		if !ok {
-			fail(40029, "invalid code")
-			return
-		}
-		if s.delay(w, r, d) {
-			s.login(w, appid, rest, "ok")
-		}
 	case "badid":
 		ans, ok := badIDAnswer(appid, stripNonce(arg))
 		if !ok {
@@ -96,10 +64,72 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		}
 		ans.SessionKey = s.takeSessionKey(appid, ans.OpenID)
 		writeJSON(w, typeText, ans)
-	case "bad":
-		fail(40029, "invalid code")
 	case "risky":
 		fail(40226, "high risk user")
+	default:
+		s.failSteered(w, r, outcome, `{"openid": "o`, fail)
+	}
+}
+
+// spendLogin uses up a js_code of appid: 0, or the errcode (40029:
+// minted CodeTTL ago or more; 40163: used).
+func (s *Server) spendLogin(appid, code string) int {
+	switch {
+	case s.expired(appid, code):
+		return 40029
+	case !s.consume(s.usedLogin, appid, code):
+		return 40163
+	}
+	return 0
+}
+
+// steerCode answers the errcode of a code that could not be used (40029
+// invalid, 40163 used), or steers a good one (fakekit.Base.Steer: a
+// slow-<ms>-<user> code waits, then is "ok"); false when nothing more is
+// to be answered.
+func (s *Server) steerCode(w http.ResponseWriter, r *http.Request, code string, errcode int, fail func(int, string)) (outcome, arg string, goOn bool) {
+	switch errcode {
+	case 0:
+		return s.Steer(w, r, code)
+	case 40163:
+		fail(40163, "code been used")
+	default:
+		fail(40029, "invalid code")
+	}
+	return "", "", false
+}
+
+// codeRequest begins a code exchange (jscode2session, the browser's
+// /sns/oauth2/access_token): a GET with the app's credentials (secretOf
+// the appid: its secret, and whether the fake knows it; 41002, 41004,
+// 40013, 40125), the code in codeParam (41008) and grant_type
+// authorization_code (40002). ok is false once it answered an error.
+func (s *Server) codeRequest(w http.ResponseWriter, r *http.Request, endpoint, codeParam string, secretOf func(appid string) (string, bool)) (fail func(int, string), appid, code string, ok bool) {
+	if fail, ok = s.call(w, r, endpoint, http.MethodGet, always(typeText)); !ok {
+		return fail, "", "", false
+	}
+	q := r.URL.Query()
+	appid, code = q.Get("appid"), q.Get(codeParam)
+	want, known := secretOf(appid)
+	errcode, msg := checkSecret(want, known, appid, q.Get("secret"))
+	switch {
+	case errcode != 0:
+		fail(errcode, msg)
+	case code == "":
+		fail(41008, "missing code")
+	case q.Get("grant_type") != "authorization_code":
+		fail(40002, "invalid grant_type")
+	default:
+		return fail, appid, code, true
+	}
+	return fail, appid, code, false
+}
+
+// failSteered answers the error outcomes of a steered code exchange:
+// limit (45011), busy (-1), empty (an empty body), trunc (the cut JSON
+// trunc), hang, http500, html; bad and anything else 40029.
+func (s *Server) failSteered(w http.ResponseWriter, r *http.Request, outcome, trunc string, fail func(int, string)) {
+	switch outcome {
 	case "limit":
 		fail(45011, "api minute-quota reach limit")
 	case "busy":
@@ -107,7 +137,7 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 	case "empty":
 		fakekit.WriteRaw(w, http.StatusOK, typeText, "")
 	case "trunc":
-		fakekit.WriteRaw(w, http.StatusOK, typeText, `{"openid": "o`)
+		fakekit.WriteRaw(w, http.StatusOK, typeText, trunc)
 	default:
 		if !s.misbehave(w, r, outcome) {
 			fail(40029, "invalid code")

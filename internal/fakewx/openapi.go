@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func (s *Server) LastSeen(endpoint string) Seen {
 // see records r (whose body it reads, up to maxBody) as endpoint's last
 // request and returns the body.
 func (s *Server) see(endpoint string, r *http.Request) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	body := bodyOf(r)
 	book.mu.Lock()
 	defer book.mu.Unlock()
 	m := book.last[s]
@@ -64,6 +63,19 @@ func (s *Server) see(endpoint string, r *http.Request) []byte {
 	}
 	m[endpoint] = Seen{Method: r.Method, RawQuery: r.URL.RawQuery, ContentType: r.Header.Get("Content-Type"), Body: body}
 	return body
+}
+
+// apiCall begins a call of a token-protected Open API (a POST, JSON
+// errors): it notes the request (see), counts it (call), checks the
+// method and the access_token (apiToken). It returns the error writer,
+// the token's app, and the body it read; ok is false once it answered.
+func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, endpoint string) (fail func(int, string), appid string, body []byte, ok bool) {
+	body = s.see(endpoint, r)
+	if fail, ok = s.call(w, r, endpoint, http.MethodPost, always(typeJSON)); !ok {
+		return fail, "", body, false
+	}
+	appid, ok = s.apiToken(w, r)
+	return fail, appid, body, ok
 }
 
 // apiToken checks the access_token of a call to a token-protected API:
@@ -106,14 +118,8 @@ func risky(content string) bool {
 //
 // A body that is not JSON or has no content answers 47001.
 func (s *Server) msgSecCheck(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointMsgSecCheck)
-	body := s.see(EndpointMsgSecCheck, r)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
-		return
-	}
-	if _, ok := s.apiToken(w, r); !ok {
+	fail, _, body, ok := s.apiCall(w, r, EndpointMsgSecCheck)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -180,14 +186,7 @@ const (
 // than 32 characters, 41030 for a page starting with "/", 47001 for a body
 // that is not JSON.
 func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointWxaCodeUnlimited)
-	body := s.see(EndpointWxaCodeUnlimited, r)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
-		return
-	}
-	appid, ok := s.apiToken(w, r)
+	fail, appid, body, ok := s.apiCall(w, r, EndpointWxaCodeUnlimited)
 	if !ok {
 		return
 	}
@@ -196,8 +195,7 @@ func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
 		Page  string `json:"page"`
 		Width int    `json:"width"`
 	}
-	if !decodeJSON(body, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(body, &req, fail) {
 		return
 	}
 	switch {

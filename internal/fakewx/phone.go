@@ -4,6 +4,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
+
+	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
 
 // phoneInfo is the phone payload, in getuserphonenumber's phone_info and in
@@ -61,11 +65,8 @@ type phoneAnswer struct {
 // 40029; every other error answer is text/plain. phoneNumber is the pure number for country code 86, else "+<cc> <pure>";
 // the watermark names the app the token belongs to.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointPhoneNumber)
-	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
-
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointPhoneNumber, http.MethodPost, s.errorType)
+	if !ok {
 		return
 	}
 	appid, errcode, errmsg := s.checkToken(r.URL.Query().Get("access_token"))
@@ -77,12 +78,11 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		Code   string `json:"code"`
 		OpenID string `json:"openid"`
 	}
-	if !readJSON(r, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(bodyOf(r), &req, fail) {
 		return
 	}
 	spec, owner, bound := strings.Cut(req.Code, "@")
-	outcome, arg, _ := strings.Cut(spec, "-")
+	outcome, _ := fakekit.ParseCode(spec)
 	if req.Code == "" || s.expired(appid, req.Code) {
 		fail(40029, "invalid code")
 		return
@@ -93,7 +93,7 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		if outcome == "busyonce" {
 			fail(-1, "system error")
 		} else {
-			s.hang(w, r)
+			s.Misbehave(w, r, fakekit.ModeHang)
 		}
 		return
 	case outcome == "busy":
@@ -114,18 +114,15 @@ func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	outcome, arg, goOn := s.Steer(w, r, spec) // slow-<ms>-<number>: waits, then as phone-
+	if !goOn {
+		return
+	}
 	switch outcome {
 	case "phone", "phonenum", "busyonce", "hangonce":
 		s.answerPhone(w, appid, arg, outcome == "phonenum")
-	case "slow":
-		d, rest, ok := parseSlow(arg)
-		if !ok {
-			fail(40029, "invalid code")
-			return
-		}
-		if s.delay(w, r, d) {
-			s.answerPhone(w, appid, rest, false)
-		}
+	case "ok":
+		s.answerPhone(w, appid, arg, false)
 	case "foreign":
 		fail(40013, "invalid appid")
 	default:
@@ -140,7 +137,7 @@ func (s *Server) answerPhone(w http.ResponseWriter, appid, spec string, numericC
 		cc = "86"
 	}
 	ccNum, err := strconv.Atoi(cc)
-	if !allDigits(pure) || !allDigits(cc) || err != nil {
+	if !platform.IsDigits(pure) || !platform.IsDigits(cc) || err != nil {
 		writeJSON(w, s.errorType(), newError(40029, "invalid code"))
 		return
 	}

@@ -1,7 +1,6 @@
 package fakewx
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
@@ -14,13 +13,10 @@ const (
 	typeHTML = "text/html"
 )
 
-// Gateway pages, for the codes that make the fake misbehave.
+// Gateway pages, for the codes that make the fake misbehave (fakekit's).
 const (
-	page500 = "<html><body>500 Internal Server Error</body></html>"
-	pageGW  = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
-		"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
-	page503 = "<html><body>503 Service Unavailable</body></html>"
-	page504 = "<html><body>504 Gateway Time-out</body></html>"
+	page500 = fakekit.Page500
+	pageGW  = fakekit.PageGateway
 )
 
 // wxError is WeChat's error answer.
@@ -36,13 +32,26 @@ func newError(errcode int, msg string) wxError {
 
 // writeJSON writes v as JSON, with HTTP 200 and the given Content-Type.
 func writeJSON(w http.ResponseWriter, contentType string, v any) {
-	writeJSONStatus(w, http.StatusOK, contentType, v)
+	fakekit.WriteJSONAs(w, http.StatusOK, contentType, v)
 }
 
-func writeJSONStatus(w http.ResponseWriter, status int, contentType string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // only plain structs and maps get here
-		panic("fakewx: " + err.Error())
+// call begins the answer of an endpoint: it counts the call and returns
+// fail, which writes an error answer of the Content-Type errType gives
+// (by turns, s.errorType, or always one); ok is false, 43001 or 43002
+// answered, for a method other than method.
+func (s *Server) call(w http.ResponseWriter, r *http.Request, endpoint, method string, errType func() string) (fail func(errcode int, msg string), ok bool) {
+	s.Hit(endpoint)
+	fail = func(errcode int, msg string) { writeJSON(w, errType(), newError(errcode, msg)) }
+	switch {
+	case r.Method == method:
+		return fail, true
+	case method == http.MethodGet:
+		fail(43001, "require GET method")
+	default:
+		fail(43002, "require POST method")
 	}
-	fakekit.WriteRaw(w, status, contentType, string(b))
+	return fail, false
 }
+
+// always is an errType of call: contentType every time.
+func always(contentType string) func() string { return func() string { return contentType } }

@@ -1,7 +1,6 @@
 package fakewx
 
 import (
-	"encoding/json"
 	"io"
 	"math"
 	"net"
@@ -32,9 +31,25 @@ type tokenAnswer struct {
 const maxBody = 64 << 10
 
 // readJSON decodes the request body into v; it reports false on any error.
-func readJSON(r *http.Request, v any) bool {
+func readJSON(r *http.Request, v any) bool { return decodeJSON(bodyOf(r), v) }
+
+// bodyOf reads r's body, at most maxBody bytes (nil on an error).
+func bodyOf(r *http.Request) []byte {
 	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	return err == nil && json.Unmarshal(b, v) == nil
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// decodeBody decodes a request's JSON body into v, or answers 47001 with
+// fail and reports false.
+func decodeBody(body []byte, v any, fail func(int, string)) bool {
+	if !decodeJSON(body, v) {
+		fail(47001, "data format error")
+		return false
+	}
+	return true
 }
 
 // TokenMode steers an app's stable_token answers (SetTokenMode).
@@ -85,8 +100,14 @@ func (s *Server) tokenMode(appid string) TokenMode {
 // errcode and errmsg of a missing (41002, 41004) or wrong (40013, 40125)
 // one, 0 when they are the app's.
 func (s *Server) checkCredentials(appid, secret string) (int, string) {
-	want, known := s.apps[appid]
+	want, known := s.appSecret(appid)
 	return checkSecret(want, known, appid, secret)
+}
+
+// appSecret is the secret of a mini program, and whether the fake knows it.
+func (s *Server) appSecret(appid string) (string, bool) {
+	secret, known := s.apps[appid]
+	return secret, known
 }
 
 // checkSecret checks an appid and secret against the app's secret want
@@ -114,11 +135,8 @@ func checkSecret(want string, known bool, appid, secret string) (int, string) {
 // make it answer an error instead; every other error answer is
 // text/plain.
 func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointStableToken)
-	fail := func(errcode int, msg string) { writeJSON(w, s.errorType(), newError(errcode, msg)) }
-
-	if r.Method != http.MethodPost {
-		fail(43002, "require POST method")
+	fail, ok := s.call(w, r, EndpointStableToken, http.MethodPost, s.errorType)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -127,12 +145,11 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		Secret       string `json:"secret"`
 		ForceRefresh bool   `json:"force_refresh"`
 	}
-	if !readJSON(r, &req) {
-		fail(47001, "data format error")
+	if !decodeBody(bodyOf(r), &req, fail) {
 		return
 	}
 	if req.ForceRefresh {
-		s.count(EndpointStableTokenForce)
+		s.Hit(EndpointStableTokenForce)
 	}
 	if errcode, msg := s.checkCredentials(req.AppID, req.Secret); errcode != 0 {
 		fail(errcode, msg)
@@ -154,10 +171,10 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		fail(-1, "system error")
 		return
 	case TokenHang:
-		s.hang(w, r)
+		s.Misbehave(w, r, fakekit.ModeHang)
 		return
 	case TokenHTML:
-		fakekit.WriteRaw(w, http.StatusOK, typeHTML, pageGW)
+		fakekit.WriteRaw(w, http.StatusOK, typeHTML, fakekit.PageGateway)
 		return
 	}
 
@@ -211,11 +228,8 @@ func (s *Server) allowForceLocked(appid string, now time.Time) (int, string) {
 // later. (Like the real API, its tokens are apart from stable_token's: it
 // does not touch those.)
 func (s *Server) legacyToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
-	fail := func(errcode int, msg string) { writeJSON(w, typeJSON, newError(errcode, msg)) }
-
-	if r.Method != http.MethodGet {
-		fail(43001, "require GET method")
+	fail, ok := s.call(w, r, EndpointToken, http.MethodGet, always(typeJSON))
+	if !ok {
 		return
 	}
 	q := r.URL.Query()

@@ -194,7 +194,7 @@ func validWebSpec(spec string) bool {
 	case !found:
 		return validUser(spec)
 	case outcome == "slow":
-		_, user, ok := parseSlow(arg)
+		_, user, ok := fakekit.ParseSlow(arg)
 		return ok && validUser(user)
 	default:
 		return webOutcomes[outcome] && validUser(arg)
@@ -262,7 +262,7 @@ func webSpecUser(spec string) string {
 		return spec
 	}
 	if outcome == "slow" {
-		_, arg, _ = parseSlow(arg)
+		_, arg, _ = fakekit.ParseSlow(arg)
 	}
 	return stripNonce(arg)
 }

@@ -2,33 +2,37 @@ package fakewx
 
 import (
 	"net/http"
+	"net/url"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // The browser login's test controls, for clients in other languages (see
 // the package doc).
 
-// webAppOf returns the browser app named by the request's appid, or
-// answers 404.
-func (s *Server) webAppOf(w http.ResponseWriter, r *http.Request) (string, bool) {
-	appid := r.URL.Query().Get("appid")
+// webControl begins a browser control: a POST (405 otherwise) naming a
+// browser app in its appid (404 otherwise). It returns the app and the
+// query.
+func (s *Server) webControl(w http.ResponseWriter, r *http.Request) (string, url.Values, bool) {
+	if !allowMethod(w, r, http.MethodPost) {
+		return "", nil, false
+	}
+	q := r.URL.Query()
+	appid := q.Get("appid")
 	if _, ok := s.web.apps[appid]; !ok {
 		writeFakeError(w, http.StatusNotFound, "appid is not a browser app of the fake (Config.WebApps)")
-		return "", false
+		return "", nil, false
 	}
-	return appid, true
+	return appid, q, true
 }
 
 // fakeWebUser serves POST /fake/web_user?appid=&user=<spec>&auto=1:
 // SetWebUser (auto: 1 or true; user empty forgets the setting), 204.
 func (s *Server) fakeWebUser(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
-	}
-	appid, ok := s.webAppOf(w, r)
+	appid, q, ok := s.webControl(w, r)
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	auto := q.Get("auto") == "1" || q.Get("auto") == "true"
 	if !s.SetWebUser(appid, q.Get("user"), auto) {
 		writeFakeError(w, http.StatusBadRequest, "user must be deny or [<outcome>-]<user>, user of [A-Za-z0-9_]")
@@ -40,11 +44,8 @@ func (s *Server) fakeWebUser(w http.ResponseWriter, r *http.Request) {
 // fakeWebDomains serves POST /fake/web_domains?appid=&domain=<d>&domain=…:
 // SetWebDomains (no domain: the defaults), 204.
 func (s *Server) fakeWebDomains(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
-	}
-	if appid, ok := s.webAppOf(w, r); ok {
-		s.SetWebDomains(appid, r.URL.Query()["domain"]...)
+	if appid, q, ok := s.webControl(w, r); ok {
+		s.SetWebDomains(appid, q["domain"]...)
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -52,18 +53,14 @@ func (s *Server) fakeWebDomains(w http.ResponseWriter, r *http.Request) {
 // fakeWebCode serves POST /fake/web_code?appid=&user=<spec>&scope=:
 // MintWebCode, {"code": "..."}.
 func (s *Server) fakeWebCode(w http.ResponseWriter, r *http.Request) {
-	if !allowMethod(w, r, http.MethodPost) {
-		return
-	}
-	appid, ok := s.webAppOf(w, r)
+	appid, q, ok := s.webControl(w, r)
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	code, err := s.MintWebCode(appid, q.Get("user"), q.Get("scope"))
 	if err != nil {
 		writeFakeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSONStatus(w, http.StatusOK, "application/json", map[string]string{"code": code})
+	fakekit.WriteJSONAs(w, http.StatusOK, "application/json", map[string]string{"code": code})
 }

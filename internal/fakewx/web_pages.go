@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
@@ -39,9 +40,9 @@ func (k WebKind) page() string {
 // webAuthorize serves the page of kind.
 func (s *Server) webAuthorize(w http.ResponseWriter, r *http.Request, kind WebKind) {
 	if kind == WebsiteApp {
-		s.count(EndpointQRConnect)
+		s.Hit(EndpointQRConnect)
 	} else {
-		s.count(EndpointAuthorize)
+		s.Hit(EndpointAuthorize)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		webErrorPage(w, http.StatusMethodNotAllowed, "请求方法错误")
@@ -135,21 +136,12 @@ func inOrder(rawQuery string) bool {
 	for i, want := range authorizeParams {
 		switch {
 		case i < len(names) && names[i] == want:
-		case want == "state" && (i == len(names) || !contains(names, "state")):
+		case want == "state" && (i == len(names) || !slices.Contains(names, "state")):
 		default:
 			return false
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // alnum reports whether s is ASCII letters and digits only ("" is).

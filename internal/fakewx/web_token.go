@@ -2,9 +2,6 @@ package fakewx
 
 import (
 	"net/http"
-	"strings"
-
-	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // webTokenAnswer is /sns/oauth2/access_token's success answer, its fields
@@ -47,64 +44,24 @@ type webTokenAnswer struct {
 //	hang-…, http500-…, html-…, empty-…, trunc-…   as jscode2session's
 //	anything else         40029
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointOAuthToken)
-	fail := func(errcode int, msg string) { writeJSON(w, typeText, newError(errcode, msg)) }
-	if r.Method != http.MethodGet {
-		fail(43001, "require GET method")
+	fail, appid, code, ok := s.codeRequest(w, r, EndpointOAuthToken, "code", func(appid string) (string, bool) {
+		app, known := s.web.apps[appid]
+		return app.Secret, known
+	})
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	appid, code := q.Get("appid"), q.Get("code")
-	app, known := s.web.apps[appid]
-	if errcode, msg := checkSecret(app.Secret, known, appid, q.Get("secret")); errcode != 0 {
-		fail(errcode, msg)
-		return
-	}
-	switch {
-	case code == "":
-		fail(41008, "missing code")
-		return
-	case q.Get("grant_type") != "authorization_code":
-		fail(40002, "invalid grant_type")
-		return
-	}
+	app := s.web.apps[appid]
 	scope, errcode := s.web.redeem(s, appid, app.Kind, code)
-	switch errcode {
-	case 40029:
-		fail(40029, "invalid code")
-		return
-	case 40163:
-		fail(40163, "code been used")
+	outcome, arg, goOn := s.steerCode(w, r, code, errcode, fail)
+	if !goOn {
 		return
 	}
-
-	outcome, arg, _ := strings.Cut(code, "-")
 	switch outcome {
 	case "ok", "union", "snapshot":
 		s.webToken(w, appid, app, stripNonce(arg), outcome, scope)
-	case "slow":
-		d, rest, ok := parseSlow(arg)
-		if !ok {
-			fail(40029, "invalid code")
-			return
-		}
-		if s.delay(w, r, d) {
-			s.webToken(w, appid, app, stripNonce(rest), "ok", scope)
-		}
-	case "bad":
-		fail(40029, "invalid code")
-	case "limit":
-		fail(45011, "api minute-quota reach limit")
-	case "busy":
-		fail(-1, "system error")
-	case "empty":
-		fakekit.WriteRaw(w, http.StatusOK, typeText, "")
-	case "trunc":
-		fakekit.WriteRaw(w, http.StatusOK, typeText, `{"access_token": "`)
 	default:
-		if !s.misbehave(w, r, outcome) {
-			fail(40029, "invalid code")
-		}
+		s.failSteered(w, r, outcome, `{"access_token": "`, fail)
 	}
 }
 

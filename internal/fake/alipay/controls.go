@@ -17,14 +17,8 @@ func (s *Server) registerControls(mux *http.ServeMux) {
 		fakekit.WriteJSON(w, http.StatusOK, map[string]string{"code": s.MintCode(app, user)})
 	})
 	mux.HandleFunc("POST /fake/alipay/fail", func(w http.ResponseWriter, r *http.Request) {
-		f := Failure(r.URL.Query().Get("next"))
-		switch f {
-		case FailBusy, FailRateLimited, FailHang, FailNonJSON, FailHTTP500, FailBadSign:
-			s.FailNext(f)
-			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"next": string(f)})
-		default:
-			fakekit.FakeError(w, http.StatusBadRequest, "want next=busy|limit|hang|html|http500|badsign")
-		}
+		fakekit.FailControl(w, r, []string{"busy", "limit", "hang", "html", "http500", "badsign"},
+			func(f string) { s.FailNext(Failure(f)) })
 	})
 	mux.HandleFunc("POST /fake/alipay/advance", fakekit.AdvanceControl(s.Advance, s.Now, "5m"))
 	mux.HandleFunc("POST /fake/alipay/phone", func(w http.ResponseWriter, r *http.Request) {

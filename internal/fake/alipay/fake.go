@@ -47,16 +47,12 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
-
-// maxCodes bounds the bookkeeping of minted and used codes.
-const maxCodes = 1 << 17
 
 // CodeTTL is how long a minted auth code lives (Alipay: 3 minutes at
 // least, A10).
@@ -100,37 +96,24 @@ const (
 	FailBadSign     Failure = "badsign" // success, signature broken
 )
 
-type minted struct {
-	app string
-	at  time.Time
-}
-
 // Server is the fake gateway. Safe for concurrent use.
 type Server struct {
-	fakekit.Clock // Now, Advance: the fake's clock, to expire codes
+	fakekit.Base // Now, Advance: the fake's clock, to expire codes; Close, Count
 
-	key  *rsa.PrivateKey
-	apps map[string]*app
-
-	mu     sync.Mutex
-	minted map[string]minted
-	used   map[string]bool
-	next   []Failure
-	counts map[string]int
-	seq    int
-
-	closeOnce sync.Once
-	closed    chan struct{}
+	key   *rsa.PrivateKey
+	apps  map[string]*app
+	codes *fakekit.Codes // one namespace: a code is spent for every app
 }
+
+// gatewayPage is the html answer's page.
+const gatewayPage = "<html><body>502 Bad Gateway</body></html>"
 
 // New makes a fake gateway for apps; it panics on an app whose keys do
 // not parse (a test's mistake).
 func New(apps ...App) *Server {
-	s := &Server{
-		key: TestKey(KeyAlipay), apps: map[string]*app{},
-		minted: map[string]minted{}, used: map[string]bool{}, counts: map[string]int{},
-		closed: make(chan struct{}),
-	}
+	s := &Server{key: TestKey(KeyAlipay), apps: map[string]*app{}, codes: fakekit.NewBoundCodes(CodeTTL)}
+	s.Init()
+	s.Pages = fakekit.Pages{Gateway: gatewayPage, PagesOnly: true}
 	for _, a := range apps {
 		pub, err := platform.ParseRSAPublicKey(a.PublicKey)
 		if err != nil {
@@ -155,14 +138,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // ServeHTTP serves what Register registers, for httptest.NewServer(s).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	mux := http.NewServeMux()
-	s.Register(mux)
-	mux.ServeHTTP(w, r)
-}
-
-// Close ends hanging answers.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { fakekit.Serve(s, w, r) }
 
 // AlipayPublicKeyPEM is the fake Alipay's public key: an app's
 // alipay_public_key.
@@ -180,39 +156,18 @@ func (s *Server) AESKey(appID string) string {
 // MintCode hands out a fresh auth code of user for the app, as
 // my.getAuthCode would: single use, CodeTTL, bound to the app.
 func (s *Server) MintCode(appID, user string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	if len(s.minted) >= maxCodes {
-		clear(s.minted)
-	}
-	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
-	s.minted[code] = minted{app: appID, at: s.Now()}
-	return code
+	return s.codes.Mint(appID, "ok-"+user, s.Now())
 }
 
 // FailNext forces the next gateway answers, in order, whatever the
 // request (after its signature is checked).
 func (s *Server) FailNext(f ...Failure) {
-	s.mu.Lock()
-	s.next = append(s.next, f...)
-	s.mu.Unlock()
-}
-
-// Count is how many requests the gateway had for a method (any outcome).
-func (s *Server) Count(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[method]
+	for _, x := range f {
+		s.Force(MethodOAuthToken, fakekit.Mode(x))
+	}
 }
 
 func (s *Server) takeFailure() Failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.next) == 0 {
-		return ""
-	}
-	f := s.next[0]
-	s.next = s.next[1:]
-	return f
+	m, _ := s.Forced(MethodOAuthToken)
+	return Failure(m)
 }

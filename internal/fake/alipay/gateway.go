@@ -10,11 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"crypto/rsa"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // gateway serves POST /gateway.do.
@@ -30,9 +31,7 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.Form
 	method := p.Get("method")
-	s.mu.Lock()
-	s.counts[method]++
-	s.mu.Unlock()
+	s.Hit(method) // Count: how many requests the gateway had for a method (any outcome)
 	for _, k := range []string{"app_id", "method", "charset", "sign_type", "sign", "timestamp", "version"} {
 		if p.Get(k) == "" {
 			sub := map[string]string{"app_id": "isv.missing-app-id", "sign_type": "isv.missing-signature-type", "sign": "isv.missing-signature"}[k]
@@ -143,20 +142,8 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, outcome strin
 		s.errorResponse(w, "40005", "Call Limited", "isp.call-limited", "调用频率超限")
 	case "perm":
 		s.errorResponse(w, "40006", "Insufficient Permissions", "isv.insufficient-isv-permissions", "ISV权限不足")
-	case "hang":
-		select {
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
-	case "http500":
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprint(w, "<html><body>500 Internal Server Error</body></html>")
-	case "html":
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
 	default:
-		return false
+		return s.Misbehave(w, r, fakekit.Mode(outcome)) // hang, http500, html
 	}
 	return true
 }
@@ -173,26 +160,25 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		invalid("isv.code-invalid", "授权码code无效")
 		return
 	}
-	s.mu.Lock()
-	m, isMinted := s.minted[code]
-	now := s.Now()
-	switch {
-	case isMinted && m.app != a.ID:
-		s.mu.Unlock()
+	switch s.codes.Use(a.ID, code, s.Now()) {
+	case fakekit.CodeFresh:
+	case fakekit.CodeOtherApp:
 		invalid("isv.unmatched-app-id", "授权码与应用不匹配")
 		return
-	case s.used[code], isMinted && now.Sub(m.at) >= CodeTTL:
-		s.mu.Unlock()
+	default: // used, expired
 		invalid("isv.code-invalid", "授权码code无效")
 		return
 	}
-	if len(s.used) >= maxCodes { // a fake, but one that does not grow forever
-		clear(s.used)
-	}
-	s.used[code] = true
-	s.mu.Unlock()
+	s.answerCode(w, r, a, key, code)
+}
 
-	outcome, arg, _ := strings.Cut(code, "-")
+// answerCode answers a good auth code as it steers the outcome (see the
+// package doc; slow-<ms>-<user> waits, then is ok-<user>).
+func (s *Server) answerCode(w http.ResponseWriter, r *http.Request, a *app, key, code string) {
+	outcome, arg, goOn := s.Steer(w, r, code)
+	if !goOn {
+		return
+	}
 	switch outcome {
 	case "ok":
 		s.signed(w, key, s.success(a, arg), "")
@@ -208,24 +194,9 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, a *app, key 
 		s.signed(w, key, res, "")
 	case "nosign":
 		s.signed(w, key, s.success(a, arg), "none")
-	case "slow":
-		ms, user, _ := strings.Cut(arg, "-")
-		n, err := strconv.Atoi(ms)
-		if err != nil || n < 0 {
-			invalid("isv.code-invalid", "授权码code无效")
-			return
-		}
-		select {
-		case <-time.After(time.Duration(n) * time.Millisecond):
-			s.signed(w, key, s.success(a, user), "")
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
-	case "bad":
-		invalid("isv.code-invalid", "授权码code无效")
-	default:
+	default: // bad-… and the unknown outcomes too
 		if !s.misbehave(w, r, outcome) {
-			invalid("isv.code-invalid", "授权码code无效")
+			s.errorResponse(w, "40002", "Invalid Arguments", "isv.code-invalid", "授权码code无效")
 		}
 	}
 }

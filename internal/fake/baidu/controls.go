@@ -17,18 +17,13 @@ func (s *Server) registerControls(mux *http.ServeMux) {
 		fakekit.WriteJSON(w, http.StatusOK, map[string]string{"code": s.MintCode(q.Get("app_key"), q.Get("user"))})
 	})
 	mux.HandleFunc("POST /fake/baidu/fail", func(w http.ResponseWriter, r *http.Request) {
-		f, ep := Failure(r.URL.Query().Get("next")), r.URL.Query().Get("endpoint")
+		ep := r.URL.Query().Get("endpoint")
 		if ep != EndpointLogin && ep != EndpointToken && ep != EndpointUnionID {
 			fakekit.FakeError(w, http.StatusBadRequest, "want endpoint=jscode2sessionkey|token|getunionid")
 			return
 		}
-		switch f {
-		case FailHang, FailNonJSON, FailHTTP500, FailServer, FailDeadToken:
-			s.FailNext(ep, f)
-			fakekit.WriteJSON(w, http.StatusOK, map[string]string{"next": string(f)})
-		default:
-			fakekit.FakeError(w, http.StatusBadRequest, "want next=hang|html|http500|server_error|deadtoken")
-		}
+		fakekit.FailControl(w, r, []string{"hang", "html", "http500", "server_error", "deadtoken"},
+			func(f string) { s.FailNext(ep, Failure(f)) })
 	})
 	mux.HandleFunc("POST /fake/baidu/advance", fakekit.AdvanceControl(s.Advance, s.Now, "11m"))
 	mux.HandleFunc("POST /fake/baidu/seal", func(w http.ResponseWriter, r *http.Request) {

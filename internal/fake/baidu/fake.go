@@ -41,8 +41,8 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
-// maxCodes bounds the bookkeeping of minted and used codes.
-const maxCodes = 1 << 17
+// maxTokens bounds the bookkeeping of access tokens.
+const maxTokens = 1 << 17
 
 // CodeTTL is a login code's life (B5 D).
 const CodeTTL = 10 * time.Minute
@@ -76,46 +76,28 @@ const (
 	FailDeadToken Failure = "deadtoken"    // getunionid: error_code 110
 )
 
-type minted struct {
-	app string
-	at  time.Time
-}
-
 // Server is the fake. Safe for concurrent use.
 type Server struct {
-	fakekit.Clock // Now, Advance: the fake's clock, to expire codes
+	fakekit.Base // Now, Advance: the fake's clock, to expire codes; Close, Count
 
-	apps map[string]App
+	apps  map[string]App
+	codes *fakekit.Codes // one namespace: a code is spent for every app
 
 	mu     sync.Mutex
-	minted map[string]minted
-	used   map[string]bool
-	keys   map[string][]string  // app\x00openid → session keys, newest first
-	users  map[string]string    // app\x00openid → user name
-	tokens map[string]tokenInfo // token → app and expiry
-	next   map[string][]Failure // endpoint → forced answers
-	counts map[string]int
-	seq    int
-
-	closeOnce sync.Once
-	closed    chan struct{}
-}
-
-type tokenInfo struct {
-	app     string
-	expires time.Time
+	keys   map[string][]string // app\x00openid → session keys, newest first
+	users  map[string]string   // app\x00openid → user name
+	tokens map[string]fakekit.Token
 }
 
 // New makes a fake for apps.
 func New(apps ...App) *Server {
 	s := &Server{
-		apps: map[string]App{}, minted: map[string]minted{}, used: map[string]bool{},
-		keys: map[string][]string{}, users: map[string]string{}, tokens: map[string]tokenInfo{}, counts: map[string]int{}, next: map[string][]Failure{},
-		closed: make(chan struct{}),
+		apps:  fakekit.Index(apps, func(a App) string { return a.Key }),
+		codes: fakekit.NewBoundCodes(CodeTTL),
+		keys:  map[string][]string{}, users: map[string]string{}, tokens: map[string]fakekit.Token{},
 	}
-	for _, a := range apps {
-		s.apps[a.Key] = a
-	}
+	s.Init()
+	s.Pages = fakekit.Pages{Gateway: "<html><body>502 Bad Gateway</body></html>", PagesOnly: true}
 	return s
 }
 
@@ -128,59 +110,25 @@ func (s *Server) Register(mux *http.ServeMux) {
 }
 
 // ServeHTTP serves what Register registers, for httptest.NewServer(s).
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	mux := http.NewServeMux()
-	s.Register(mux)
-	mux.ServeHTTP(w, r)
-}
-
-// Close ends hanging answers.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { fakekit.Serve(s, w, r) }
 
 // MintCode hands out a fresh login code of user for the app, as
 // swan.login would.
 func (s *Server) MintCode(appKey, user string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	if len(s.minted) >= maxCodes {
-		clear(s.minted)
-	}
-	code := fmt.Sprintf("ok-%s.%d", user, s.seq)
-	s.minted[code] = minted{app: appKey, at: s.Now()}
-	return code
+	return s.codes.Mint(appKey, "ok-"+user, s.Now())
 }
 
 // FailNext forces the next answers, in order, of an endpoint
 // (EndpointLogin, EndpointToken or EndpointUnionID).
 func (s *Server) FailNext(endpoint string, f ...Failure) {
-	s.mu.Lock()
-	s.next[endpoint] = append(s.next[endpoint], f...)
-	s.mu.Unlock()
+	for _, x := range f {
+		s.Force(endpoint, fakekit.Mode(x))
+	}
 }
 
 func (s *Server) takeFailure(endpoint string) Failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.next[endpoint]
-	if len(q) == 0 {
-		return ""
-	}
-	s.next[endpoint] = q[1:]
-	return q[0]
-}
-
-// Count is how many calls an endpoint had.
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
-
-func (s *Server) count(endpoint string) {
-	s.mu.Lock()
-	s.counts[endpoint]++
-	s.mu.Unlock()
+	m, _ := s.Forced(endpoint)
+	return Failure(m)
 }
 
 // SessionKeys are the user's session keys, newest first.

@@ -2,11 +2,12 @@ package fakebaidu
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -27,22 +28,7 @@ func params(w http.ResponseWriter, r *http.Request) bool {
 // misbehave answers the failures shared by codes and FailNext; false for
 // an outcome it does not know.
 func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, outcome string) bool {
-	switch outcome {
-	case string(FailHang):
-		select {
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
-	case string(FailHTTP500):
-		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprint(w, "<html><body>500 Internal Server Error</body></html>")
-	case string(FailNonJSON):
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
-	default:
-		return false
-	}
-	return true
+	return s.Misbehave(w, r, fakekit.Mode(outcome)) // hang, http500, html
 }
 
 // forced answers a FailNext failure, if one is due; server answers the
@@ -61,7 +47,7 @@ func (s *Server) forced(w http.ResponseWriter, r *http.Request, endpoint string,
 
 // login serves POST /oauth/jscode2sessionkey.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointLogin)
+	s.Hit(EndpointLogin)
 	if r.Method != http.MethodPost || !params(w, r) {
 		oauthError(w, "invalid_request", "method or body not supported")
 		return
@@ -83,39 +69,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, "invalid_request", "missing code")
 		return
 	}
-	s.mu.Lock()
-	m, isMinted := s.minted[code]
-	now := s.Now()
-	if s.used[code] || (isMinted && (m.app != appKey || now.Sub(m.at) >= CodeTTL)) {
-		s.mu.Unlock()
+	if s.codes.Use(appKey, code, s.Now()) != fakekit.CodeFresh { // used, expired, another app's
 		oauthError(w, "invalid_grant", "invalid code")
 		return
 	}
-	if len(s.used) >= maxCodes { // a fake, but one that does not grow forever
-		clear(s.used)
-	}
-	s.used[code] = true
-	s.mu.Unlock()
 
-	outcome, arg, _ := strings.Cut(code, "-")
+	outcome, arg, goOn := s.Steer(w, r, code) // slow-<ms>-<user>: waits, then "ok"
+	if !goOn {
+		return
+	}
 	switch outcome {
 	case "ok":
 		s.loggedIn(w, appKey, arg)
 	case "badid":
 		writeJSON(w, map[string]string{"openid": BadOpenID, "session_key": newSessionKey()})
-	case "slow":
-		ms, user, _ := strings.Cut(arg, "-")
-		n, err := strconv.Atoi(ms)
-		if err != nil || n < 0 {
-			oauthError(w, "invalid_grant", "invalid code")
-			return
-		}
-		select {
-		case <-time.After(time.Duration(n) * time.Millisecond):
-			s.loggedIn(w, appKey, user)
-		case <-r.Context().Done():
-		case <-s.closed:
-		}
 	default:
 		if !s.misbehave(w, r, outcome) {
 			oauthError(w, "invalid_grant", "invalid code")
@@ -140,7 +107,7 @@ func (s *Server) loggedIn(w http.ResponseWriter, appKey, userSpec string) {
 
 // token serves GET or POST /oauth/2.0/token.
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointToken)
+	s.Hit(EndpointToken)
 	if !params(w, r) {
 		oauthError(w, "invalid_request", "bad body")
 		return
@@ -163,10 +130,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		now := s.Now()
 		tok := newToken(now)
 		s.mu.Lock()
-		if len(s.tokens) >= maxCodes {
+		if len(s.tokens) >= maxTokens {
 			clear(s.tokens)
 		}
-		s.tokens[tok] = tokenInfo{app: a.Key, expires: now.Add(TokenTTL)}
+		s.tokens[tok] = fakekit.Token{App: a.Key, Expires: now.Add(TokenTTL)}
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{
 			"access_token": tok, "expires_in": int(TokenTTL / time.Second),
@@ -185,7 +152,7 @@ func (s *Server) ExpireTokens() {
 
 // getUnionID serves POST /rest/2.0/smartapp/getunionid?access_token=.
 func (s *Server) getUnionID(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointUnionID)
+	s.Hit(EndpointUnionID)
 	rid := strconv.FormatInt(time.Now().UnixNano()%1e10, 10)
 	fail := func(errno int, msg string) {
 		writeJSON(w, map[string]any{"errno": errno, "errmsg": msg, "request_id": rid, "timestamp": time.Now().Unix()})
@@ -210,13 +177,13 @@ func (s *Server) getUnionID(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.tokens[r.URL.Query().Get("access_token")]
 	now := s.Now()
 	s.mu.Unlock()
-	if !ok || !now.Before(t.expires) {
+	if !ok || !t.Alive(now) {
 		deadToken()
 		return
 	}
 	openid := r.PostForm.Get("openid")
-	a := s.apps[t.app]
-	user, known := s.userOf(t.app, openid)
+	a := s.apps[t.App]
+	user, known := s.userOf(t.App, openid)
 	if !known || a.NoUnionID {
 		fail(1, "openid invalid")
 		return

@@ -91,7 +91,7 @@ type token struct {
 // New returns a fake serving apps.
 func New(apps ...App) *Server {
 	s := &Server{
-		apps:        make(map[string]App, len(apps)),
+		apps:        fakekit.Index(apps, func(a App) string { return a.ID }),
 		logins:      fakekit.NewCodes(LoginCodeTTL),
 		phones:      fakekit.NewCodes(PhoneCodeTTL),
 		tokens:      map[string]*token{},
@@ -100,9 +100,6 @@ func New(apps ...App) *Server {
 		clientCalls: map[string][]time.Time{},
 	}
 	s.Init()
-	for _, a := range apps {
-		s.apps[a.ID] = a
-	}
 	return s
 }
 

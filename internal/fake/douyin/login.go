@@ -6,21 +6,6 @@ import (
 	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
-// loginData is code2Session's data: every field present, "" when absent.
-type loginData struct {
-	SessionKey      string `json:"session_key"`
-	OpenID          string `json:"openid"`
-	AnonymousOpenID string `json:"anonymous_openid"`
-	UnionID         string `json:"unionid"`
-}
-
-type loginAnswer struct {
-	ErrNo   int       `json:"err_no"`
-	ErrTips string    `json:"err_tips"`
-	LogID   string    `json:"log_id"`
-	Data    loginData `json:"data"`
-}
-
 // jscode2session serves POST /api/apps/v2/jscode2session. The code steers
 // the outcome:
 //
@@ -41,14 +26,10 @@ type loginAnswer struct {
 // EndpointCode2Session, m) overrides the next answer (busy and limit
 // both answer -1: Douyin documents no rate limit here).
 func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointCode2Session)
 	fail := func(errNo int, tips string) {
 		answer(w, loginAnswer{ErrNo: errNo, ErrTips: tips, LogID: s.logID()})
 	}
-	if m, ok := s.Forced(EndpointCode2Session); ok {
-		if !s.Misbehave(w, r, m) {
-			fail(-1, "system error")
-		}
+	if busy := (errAnswer{-1, "system error"}); s.begin(w, r, EndpointCode2Session, fail, busy, busy) {
 		return
 	}
 	var req struct {
@@ -56,10 +37,9 @@ func (s *Server) jscode2session(w http.ResponseWriter, r *http.Request) {
 		Code          string `json:"code"`
 		AnonymousCode string `json:"anonymous_code"`
 	}
-	app, errNo, tips := s.readApp(r, &req, &req.credentials)
+	app, ok := s.readApp(r, &req, &req.credentials, fail)
 	switch {
-	case errNo != 0:
-		fail(errNo, tips)
+	case !ok:
 		return
 	case req.Code == "" && req.AnonymousCode == "":
 		fail(40014, "bad params")

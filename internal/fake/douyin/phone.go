@@ -1,11 +1,7 @@
 package fakedouyin
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -15,14 +11,6 @@ import (
 
 // OtherAppID is the app id in the watermark of "other-" phone codes.
 const OtherAppID = "tt00000000000000ff"
-
-type phoneAnswer struct {
-	ErrNo   int    `json:"err_no"`
-	ErrMsg  string `json:"err_msg"`
-	ErrTips string `json:"err_tips"`
-	LogID   string `json:"log_id"`
-	Data    string `json:"data"`
-}
 
 // phoneNumber serves POST /api/apps/v1/get_phonenumber_info/: header
 // access-token (a live client_token; 28001003 unknown, 28001008 expired),
@@ -43,19 +31,10 @@ type phoneAnswer struct {
 // (MintPhoneCode) PhoneCodeTTL old answers 28005187. An app without a public key answers 28001018.
 // Force(EndpointPhone, m) overrides the next answer.
 func (s *Server) phoneNumber(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointPhone)
 	fail := func(errNo int, msg string) {
 		answer(w, phoneAnswer{ErrNo: errNo, ErrMsg: msg, ErrTips: msg, LogID: s.logID()})
 	}
-	if m, ok := s.Forced(EndpointPhone); ok {
-		switch {
-		case m == fakekit.ModeBusy:
-			fail(28001005, "系统内部错误，请重试")
-		case m == fakekit.ModeLimit:
-			fail(28003018, "请求频率过高")
-		default:
-			s.Misbehave(w, r, m)
-		}
+	if s.begin(w, r, EndpointPhone, fail, errAnswer{28001005, "系统内部错误，请重试"}, errAnswer{28003018, "请求频率过高"}) {
 		return
 	}
 	appID, errNo := s.checkToken(r.Header.Get("access-token"))
@@ -147,25 +126,6 @@ func phoneNumber(number, cc string) string {
 		return number
 	}
 	return "+" + cc + " " + number
-}
-
-// SealRSA is what Douyin does to a phone answer: RSA PKCS#1 v1.5 under
-// the app public key, block by block (k-11 bytes of plaintext each), the
-// blocks concatenated, base64.
-func SealRSA(pub *rsa.PublicKey, plain []byte) (string, error) {
-	if pub == nil {
-		return "", errors.New("no public key")
-	}
-	step := pub.Size() - 11
-	var out []byte
-	for off := 0; off < len(plain); off += step {
-		ct, err := rsa.EncryptPKCS1v15(rand.Reader, pub, plain[off:min(off+step, len(plain))])
-		if err != nil {
-			return "", err
-		}
-		out = append(out, ct...)
-	}
-	return base64.StdEncoding.EncodeToString(out), nil
 }
 
 // SealPhone seals the phone JSON of WeChat's scheme (watermarked for

@@ -76,27 +76,22 @@ type miniTokenData struct {
 // grant_type: "client_credential"}; 40015 bad appid, 40017 bad secret,
 // 40020 bad grant_type, -1 when forced busy.
 func (s *Server) miniToken(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointToken)
 	type ans struct {
 		ErrNo   int           `json:"err_no"`
 		ErrTips string        `json:"err_tips"`
 		Data    miniTokenData `json:"data"`
 	}
 	fail := func(errNo int, tips string) { answer(w, ans{ErrNo: errNo, ErrTips: tips}) }
-	if m, ok := s.Forced(EndpointToken); ok {
-		if !s.Misbehave(w, r, m) {
-			fail(-1, "system error")
-		}
+	if busy := (errAnswer{-1, "system error"}); s.begin(w, r, EndpointToken, fail, busy, busy) {
 		return
 	}
 	var req struct {
 		credentials
 		GrantType string `json:"grant_type"`
 	}
-	app, errNo, tips := s.readApp(r, &req, &req.credentials)
+	app, ok := s.readApp(r, &req, &req.credentials, fail)
 	switch {
-	case errNo != 0:
-		fail(errNo, tips)
+	case !ok:
 		return
 	case req.GrantType != "client_credential":
 		fail(40020, "bad grant_type")
@@ -123,7 +118,6 @@ type clientTokenData struct {
 // secret, 10020 past ClientTokenLimit calls of the app in
 // ClientTokenWindow; -1 when forced busy (a value of the fake's own).
 func (s *Server) clientToken(w http.ResponseWriter, r *http.Request) {
-	s.Hit(EndpointClientToken)
 	type ans struct {
 		Data    clientTokenData `json:"data"`
 		Message string          `json:"message"`
@@ -131,13 +125,7 @@ func (s *Server) clientToken(w http.ResponseWriter, r *http.Request) {
 	fail := func(code int, desc string) {
 		answer(w, ans{Data: clientTokenData{Description: desc, ErrorCode: code}, Message: "error"})
 	}
-	if m, ok := s.Forced(EndpointClientToken); ok {
-		switch {
-		case m == fakekit.ModeLimit:
-			fail(10020, "请求太频繁")
-		case !s.Misbehave(w, r, m):
-			fail(-1, "系统繁忙")
-		}
+	if s.begin(w, r, EndpointClientToken, fail, errAnswer{-1, "系统繁忙"}, errAnswer{10020, "请求太频繁"}) {
 		return
 	}
 	var req struct {

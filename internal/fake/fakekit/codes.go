@@ -14,48 +14,94 @@ const maxCodes = 1 << 16
 type CodeState int
 
 const (
-	CodeFresh   CodeState = iota // first use, in its lifetime: now used
-	CodeUsed                     // used before
-	CodeExpired                  // minted longer ago than the lifetime
+	CodeFresh    CodeState = iota // first use, in its lifetime: now used
+	CodeUsed                      // used before
+	CodeExpired                   // minted longer ago than the lifetime
+	CodeOtherApp                  // minted for another app (NewBoundCodes): not used up
 )
 
 // Codes are single-use codes of one kind (login codes, phone codes), per
 // app. A minted code (Mint) dies TTL after it was handed out; a code the
 // test wrote itself ("ok-alice.7") was never handed out and does not
-// expire. Either is single use.
+// expire. Either is single use. A code is used up by its first Use that
+// finds it fresh, whatever the caller answers then; an expired one or
+// another app's is not.
 type Codes struct {
 	TTL time.Duration
 
+	bound  bool // one namespace for every app (NewBoundCodes)
 	mu     sync.Mutex
 	n      int
-	minted *FIFOMap[time.Time]
+	minted *FIFOMap[mintedCode]
 	used   *FIFOMap[struct{}]
 }
 
-// NewCodes returns codes living ttl.
-func NewCodes(ttl time.Duration) *Codes {
-	return &Codes{TTL: ttl, minted: NewFIFOMap[time.Time](maxCodes), used: NewFIFOMap[struct{}](maxCodes)}
+type mintedCode struct {
+	app string
+	at  time.Time
 }
 
-// Mint hands out a fresh code "<prefix>.<n>" of app at now.
+// NewCodes returns codes living ttl, each app's its own: the same text is
+// a different code in another app.
+func NewCodes(ttl time.Duration) *Codes {
+	return &Codes{TTL: ttl, minted: NewFIFOMap[mintedCode](maxCodes), used: NewFIFOMap[struct{}](maxCodes)}
+}
+
+// NewBoundCodes returns codes living ttl in one namespace for every app,
+// as Alipay and Baidu keep them: a code is used up for every app, and a
+// minted one belongs to its app (CodeOtherApp for another).
+func NewBoundCodes(ttl time.Duration) *Codes {
+	c := NewCodes(ttl)
+	c.bound = true
+	return c
+}
+
+func (c *Codes) key(app, code string) string {
+	if c.bound {
+		return code
+	}
+	return app + "\x00" + code
+}
+
+// Mint hands out a fresh code "<prefix>.<n>m" of app at now.
 func (c *Codes) Mint(app, prefix string, now time.Time) string {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.n++
 	code := prefix + "." + strconv.Itoa(c.n) + "m"
-	c.minted.Put(app+"\x00"+code, now)
+	c.mu.Unlock()
+	c.Record(app, code, now)
 	return code
+}
+
+// Record notes that code (any text) was handed out to app at now: it
+// expires TTL later.
+func (c *Codes) Record(app, code string, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.minted.Put(c.key(app, code), mintedCode{app, now})
+}
+
+// Expired reports whether code was handed out to app TTL ago or more.
+func (c *Codes) Expired(app, code string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.minted.Get(c.key(app, code))
+	return ok && m.app == app && now.Sub(m.at) >= c.TTL
 }
 
 // Use spends code of app at now.
 func (c *Codes) Use(app, code string, now time.Time) CodeState {
-	k := app + "\x00" + code
+	k := c.key(app, code)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	m, minted := c.minted.Get(k)
+	if minted && m.app != app {
+		return CodeOtherApp
+	}
 	if _, used := c.used.Get(k); used {
 		return CodeUsed
 	}
-	if at, ok := c.minted.Get(k); ok && now.Sub(at) >= c.TTL {
+	if minted && now.Sub(m.at) >= c.TTL {
 		return CodeExpired
 	}
 	c.used.Put(k, struct{}{})

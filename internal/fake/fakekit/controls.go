@@ -19,15 +19,7 @@ import (
 //
 // endpoints lists the endpoint names force accepts.
 func (b *Base) RegisterControls(mux *http.ServeMux, prefix string, endpoints []string) {
-	mux.HandleFunc("POST "+prefix+"/advance", func(w http.ResponseWriter, r *http.Request) {
-		d, err := time.ParseDuration(r.URL.Query().Get("by"))
-		if err != nil {
-			FakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
-			return
-		}
-		b.Advance(d)
-		w.WriteHeader(http.StatusNoContent)
-	})
+	mux.HandleFunc("POST "+prefix+"/advance", func(w http.ResponseWriter, r *http.Request) { AdvanceBy(w, r, b.Advance) })
 	mux.HandleFunc("GET "+prefix+"/stats", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, b.Counts())
 	})
@@ -53,6 +45,18 @@ func (b *Base) RegisterControls(mux *http.ServeMux, prefix string, endpoints []s
 		b.Force(ep, m)
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// AdvanceBy serves an advance control: ?by=<duration> (such as 5m or
+// -1h, 400 otherwise) moves a clock with advance, 204.
+func AdvanceBy(w http.ResponseWriter, r *http.Request, advance func(time.Duration)) {
+	d, err := time.ParseDuration(r.URL.Query().Get("by"))
+	if err != nil {
+		FakeError(w, http.StatusBadRequest, "by must be a Go duration such as 5m or -1h")
+		return
+	}
+	advance(d)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func contains[T comparable](list []T, x T) bool {
@@ -81,13 +85,15 @@ func ReadJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 // UserRequest is the body of the /fake/ controls that act for a user or
-// an app: {"app_id","user","phone","country_code","watermark_appid"}.
+// an app: {"app_id","user","phone","country_code","watermark_appid"}, and
+// "payload", any JSON to seal instead of a phone (QQ's encrypt).
 type UserRequest struct {
-	AppID          string `json:"app_id"`
-	User           string `json:"user"`
-	Phone          string `json:"phone"`
-	CountryCode    string `json:"country_code"`
-	WatermarkAppID string `json:"watermark_appid"`
+	AppID          string          `json:"app_id"`
+	User           string          `json:"user"`
+	Phone          string          `json:"phone"`
+	CountryCode    string          `json:"country_code"`
+	WatermarkAppID string          `json:"watermark_appid"`
+	Payload        json.RawMessage `json:"payload"`
 }
 
 // ReadUserRequest reads a UserRequest, resolving app_id with AppOf (404
@@ -122,6 +128,18 @@ func WriteSealed(w http.ResponseWriter, data, iv string, err error) {
 	}
 }
 
+// RegisterLoginControls registers under prefix the controls of a fake
+// with logins: RegisterControls' (endpoints: what force accepts), POST
+// {prefix}/code, a UserRequest (a user required) -> {"code": mint(it)},
+// and POST {prefix}/encrypt, a UserRequest -> {"encryptedData","iv"} from
+// seal (404 before the user's login).
+func RegisterLoginControls[V any](mux *http.ServeMux, b *Base, prefix string, endpoints []string, apps map[string]V,
+	mint func(UserRequest) string, seal func(UserRequest) (string, string, error)) {
+	b.RegisterControls(mux, prefix, endpoints)
+	HandleCode(mux, prefix+"/code", apps, true, mint)
+	HandleSeal(mux, prefix+"/encrypt", apps, seal)
+}
+
 // HandleCode registers POST path: a UserRequest (a user required with
 // needUser) -> {"code": mint(request)}.
 func HandleCode[V any](mux *http.ServeMux, path string, apps map[string]V, needUser bool, mint func(UserRequest) string) {
@@ -141,6 +159,19 @@ func HandleSeal[V any](mux *http.ServeMux, path string, apps map[string]V, seal 
 			WriteSealed(w, data, iv, err)
 		}
 	})
+}
+
+// FailControl serves the fail control of the fakes with their own forced
+// failures (Alipay, Baidu): ?next=<failure>, one of accepted (a 400 naming
+// them otherwise), is handed to force, and answered {"next"}.
+func FailControl(w http.ResponseWriter, r *http.Request, accepted []string, force func(string)) {
+	f := r.URL.Query().Get("next")
+	if !contains(accepted, f) {
+		FakeError(w, http.StatusBadRequest, "want next="+strings.Join(accepted, "|"))
+		return
+	}
+	force(f)
+	WriteJSON(w, http.StatusOK, map[string]string{"next": f})
 }
 
 // AdvanceControl is the advance control of the fakes with their own clock

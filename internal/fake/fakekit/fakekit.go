@@ -1,9 +1,12 @@
 // Package fakekit holds what the fakes of the mini program platforms
-// (internal/fake/<platform>) share: a movable clock, single-use codes with
-// lifetimes, per-user session keys, forced answers, the broken answers a
-// code can ask for (hang, HTTP 500, an HTML gateway page, an empty or cut
-// body), counters, the code grammar, and the /fake/<name>/ controls every
-// fake has (advance, stats, reset_counts, force).
+// (internal/fake/<platform>) and the WeChat fake (internal/fakewx) share:
+// a movable clock, single-use codes with lifetimes (each app's own, or
+// bound to the app they were minted for, as Alipay's and Baidu's),
+// per-user session keys, access tokens, forced answers, the broken answers
+// a code can ask for (hang, HTTP 500, an HTML gateway page, an empty or
+// cut body; a fake may set its own texts, Pages), counters, the code
+// grammar, and the /fake/<name>/ controls the fakes have (advance, stats,
+// reset_counts, force, code, encrypt, fail).
 //
 // The code grammar, shared by every fake so that a walkthrough reads the
 // same on every platform: "<outcome>-<arg>", where a user name may carry a
@@ -61,6 +64,9 @@ const maxWait = 10 * time.Minute
 // Base is embedded by every fake. Call Init before use.
 type Base struct {
 	Clock
+	// Pages are the fake's own texts of the broken answers; set them
+	// before serving (the zero value: fakekit's).
+	Pages     Pages
 	closed    chan struct{}
 	closeOnce sync.Once
 
@@ -158,6 +164,23 @@ func (b *Base) Delay(w http.ResponseWriter, r *http.Request, d time.Duration) bo
 	return false
 }
 
+// Pages are the texts of a fake's broken answers; "" is fakekit's.
+type Pages struct {
+	Gateway string // the html answer's page (HTTP 200, text/html)
+	Trunc   string // the trunc answer's cut body
+	Type    string // the Content-Type of the empty and trunc answers
+	// PagesOnly: the fake's broken answers are hang, http500 and html;
+	// empty and trunc are not (Misbehave reports false for them).
+	PagesOnly bool
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // Misbehave writes the broken answer m (hang, http500, html, empty,
 // trunc) and reports whether m was one.
 func (b *Base) Misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
@@ -167,13 +190,18 @@ func (b *Base) Misbehave(w http.ResponseWriter, r *http.Request, m Mode) bool {
 			WriteRaw(w, http.StatusGatewayTimeout, TypeHTML, page504)
 		}
 	case ModeHTTP500:
-		WriteRaw(w, http.StatusInternalServerError, TypeHTML, page500)
+		WriteRaw(w, http.StatusInternalServerError, TypeHTML, Page500)
 	case ModeHTML:
-		WriteRaw(w, http.StatusOK, TypeHTML, pageGW)
-	case ModeEmpty:
-		WriteRaw(w, http.StatusOK, TypeJSON, "")
-	case ModeTrunc:
-		WriteRaw(w, http.StatusOK, TypeJSON, `{"data": {"op`)
+		WriteRaw(w, http.StatusOK, TypeHTML, or(b.Pages.Gateway, PageGateway))
+	case ModeEmpty, ModeTrunc:
+		if b.Pages.PagesOnly {
+			return false
+		}
+		body := ""
+		if m == ModeTrunc {
+			body = or(b.Pages.Trunc, `{"data": {"op`)
+		}
+		WriteRaw(w, http.StatusOK, or(b.Pages.Type, TypeJSON), body)
 	default:
 		return false
 	}
@@ -186,10 +214,15 @@ const (
 	TypeHTML = "text/html"
 )
 
+// The gateway pages of the broken answers: an HTTP 500 page, and the
+// nginx 502 page an html- code answers with HTTP 200.
 const (
-	page500 = "<html><body>500 Internal Server Error</body></html>"
-	pageGW  = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
+	Page500     = "<html><body>500 Internal Server Error</body></html>"
+	PageGateway = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
 		"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+const (
 	page503 = "<html><body>503 Service Unavailable</body></html>"
 	page504 = "<html><body>504 Gateway Time-out</body></html>"
 )
@@ -204,12 +237,16 @@ func WriteRaw(w http.ResponseWriter, status int, contentType, body string) {
 }
 
 // WriteJSON writes v as JSON with the given status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) { WriteJSONAs(w, status, TypeJSON, v) }
+
+// WriteJSONAs writes v as JSON with the given status and Content-Type
+// (a platform's own, text/plain say).
+func WriteJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // only plain structs and maps get here
 		panic("fakekit: " + err.Error())
 	}
-	WriteRaw(w, status, TypeJSON, string(b))
+	WriteRaw(w, status, contentType, string(b))
 }
 
 // ParseCode splits a steering code into its outcome and argument.
@@ -295,4 +332,21 @@ func AppOf[V any](apps map[string]V, id string) (string, bool) {
 	}
 	_, ok := apps[id]
 	return id, ok
+}
+
+// Serve serves r with what f.Register registers on a fresh mux: a fake's
+// ServeHTTP, for httptest.NewServer(fake).
+func Serve(f interface{ Register(*http.ServeMux) }, w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	f.Register(mux)
+	mux.ServeHTTP(w, r)
+}
+
+// Index maps apps by their id.
+func Index[A any](apps []A, id func(A) string) map[string]A {
+	m := make(map[string]A, len(apps))
+	for _, a := range apps {
+		m[id(a)] = a
+	}
+	return m
 }

@@ -29,6 +29,26 @@ func TestCodes(t *testing.T) {
 	}
 }
 
+func TestBoundCodes(t *testing.T) {
+	c := NewBoundCodes(time.Minute)
+	now := time.Unix(1_700_000_000, 0)
+	code := c.Mint("app", "ok-alice", now)
+	if c.Use("other", code, now) != CodeOtherApp || c.Use("app", code, now) != CodeFresh {
+		t.Error("another app's code is refused, and not spent")
+	}
+	if c.Use("other", "ok-bob.1", now) != CodeFresh || c.Use("app", "ok-bob.1", now) != CodeUsed {
+		t.Error("a written code is spent for every app")
+	}
+	late := c.Mint("app", "ok-alice", now)
+	if c.Use("app", late, now.Add(time.Minute)) != CodeExpired || c.Use("app", late, now) != CodeFresh {
+		t.Error("an expired code is refused, and not spent")
+	}
+	c.Record("app", "same-carol", now)
+	if !c.Expired("app", "same-carol", now.Add(time.Minute)) || c.Expired("app", "same-carol", now) || c.Expired("app", "never", now.Add(time.Hour)) {
+		t.Error("Expired")
+	}
+}
+
 func TestFIFOMap(t *testing.T) {
 	f := NewFIFOMap[int](2)
 	f.Put("a", 1)

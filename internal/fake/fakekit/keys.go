@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
 )
@@ -42,12 +43,30 @@ func (s *SessionKeys) Current(app, user string) string {
 	return k
 }
 
+// Pair is the user's newest key and the one before it, "" where there is
+// none.
+func (s *SessionKeys) Pair(app, user string) (newest, previous string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.m[[2]string{app, user}]
+	return k[0], k[1]
+}
+
 // Newest is the user's newest key, "" when the user never logged in.
 func (s *SessionKeys) Newest(app, user string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.m[[2]string{app, user}][0]
 }
+
+// Token is an access token a fake handed out: its app and its end.
+type Token struct {
+	App     string
+	Expires time.Time
+}
+
+// Alive reports whether t is alive at now.
+func (t Token) Alive(now time.Time) bool { return now.Before(t.Expires) }
 
 // SealCBC seals plain with a session key (base64; AES-CBC, PKCS#7 to
 // 16 bytes) under a fresh iv: encryptedData and iv, base64, as a client

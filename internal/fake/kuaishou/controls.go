@@ -15,12 +15,9 @@ import (
 //
 // and fakekit's advance, stats, reset_counts and force.
 func (s *Server) registerControls(mux *http.ServeMux) {
-	const p = "/fake/kuaishou"
-	s.RegisterControls(mux, p, endpoints)
-	fakekit.HandleCode(mux, p+"/code", s.apps, true, func(b fakekit.UserRequest) string {
-		return s.MintCode(b.AppID, b.User)
-	})
-	fakekit.HandleSeal(mux, p+"/encrypt", s.apps, func(b fakekit.UserRequest) (string, string, error) {
-		return s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode)
-	})
+	fakekit.RegisterLoginControls(mux, &s.Base, "/fake/kuaishou", endpoints, s.apps,
+		func(b fakekit.UserRequest) string { return s.MintCode(b.AppID, b.User) },
+		func(b fakekit.UserRequest) (string, string, error) {
+			return s.SealPhone(b.AppID, b.User, b.Phone, b.CountryCode)
+		})
 }

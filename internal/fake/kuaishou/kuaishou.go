@@ -72,11 +72,11 @@ type Server struct {
 
 // New returns a fake serving apps.
 func New(apps ...App) *Server {
-	s := &Server{apps: make(map[string]App, len(apps)), logins: fakekit.NewCodes(CodeTTL), tokens: map[string]time.Time{}}
-	s.Init()
-	for _, a := range apps {
-		s.apps[a.ID] = a
+	s := &Server{
+		apps:   fakekit.Index(apps, func(a App) string { return a.ID }),
+		logins: fakekit.NewCodes(CodeTTL), tokens: map[string]time.Time{},
 	}
+	s.Init()
 	return s
 }
 

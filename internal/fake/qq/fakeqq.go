@@ -46,12 +46,10 @@
 package fakeqq
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -88,48 +86,35 @@ type App struct {
 // Server is the fake QQ API, an http.Handler. It is safe for concurrent
 // use.
 type Server struct {
-	apps      map[string]App // immutable after New
-	offset    atomic.Int64   // the clock's offset (Advance)
-	okFields  atomic.Uint64  // login successes, to add errcode 0 every other time
-	closed    chan struct{}
-	closeOnce sync.Once
+	// Base: Now and Advance (the fake's clock: codes, tokens and rate
+	// limits age at once, and later watermarks carry the moved time),
+	// Close (every request held by a hang- or slow- code answers a 503
+	// gateway page; later ones answer at once), Count and ResetCounts
+	// (by endpoint: "jscode2session", "getToken"), Force (the next call
+	// of an endpoint, any app, answers a Mode; forced answers queue up).
+	fakekit.Base
+	apps     map[string]App      // immutable after New
+	okFields atomic.Uint64       // login successes, to add errcode 0 every other time
+	codes    *fakekit.Codes      // login codes, per app
+	keys     fakekit.SessionKeys // by app and openid
 
 	mu      sync.Mutex
-	counts  map[string]int
-	minted  map[string]time.Time   // appid "\x00" code -> when handed out
-	used    map[string]time.Time   // appid "\x00" code -> when used
-	keys    map[string]*keyPair    // appid "\x00" openid
-	logins  map[string][]time.Time // appid "\x00" openid -> logins of the last minute
-	tokens  map[string]*token      // value -> token
-	current map[string]*token      // appid -> newest token
-	forced  map[string][]Mode      // endpoint -> forced answers (Force)
-	nonce   int
-}
-
-type keyPair struct{ current, previous string }
-
-type token struct {
-	appid   string
-	expires time.Time
+	logins  map[string][]time.Time    // appid "\x00" openid -> logins of the last minute
+	tokens  map[string]*fakekit.Token // value -> token
+	current map[string]*fakekit.Token // appid -> newest token
 }
 
 // New returns a fake QQ serving apps.
 func New(apps ...App) *Server {
 	s := &Server{
-		apps:    make(map[string]App, len(apps)),
-		closed:  make(chan struct{}),
-		counts:  map[string]int{},
-		minted:  map[string]time.Time{},
-		used:    map[string]time.Time{},
-		keys:    map[string]*keyPair{},
+		apps:    fakekit.Index(apps, func(a App) string { return a.ID }),
+		codes:   fakekit.NewCodes(CodeTTL),
 		logins:  map[string][]time.Time{},
-		tokens:  map[string]*token{},
-		current: map[string]*token{},
-		forced:  map[string][]Mode{},
+		tokens:  map[string]*fakekit.Token{},
+		current: map[string]*fakekit.Token{},
 	}
-	for _, a := range apps {
-		s.apps[a.ID] = a
-	}
+	s.Init()
+	s.Pages = fakekit.Pages{Gateway: pageGW, Type: typeText, Trunc: `{"openid": "`}
 	return s
 }
 
@@ -159,50 +144,16 @@ func Route(next http.Handler, qq *Server) http.Handler {
 
 // ServeHTTP serves every path of the fake.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/sns/jscode2session":
+	switch p := r.URL.Path; {
+	case p == "/sns/jscode2session":
 		s.login(w, r)
-	case "/api/getToken":
+	case p == "/api/getToken":
 		s.getToken(w, r)
+	case strings.HasPrefix(p, "/fake/qq/"):
+		s.control(w, r)
 	default:
-		if strings.HasPrefix(r.URL.Path, "/fake/qq/") {
-			s.control(w, r)
-			return
-		}
 		fakekit.WriteRaw(w, http.StatusNotFound, typeText, "404 page not found\n")
 	}
-}
-
-// Close releases every request held by a hang- or slow- code (a 503
-// gateway page); later ones answer at once. It is idempotent.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
-
-// Now is the fake's clock: time.Now moved by every Advance.
-func (s *Server) Now() time.Time { return time.Now().Add(time.Duration(s.offset.Load())) }
-
-// Advance moves the fake's clock by d: codes, tokens and rate limits age
-// at once, and later watermarks carry the moved time.
-func (s *Server) Advance(d time.Duration) { s.offset.Add(int64(d)) }
-
-// Count returns how many requests an endpoint got ("jscode2session",
-// "getToken") since New or ResetCounts.
-func (s *Server) Count(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[endpoint]
-}
-
-// ResetCounts sets every counter back to zero.
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.counts)
-}
-
-func (s *Server) count(endpoint string) {
-	s.mu.Lock()
-	s.counts[endpoint]++
-	s.mu.Unlock()
 }
 
 // OpenID is the fake openid of a user in an app: 32 uppercase hex digits
@@ -220,72 +171,36 @@ func idOf(s string) string {
 // SessionKeys returns the user's current and previous session_key, ""
 // where there is none.
 func (s *Server) SessionKeys(appid, openid string) (current, previous string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if k := s.keys[appid+"\x00"+openid]; k != nil {
-		return k.current, k.previous
-	}
-	return "", ""
+	return s.keys.Pair(appid, openid)
 }
 
 // MintCode returns a fresh login code of user in appid, handed out now
-// (it dies CodeTTL later): "ok-<user>.<n>".
+// (it dies CodeTTL later): "ok-<user>.<n>m".
 func (s *Server) MintCode(appid, user string) string {
-	s.mu.Lock()
-	s.nonce++
-	code := "ok-" + user + ".m" + strconv.Itoa(s.nonce)
-	s.mu.Unlock()
-	s.Mint(appid, code)
-	return code
+	return s.codes.Mint(appid, "ok-"+user, s.Now())
 }
 
 // Mint records that QQ handed out code (any code of the grammar) now.
 // A code never minted counts as handed out when it is first used.
-func (s *Server) Mint(appid, code string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	forgetHalf(s.minted)
-	s.minted[appid+"\x00"+code] = s.Now()
-}
+func (s *Server) Mint(appid, code string) { s.codes.Record(appid, code, s.Now()) }
 
-// Mode is a forced answer (Force). The names are those of the other
-// platforms' fakes.
-type Mode string
+// Mode is a forced answer (Force): QQ's own busy (errcode -1) and rate
+// limit (45011) error answers, and broken ones (hang: no answer until the
+// client leaves or Close; http500: an HTTP 500 HTML page; html: an HTTP
+// 200 HTML gateway page; empty: HTTP 200, no body; trunc: HTTP 200, cut
+// JSON).
+type Mode = fakekit.Mode
 
-// The forced answers: QQ's own busy (-1) and rate limit (45011) error
-// answers, and broken ones.
+// The forced answers, named as in the other platforms' fakes.
 const (
-	ModeBusy    Mode = "busy"    // errcode -1
-	ModeLimit   Mode = "limit"   // errcode 45011
-	ModeHang    Mode = "hang"    // no answer until the client leaves or Close
-	ModeHTTP500 Mode = "http500" // HTTP 500 HTML page
-	ModeHTML    Mode = "html"    // HTTP 200 HTML gateway page (not JSON)
-	ModeEmpty   Mode = "empty"   // HTTP 200, no body
-	ModeTrunc   Mode = "trunc"   // HTTP 200, cut JSON
+	ModeBusy    = fakekit.ModeBusy
+	ModeLimit   = fakekit.ModeLimit
+	ModeHang    = fakekit.ModeHang
+	ModeHTTP500 = fakekit.ModeHTTP500
+	ModeHTML    = fakekit.ModeHTML
+	ModeEmpty   = fakekit.ModeEmpty
+	ModeTrunc   = fakekit.ModeTrunc
 )
-
-var modes = []Mode{ModeBusy, ModeLimit, ModeHang, ModeHTTP500, ModeHTML, ModeEmpty, ModeTrunc}
-
-// Force makes the next call of endpoint ("jscode2session" or "getToken",
-// any app) answer m; forced answers queue up (Force twice, and the next
-// two calls answer so).
-func (s *Server) Force(endpoint string, m Mode) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.forced[endpoint] = append(s.forced[endpoint], m)
-}
-
-// takeForced takes the next forced answer of endpoint, "" if none.
-func (s *Server) takeForced(endpoint string) Mode {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.forced[endpoint]
-	if len(q) == 0 {
-		return ""
-	}
-	s.forced[endpoint] = q[1:]
-	return q[0]
-}
 
 // forgetHalf drops about half of m once it holds maxRemembered entries.
 func forgetHalf[V any](m map[string]V) {
@@ -301,17 +216,7 @@ func forgetHalf[V any](m map[string]V) {
 	}
 }
 
-func newSessionKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-func newAccessToken() string {
-	b := make([]byte, 48)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newAccessToken() string { return base64.RawURLEncoding.EncodeToString(fakekit.RandomBytes(48)) }
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

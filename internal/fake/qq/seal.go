@@ -1,16 +1,13 @@
 package fakeqq
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 
-	"github.com/wechat-auth/wechat_auth/internal/platform"
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // ErrNoSessionKey: the user never logged in, so nothing can be sealed.
-var ErrNoSessionKey = errors.New("fakeqq: the user has no session_key (no login yet)")
+var ErrNoSessionKey = fakekit.ErrNoSessionKey
 
 // phonePayload is the sealed phone JSON of WeChat's scheme.
 type phonePayload struct {
@@ -46,12 +43,5 @@ func (s *Server) Seal(appid, openid string, plain []byte) (encryptedData, iv str
 	if keyText == "" {
 		return "", "", ErrNoSessionKey
 	}
-	key, _ := base64.StdEncoding.DecodeString(keyText)
-	ivb := make([]byte, 16)
-	_, _ = rand.Read(ivb)
-	sealed, err := platform.SealCBC(key, ivb, plain, 16)
-	if err != nil {
-		return "", "", err
-	}
-	return base64.StdEncoding.EncodeToString(sealed), base64.StdEncoding.EncodeToString(ivb), nil
+	return fakekit.SealCBC(keyText, plain)
 }

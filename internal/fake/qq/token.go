@@ -3,6 +3,8 @@ package fakeqq
 import (
 	"math"
 	"net/http"
+
+	"github.com/wechat-auth/wechat_auth/internal/fake/fakekit"
 )
 
 // tokenAnswer is getToken's success.
@@ -16,13 +18,10 @@ type tokenAnswer struct {
 // getToken serves GET /api/getToken?grant_type=client_credential&appid=&secret=
 // (see the package doc).
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
-	s.count(EndpointGetToken)
-	fail := func(errcode int, msg string) { writeJSON(w, http.StatusOK, typeJSON, qqError{errcode, msg}) }
-	if r.Method != http.MethodGet {
-		fail(40002, "use GET")
+	fail, q, ok := s.get(w, r, EndpointGetToken, typeJSON, qqError{40002, "use GET"})
+	if !ok {
 		return
 	}
-	q := r.URL.Query()
 	app, known := s.apps[q.Get("appid")]
 	switch {
 	case q.Get("grant_type") != "client_credential":
@@ -41,21 +40,21 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	now := s.Now()
-	if old := s.current[app.ID]; old != nil && old.expires.After(now.Add(TokenOverlap)) {
-		old.expires = now.Add(TokenOverlap)
+	if old := s.current[app.ID]; old != nil && old.Expires.After(now.Add(TokenOverlap)) {
+		old.Expires = now.Add(TokenOverlap)
 	}
 	for v, t := range s.tokens { // forget the dead ones
-		if !t.expires.After(now) {
+		if !t.Alive(now) {
 			delete(s.tokens, v)
 		}
 	}
 	value := newAccessToken()
-	t := &token{appid: app.ID, expires: now.Add(TokenTTL)}
+	t := &fakekit.Token{App: app.ID, Expires: now.Add(TokenTTL)}
 	s.tokens[value] = t
 	s.current[app.ID] = t
-	ans := tokenAnswer{Errmsg: "ok", AccessToken: value, ExpiresIn: int(math.Ceil(t.expires.Sub(now).Seconds()))}
+	ans := tokenAnswer{Errmsg: "ok", AccessToken: value, ExpiresIn: int(math.Ceil(t.Expires.Sub(now).Seconds()))}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, typeJSON, ans)
+	writeJSON(w, typeJSON, ans)
 }
 
 // TokenApp returns the app an access_token belongs to, if it is alive now.
@@ -63,8 +62,8 @@ func (s *Server) TokenApp(value string) (appid string, alive bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[value]
-	if !ok || !t.expires.After(s.Now()) {
+	if !ok || !t.Alive(s.Now()) {
 		return "", false
 	}
-	return t.appid, true
+	return t.App, true
 }

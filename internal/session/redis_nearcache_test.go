@@ -61,6 +61,7 @@ func gone(s Session) bool { return s == Session{} }
 // Two stores on one Redis (two Caddy instances): what one changes, the
 // other sees within 100 ms though it has the session in its near cache.
 func TestRedisNearCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	a := newRedisStore(t, srv.URL(), Limits{})
@@ -112,6 +113,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 // heartbeat cannot prove the link current, so the revoked session is
 // never served past the bound; the store reports the outage and recovers.
 func TestRedisNearCacheStaleLinkNotServed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	proxy := testredis.StartProxy(t, srv.Addr())
@@ -209,6 +211,7 @@ func TestRedisNearCacheOwnWritesSeenAtOnce(t *testing.T) {
 // A Redis without RESP3 (older than 6, or a proxy): no near cache, every
 // Get a round trip, all the rest the same.
 func TestRedisWithoutRESP3(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.StartWith(t, testredis.Options{Args: []string{"--rename-command", "HELLO", ""}})
 	a := newRedisStore(t, srv.URL(), Limits{})

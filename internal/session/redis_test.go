@@ -205,7 +205,7 @@ func TestRedisLoginRefusesBadInput(t *testing.T) {
 
 func TestRedisSessionTTL(t *testing.T) {
 	t.Parallel()
-	const ttl = testTTL
+	const ttl = time.Second
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: ttl})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
@@ -235,7 +235,7 @@ func TestRedisSessionTTL(t *testing.T) {
 // are rare writes.
 func TestRedisIdleTimeout(t *testing.T) {
 	t.Parallel()
-	const idle = testIdle
+	const idle = time.Second
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: time.Hour})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
@@ -270,7 +270,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 
 func TestRedisIdleCappedBySessionTTL(t *testing.T) {
 	t.Parallel()
-	const idle, ttl = testIdle, testIdle * 3 / 2
+	const idle, ttl = time.Second, 1500 * time.Millisecond
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: ttl})
 	start := time.Now()

@@ -188,15 +188,16 @@ func TestWellFormedToken(t *testing.T) {
 	}
 }
 
-// TTLs and idle timeouts of the tests that wait for them: a Memory store
-// moves its own clock on, so only a Redis store (whose keys expire on the
-// server's clock) really waits; they are short for that. expiryMargin is
-// how long past its end a test looks for a session gone: a Memory store
-// rounds an absolute expiry up to its expiryUnit, Redis is exact to the
-// millisecond.
+// TTLs and idle timeouts of the tests that wait for them. A Memory store
+// moves its own clock on (storeClock), so only a Redis store (whose keys
+// expire on the server's clock) really waits: in parallel with the other
+// tests, and long enough that a loaded machine's stalls do not end a
+// session in use. expiryMargin is how long past its end a test looks for
+// a session gone: a Memory store rounds an absolute expiry up to its
+// expiryUnit, Redis is exact to the millisecond.
 const (
-	testTTL      = 600 * time.Millisecond
-	testIdle     = 800 * time.Millisecond
+	testTTL      = 2 * time.Second
+	testIdle     = 2 * time.Second
 	expiryMargin = 100 * time.Millisecond
 )
 

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,15 @@ func TestRedisClusterFailover(t *testing.T) {
 	if n := victim.MustDo("WAIT", "1", "5000").(int64); n != 1 {
 		t.Fatalf("WAIT: %d replicas have the writes", n)
 	}
+	// (WAIT on testredis's connection, which wrote nothing, returns at
+	// once: the store's writes are in the replica once its offset has
+	// reached the primary's)
+	wrote := victim.Info("master_repl_offset")
+	waitFor(t, 10*time.Second, "the replica to have the writes", func() bool {
+		want, err1 := strconv.ParseInt(wrote, 10, 64)
+		got, err2 := strconv.ParseInt(replica.Info("slave_repl_offset"), 10, 64)
+		return err1 == nil && err2 == nil && got >= want
+	})
 
 	killed := time.Now()
 	victim.Stop()

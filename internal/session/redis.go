@@ -353,6 +353,11 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 		sv.Phone, sv.PhoneCountry = "", "" // the bind has lapsed
 	}
 	end := sv.expires - skew // the absolute end, ms of our clock
+	if now >= end {
+		// past its session TTL: a near-cache copy can outlive the key by
+		// the latency of the read that cached it, never the session
+		return Session{}, hit, ErrNotFound
+	}
 	known := deadline > 0
 	if !known {
 		deadline = end // the key's expiry is never later

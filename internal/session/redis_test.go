@@ -234,7 +234,7 @@ func TestRedisSessionTTL(t *testing.T) {
 // are rare writes.
 func TestRedisIdleTimeout(t *testing.T) {
 	t.Parallel()
-	const idle = time.Second
+	const idle = testIdle
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: time.Hour})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
@@ -269,7 +269,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 
 func TestRedisIdleCappedBySessionTTL(t *testing.T) {
 	t.Parallel()
-	const idle, ttl = time.Second, 1500 * time.Millisecond
+	const idle, ttl = testIdle, testIdle * 3 / 2
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: ttl})
 	start := time.Now()
@@ -346,7 +346,8 @@ func TestRedisPhoneTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
-	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: 500 * time.Millisecond})
+	const phoneTTL = testTTL
+	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: phoneTTL})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
@@ -355,7 +356,7 @@ func TestRedisPhoneTTL(t *testing.T) {
 	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
 		t.Fatalf("login within PhoneTTL: %+v", s)
 	}
-	time.Sleep(time.Until(bound.Add(600 * time.Millisecond)))
+	time.Sleep(time.Until(bound.Add(phoneTTL + expiryMargin)))
 	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "" {
 		t.Fatalf("login after PhoneTTL: %+v", s)
 	}
@@ -581,7 +582,7 @@ func TestRedisDownFailsFastAndRecovers(t *testing.T) {
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	var log stateLog
-	const timeout = time.Second
+	const timeout = 2 * time.Second
 	st := newRedisStore(t, srv.URL(), Limits{}, func(o *RedisOptions) {
 		o.Timeout = timeout
 		o.OnStateChange = log.hook

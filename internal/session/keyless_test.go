@@ -8,6 +8,7 @@ import (
 // A login without a session_key (a browser's) starts a session and
 // leaves the user's keys as they were, in every store.
 func TestStoreLoginWithoutKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok := st.NewToken(oid(1))

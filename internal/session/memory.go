@@ -68,7 +68,7 @@ func NewMemory(l Limits) (*Memory, error) {
 	m.maxSessions.Store(l.MaxSessions)
 	m.sessionTTL.Store(int64(l.SessionTTL))
 	m.idle.Store(int64(l.IdleTimeout))
-	go m.sweeper(sessionSweep)
+	go every(sessionSweep, m.stop, m.done, func() { m.sweep() })
 	return m, nil
 }
 
@@ -374,16 +374,18 @@ func (m *Memory) sweep() int {
 	return n
 }
 
-func (m *Memory) sweeper(every time.Duration) {
-	defer close(m.done)
-	tick := time.NewTicker(every)
+// every runs f every period until stop is closed, then closes done.
+// The Memory store's sweeps run on it (the sessions', the user records').
+func every(period time.Duration, stop <-chan struct{}, done chan<- struct{}, f func()) {
+	defer close(done)
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
-		case <-m.stop:
+		case <-stop:
 			return
 		case <-tick.C:
-			m.sweep()
+			f()
 		}
 	}
 }

@@ -26,6 +26,9 @@ func newTestMemory(t testing.TB, l Limits) *Memory {
 // advance moves m's clock on by d (no sleeping).
 func (m *Memory) advance(d time.Duration) { m.users.skew.Add(int64(d)) }
 
+// testNow is m's clock as a time (real time, moved on by advance).
+func (m *Memory) testNow() time.Time { return m.users.epoch.Add(m.users.now()) }
+
 // live counts the tokens of toks whose session answers.
 func live(m *Memory, toks []string) int64 {
 	n := int64(0)

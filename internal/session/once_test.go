@@ -78,6 +78,7 @@ func advanceRedisOnce(t *testing.T, srv *testredis.Server, d time.Duration) {
 }
 
 func TestOnceTakeIsSingleUse(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachOnce(t, func(t *testing.T, k onceKind) {
 		st := k.store
@@ -113,6 +114,7 @@ func TestOnceTakeIsSingleUse(t *testing.T) {
 }
 
 func TestOnceExpires(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachOnce(t, func(t *testing.T, k onceKind) {
 		st := k.store
@@ -136,6 +138,7 @@ func TestOnceExpires(t *testing.T) {
 }
 
 func TestOnceRefusesALiveKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachOnce(t, func(t *testing.T, k onceKind) {
 		st := k.store
@@ -160,6 +163,7 @@ func TestOnceRefusesALiveKey(t *testing.T) {
 }
 
 func TestOnceBadArguments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachOnce(t, func(t *testing.T, k onceKind) {
 		st := k.store
@@ -192,6 +196,7 @@ func TestOnceBadArguments(t *testing.T) {
 
 // Of many concurrent takers of one record, exactly one gets it.
 func TestOnceConcurrentTakers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachOnce(t, func(t *testing.T, k onceKind) {
 		st := k.store
@@ -259,6 +264,7 @@ func TestMemoryOnceIsBounded(t *testing.T) {
 // The record's key is not in Redis in clear, nor its value, and its TTL is
 // the one asked for.
 func TestRedisOnceKeepsNothingInClear(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	r := newRedisStore(t, srv.URL(), Limits{})
@@ -300,6 +306,7 @@ func TestRedisOnceKeepsNothingInClear(t *testing.T) {
 // Redis down: ErrUnavailable, not ErrNotFound (a login must not read an
 // outage as a forged state).
 func TestRedisOnceUnavailable(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	r := newRedisStore(t, srv.URL(), Limits{}, func(o *RedisOptions) { o.Timeout = 300 * time.Millisecond })
@@ -318,6 +325,7 @@ func TestRedisOnceUnavailable(t *testing.T) {
 // In a Cluster the records spread over the nodes, and a record put
 // through one store is taken through another, once.
 func TestRedisOnceCluster(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cl := testredis.StartCluster(t, 3)
 	a := newRedisStore(t, cl.URL(), Limits{})
@@ -351,6 +359,7 @@ func TestRedisOnceCluster(t *testing.T) {
 }
 
 func TestOnceFor(t *testing.T) {
+	t.Parallel()
 	srv := testredis.Start(t)
 	r := newRedisStore(t, srv.URL(), Limits{})
 	if OnceFor(r) != OnceStore(r) {
@@ -365,6 +374,7 @@ func TestOnceFor(t *testing.T) {
 // Through Sentinels: a record put on the primary is taken once, by
 // another store found through the same Sentinels.
 func TestRedisOnceSentinel(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sent := testredis.StartSentinel(t)
 	a := newRedisStore(t, sent.URL(), Limits{})

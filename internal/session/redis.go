@@ -214,12 +214,18 @@ func (r *Redis) connect() (rueidis.Client, error) {
 	return c, err
 }
 
-// opCtx bounds one operation by the timeout.
-func (r *Redis) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= r.timeout {
-		return ctx, func() {}
+// begin starts one operation: the client (or the error of a store that
+// is down) and ctx bounded by the timeout; the caller defers cancel.
+func (r *Redis) begin(ctx context.Context) (rueidis.Client, context.Context, context.CancelFunc, error) {
+	c, err := r.ready()
+	if err != nil {
+		return nil, ctx, nil, err
 	}
-	return context.WithTimeout(ctx, r.timeout)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= r.timeout {
+		return c, ctx, func() {}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	return c, ctx, cancel, nil
 }
 
 // SetLimits implements Store. MaxSessions does not apply: Redis bounds
@@ -251,15 +257,14 @@ func (r *Redis) Login(ctx context.Context, token string, s Session, sessionKey s
 	if !WellFormedToken(token) || token[:tagLen] != tag {
 		return Session{}, errors.New("session: Login with a token NewToken did not make for this openid")
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return Session{}, err
 	}
+	defer cancel()
 	l := r.limits.Load()
 	prefix := r.keys.prefix(tag)
 	id := tokenID(token)
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
 	sealed, hash := "", "" // no key (Alipay): the record keeps none
 	if sessionKey != "" {
 		sealed, hash = r.keys.seal(s.OpenID, sessionKey), r.keys.keyHash(s.OpenID, sessionKey)
@@ -310,27 +315,26 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 	if !WellFormedToken(token) {
 		return Session{}, false, ErrNotFound
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return Session{}, false, err
 	}
-	key := r.keys.sessionKey(token)
-	octx, cancel := r.opCtx(ctx)
 	defer cancel()
+	key := r.keys.sessionKey(token)
 	var (
 		val      string
 		deadline int64 // when the key expires, Unix ms of our clock (0: unknown)
 		hit      bool
 	)
 	if r.cache.Load() && r.fresh() {
-		res := c.DoCache(octx, c.B().Get().Key(key).Cache(), nearCacheTTL)
+		res := c.DoCache(ctx, c.B().Get().Key(key).Cache(), nearCacheTTL)
 		if val, err = res.ToString(); err != nil {
 			return Session{}, false, r.fail(err)
 		}
 		hit = res.IsCacheHit()
 		deadline = max(res.CachePXAT(), 0)
 	} else {
-		rs := c.DoMulti(octx, c.B().Pttl().Key(key).Build(), c.B().Get().Key(key).Build())
+		rs := c.DoMulti(ctx, c.B().Pttl().Key(key).Build(), c.B().Get().Key(key).Build())
 		if val, err = rs[1].ToString(); err != nil {
 			return Session{}, false, r.fail(err)
 		}
@@ -349,12 +353,17 @@ func (r *Redis) get(ctx context.Context, token string) (Session, bool, error) {
 		sv.Phone, sv.PhoneCountry = "", "" // the bind has lapsed
 	}
 	end := sv.expires - skew // the absolute end, ms of our clock
+	if now >= end {
+		// past its session TTL: a near-cache copy can outlive the key by
+		// the latency of the read that cached it, never the session
+		return Session{}, hit, ErrNotFound
+	}
 	known := deadline > 0
 	if !known {
 		deadline = end // the key's expiry is never later
 	}
 	if idle := l.IdleTimeout.Milliseconds(); known && renewDue(now, deadline, end, idle) {
-		err := renewScript.exec(octx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}, "").Error()
+		err := renewScript.exec(ctx, c, []string{key}, []string{ms(l.IdleTimeout), strconv.FormatInt(sv.expires, 10)}, "").Error()
 		if err != nil {
 			_ = r.fail(err) // the session is live: served all the same
 		} else if deadline = end; idle > 0 {
@@ -387,11 +396,10 @@ func (r *Redis) BindPhone(ctx context.Context, token, openID, phone, country str
 	if !WellFormedToken(token) || token[:tagLen] != r.keys.tag(openID) {
 		return ErrNotFound // not a session of openID
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
 	key := r.keys.sessionKey(token)
 	n, err := bindPhoneScript.exec(ctx, c,
@@ -412,11 +420,10 @@ func (r *Redis) Delete(ctx context.Context, token string) error {
 	if !WellFormedToken(token) {
 		return nil
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
 	// the PTTL after it: see script.exec (what this store deletes, its
 	// next Get does not find)
@@ -429,17 +436,16 @@ func (r *Redis) Delete(ctx context.Context, token string) error {
 
 // RevokeUser implements Store, in one round trip (revokeScript).
 func (r *Redis) RevokeUser(ctx context.Context, openID string, forgetUser bool) (int, error) {
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return 0, err
 	}
+	defer cancel()
 	prefix := r.keys.prefix(r.keys.tag(openID))
 	forget := "0"
 	if forgetUser {
 		forget = "1"
 	}
-	ctx, cancel := r.opCtx(ctx)
-	defer cancel()
 	index := prefix + "x:" + openID
 	n, err := revokeScript.exec(ctx, c,
 		[]string{index, prefix + "u:" + openID},
@@ -453,11 +459,10 @@ func (r *Redis) RevokeUser(ctx context.Context, openID string, forgetUser bool) 
 // UserKeys implements Store. A key that does not open (the secret changed
 // since it was sealed) counts as absent.
 func (r *Redis) UserKeys(ctx context.Context, openID string) (string, string, error) {
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return "", "", err
 	}
-	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
 	vals, err := c.Do(ctx, c.B().Hmget().Key(r.keys.userKey(openID)).Field("kn", "kp").Build()).ToArray()
 	if err != nil {

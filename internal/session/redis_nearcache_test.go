@@ -61,6 +61,7 @@ func gone(s Session) bool { return s == Session{} }
 // Two stores on one Redis (two Caddy instances): what one changes, the
 // other sees within 100 ms though it has the session in its near cache.
 func TestRedisNearCacheInvalidation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	a := newRedisStore(t, srv.URL(), Limits{})
@@ -96,14 +97,15 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 		})
 	}
 	t.Run("expiry", func(t *testing.T) {
-		b.SetLimits(Limits{SessionTTL: 300 * time.Millisecond})
+		const ttl = time.Second
+		b.SetLimits(Limits{SessionTTL: ttl})
 		defer b.SetLimits(Limits{})
 		tok, _ := rlogin(t, b, "o-alice", skey(1))
 		loggedIn := time.Now()
 		cached(t, a, tok)
-		time.Sleep(time.Until(loggedIn.Add(300 * time.Millisecond)))
+		time.Sleep(time.Until(loggedIn.Add(ttl)))
 		// the cache entry ends with the key's TTL
-		untilGone(t, a, tok, loggedIn.Add(300*time.Millisecond), gone)
+		untilGone(t, a, tok, loggedIn.Add(ttl), gone)
 	})
 }
 
@@ -112,6 +114,7 @@ func TestRedisNearCacheInvalidation(t *testing.T) {
 // heartbeat cannot prove the link current, so the revoked session is
 // never served past the bound; the store reports the outage and recovers.
 func TestRedisNearCacheStaleLinkNotServed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	proxy := testredis.StartProxy(t, srv.Addr())
@@ -209,6 +212,7 @@ func TestRedisNearCacheOwnWritesSeenAtOnce(t *testing.T) {
 // A Redis without RESP3 (older than 6, or a proxy): no near cache, every
 // Get a round trip, all the rest the same.
 func TestRedisWithoutRESP3(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.StartWith(t, testredis.Options{Args: []string{"--rename-command", "HELLO", ""}})
 	a := newRedisStore(t, srv.URL(), Limits{})

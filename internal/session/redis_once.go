@@ -42,13 +42,12 @@ func (r *Redis) PutOnce(ctx context.Context, kind, key string, value []byte, ttl
 	if err := checkOnce(kind, key, value, ttl, true); err != nil {
 		return err
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return err
 	}
-	name := r.keys.onceKey(kind, key)
-	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
+	name := r.keys.onceKey(kind, key)
 	sealed := r.keys.sealBytes(name, value)
 	err = c.Do(ctx, c.B().Set().Key(name).Value(sealed).Nx().PxMilliseconds(ttl.Milliseconds()).Build()).Error()
 	if rueidis.IsRedisNil(err) {
@@ -66,13 +65,12 @@ func (r *Redis) TakeOnce(ctx context.Context, kind, key string) ([]byte, error) 
 	if err := checkOnce(kind, key, nil, 0, false); err != nil {
 		return nil, ErrNotFound
 	}
-	c, err := r.ready()
+	c, ctx, cancel, err := r.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	name := r.keys.onceKey(kind, key)
-	ctx, cancel := r.opCtx(ctx)
 	defer cancel()
+	name := r.keys.onceKey(kind, key)
 	sealed, err := takeScript.exec(ctx, c, []string{name}, nil, "").ToString()
 	if err != nil {
 		return nil, r.fail(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -94,6 +93,7 @@ func cmdCalls(tb testing.TB, srv *testredis.Server, cmd string) int64 {
 }
 
 func TestRedisLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{})
@@ -177,6 +177,7 @@ func TestRedisTokens(t *testing.T) {
 }
 
 func TestRedisLoginRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{})
@@ -202,15 +203,17 @@ func TestRedisLoginRefusesBadInput(t *testing.T) {
 }
 
 func TestRedisSessionTTL(t *testing.T) {
+	t.Parallel()
+	const ttl = time.Second
 	srv := testredis.Start(t)
-	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Second})
+	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: ttl})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	loggedIn := time.Now()
-	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > 1000 {
-		t.Fatalf("PTTL %d, want (0, 1000]", ttl)
+	if left := pttl(t, srv, st, tok); left <= 0 || left > ttl.Milliseconds() {
+		t.Fatalf("PTTL %d, want (0, %d]", left, ttl.Milliseconds())
 	}
 	rmustGet(t, st, tok)
-	time.Sleep(time.Until(loggedIn.Add(time.Second + 20*time.Millisecond)))
+	time.Sleep(time.Until(loggedIn.Add(ttl + 20*time.Millisecond)))
 	wantNotFound(t, st, tok, "after SessionTTL")
 
 	// SetLimits: live sessions keep their life, new ones get the new one
@@ -230,11 +233,12 @@ func TestRedisSessionTTL(t *testing.T) {
 // Idle expiry: a session used often lives, one left alone ends; renewals
 // are rare writes.
 func TestRedisIdleTimeout(t *testing.T) {
-	const idle = time.Second
+	t.Parallel()
+	const idle = testIdle
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: time.Hour})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
-	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > 1000 {
+	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > idle.Milliseconds() {
 		t.Fatalf("PTTL after login %d, want (0, idle]", ttl)
 	}
 	// used every idle/5 for 2 idle timeouts: alive all along
@@ -255,7 +259,7 @@ func TestRedisIdleTimeout(t *testing.T) {
 	if max := int64(time.Since(start)/(idle/4)) + 2; renewals > max {
 		t.Errorf("300 Gets in %v renewed %d times (at most %d: once per idle/4)", time.Since(start), renewals, max)
 	}
-	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > 1000 {
+	if ttl := pttl(t, srv, st, tok); ttl <= 0 || ttl > idle.Milliseconds() {
 		t.Errorf("PTTL %d after use, want (0, idle]", ttl)
 	}
 	// unused for 1.5 idle timeouts: ended
@@ -264,22 +268,25 @@ func TestRedisIdleTimeout(t *testing.T) {
 }
 
 func TestRedisIdleCappedBySessionTTL(t *testing.T) {
+	t.Parallel()
+	const idle, ttl = testIdle, testIdle * 3 / 2
 	srv := testredis.Start(t)
-	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: time.Second, SessionTTL: 1500 * time.Millisecond})
+	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: idle, SessionTTL: ttl})
 	start := time.Now()
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	loggedIn := time.Now()
-	for time.Since(start) < 1300*time.Millisecond {
+	for time.Since(start) < ttl*13/15 {
 		rmustGet(t, st, tok)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(idle / 10)
 	}
-	time.Sleep(time.Until(loggedIn.Add(1500*time.Millisecond + 20*time.Millisecond)))
+	time.Sleep(time.Until(loggedIn.Add(ttl + 20*time.Millisecond)))
 	wantNotFound(t, st, tok, "used all along, past SessionTTL")
 }
 
 // A reload that turns the idle timeout on, shortens it or turns it off
 // keeps the sessions, and moves their expiry on their next use.
 func TestRedisIdleTimeoutChanged(t *testing.T) {
+	t.Parallel()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
@@ -296,6 +303,7 @@ func TestRedisIdleTimeoutChanged(t *testing.T) {
 }
 
 func TestRedisPhoneBelongsToTheUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: time.Hour})
@@ -335,9 +343,11 @@ func TestRedisPhoneBelongsToTheUser(t *testing.T) {
 }
 
 func TestRedisPhoneTTL(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
-	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: 500 * time.Millisecond})
+	const phoneTTL = testTTL
+	st := newRedisStore(t, srv.URL(), Limits{PhoneTTL: phoneTTL})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))
 	if err := st.BindPhone(ctx, tok, "o-alice", "13800138000", "86"); err != nil {
 		t.Fatal(err)
@@ -346,7 +356,7 @@ func TestRedisPhoneTTL(t *testing.T) {
 	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "13800138000" {
 		t.Fatalf("login within PhoneTTL: %+v", s)
 	}
-	time.Sleep(time.Until(bound.Add(600 * time.Millisecond)))
+	time.Sleep(time.Until(bound.Add(phoneTTL + expiryMargin)))
 	if _, s := rlogin(t, st, "o-alice", skey(1)); s.Phone != "" {
 		t.Fatalf("login after PhoneTTL: %+v", s)
 	}
@@ -357,6 +367,7 @@ func TestRedisPhoneTTL(t *testing.T) {
 
 // BindPhone never revives a session nor extends its life.
 func TestRedisBindPhoneAfterDelete(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
@@ -389,6 +400,7 @@ func TestRedisBindPhoneAfterDelete(t *testing.T) {
 }
 
 func TestRedisRevokeUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{SessionTTL: time.Hour})
@@ -455,6 +467,7 @@ func TestRedisRevokeUser(t *testing.T) {
 
 // WeChat hands out the same session_key again: the previous one stays.
 func TestRedisUnchangedSessionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{})
@@ -496,6 +509,7 @@ func TestRedisUnchangedSessionKey(t *testing.T) {
 // Everything in Redis, names and values: no token, no session_key in
 // clear; every key of a user in its hash slot.
 func TestRedisNothingSecretInClear(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	st := newRedisStore(t, srv.URL(), Limits{IdleTimeout: time.Hour})
@@ -560,44 +574,11 @@ func TestRedisNothingSecretInClear(t *testing.T) {
 	}
 }
 
-// onState records OnStateChange calls.
-type stateLog struct {
-	mu     sync.Mutex
-	events []string
-	errs   []error
-}
-
-func (l *stateLog) hook(up bool, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if up {
-		l.events = append(l.events, "up")
-	} else {
-		l.events = append(l.events, "down")
-	}
-	l.errs = append(l.errs, err)
-}
-
-func (l *stateLog) get() ([]string, []error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.events...), append([]error(nil), l.errs...)
-}
-
-// waitFor polls cond every 10 ms for up to d.
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	for end := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(end) {
-			tb.Fatalf("waited %v for %s", d, what)
-		}
-	}
-}
-
 // Redis paused, then killed: once the store knows, every call fails at
 // once with ErrUnavailable (never a pass), OnStateChange hears each
 // change once, and the store recovers by itself.
 func TestRedisDownFailsFastAndRecovers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := testredis.Start(t)
 	var log stateLog

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 // A three-node Redis Cluster: users spread over the nodes, and every
 // operation (scripts included) works, each on its user's node.
 func TestRedisCluster(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cl := testredis.StartCluster(t, 3)
 	a := newRedisStore(t, cl.URL(), Limits{})
@@ -96,6 +98,7 @@ func TestRedisCluster(t *testing.T) {
 // never serves from its near cache a session another store ended after
 // the failover, whether it cached it before the failover or after.
 func TestRedisClusterFailover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	began := time.Now()
 	cl := testredis.StartClusterWith(t, testredis.ClusterOptions{Primaries: 3, Replicas: 1, NodeTimeout: time.Second})
@@ -126,6 +129,15 @@ func TestRedisClusterFailover(t *testing.T) {
 	if n := victim.MustDo("WAIT", "1", "5000").(int64); n != 1 {
 		t.Fatalf("WAIT: %d replicas have the writes", n)
 	}
+	// (WAIT on testredis's connection, which wrote nothing, returns at
+	// once: the store's writes are in the replica once its offset has
+	// reached the primary's)
+	wrote := victim.Info("master_repl_offset")
+	waitFor(t, 10*time.Second, "the replica to have the writes", func() bool {
+		want, err1 := strconv.ParseInt(wrote, 10, 64)
+		got, err2 := strconv.ParseInt(replica.Info("slave_repl_offset"), 10, 64)
+		return err1 == nil && err2 == nil && got >= want
+	})
 
 	killed := time.Now()
 	victim.Stop()
@@ -198,6 +210,7 @@ func TestRedisClusterFailover(t *testing.T) {
 // sessions written before keep working once the replica is promoted, and
 // new logins work on the new primary.
 func TestRedisSentinelFailover(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	sent := testredis.StartSentinel(t)
 	var log stateLog
@@ -258,6 +271,7 @@ func TestRedisSentinelFailover(t *testing.T) {
 // unix:// with a password; a wrong password leaves the store down, and
 // the error it reports does not hold the password.
 func TestRedisUnixSocketAndPassword(t *testing.T) {
+	t.Parallel()
 	srv := testredis.StartWith(t, testredis.Options{Unix: true, Password: "pw-Zq81x"})
 	st := newRedisStore(t, "unix://:pw-Zq81x@"+srv.Socket, Limits{})
 	tok, _ := rlogin(t, st, "o-alice", skey(1))

@@ -14,6 +14,7 @@ const (
 )
 
 func TestStoreKeepsBaiduKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok, _ := login(t, st, oid(1), "", k24)
@@ -29,6 +30,7 @@ func TestStoreKeepsBaiduKeys(t *testing.T) {
 }
 
 func TestStoreLoginWithoutSessionKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok, s := login(t, st, oid(1), "", "")

@@ -96,6 +96,7 @@ func eventually(d time.Duration, cond func() bool) bool {
 }
 
 func TestStoreLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok, s := login(t, st, oid(1), uid(1), k1)
@@ -132,6 +133,7 @@ func TestStoreLifecycle(t *testing.T) {
 }
 
 func TestStoreLoginRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		// ("" is a platform without session keys: see store_keys_test.go)
@@ -155,6 +157,7 @@ func TestStoreLoginRefusesBadInput(t *testing.T) {
 }
 
 func TestStoreTokens(t *testing.T) {
+	t.Parallel()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		seen := map[string]bool{}
 		for i := 0; i < 200; i++ {
@@ -185,26 +188,67 @@ func TestWellFormedToken(t *testing.T) {
 	}
 }
 
+// TTLs and idle timeouts of the tests that wait for them. A Memory store
+// moves its own clock on (storeClock), so only a Redis store (whose keys
+// expire on the server's clock) really waits: in parallel with the other
+// tests, and long enough that a loaded machine's stalls do not end a
+// session in use. expiryMargin is how long past its end a test looks for
+// a session gone: a Memory store rounds an absolute expiry up to its
+// expiryUnit, Redis is exact to the millisecond.
+const (
+	testTTL      = 2 * time.Second
+	testIdle     = 2 * time.Second
+	expiryMargin = 100 * time.Millisecond
+)
+
+// storeClock is the time a test reads and waits on for a store: the
+// store's own clock if it has one it can move on (Memory: waiting moves
+// it, no sleep), else real time.
+type storeClock struct {
+	now   func() time.Time
+	sleep func(time.Duration)
+}
+
+func clockOf(st Store) storeClock {
+	if c, ok := st.(interface {
+		testNow() time.Time
+		advance(time.Duration)
+	}); ok {
+		return storeClock{now: c.testNow, sleep: c.advance}
+	}
+	return storeClock{now: time.Now, sleep: time.Sleep}
+}
+
+func (c storeClock) since(t time.Time) time.Duration { return c.now().Sub(t) }
+
+func (c storeClock) sleepUntil(t time.Time) {
+	if d := t.Sub(c.now()); d > 0 {
+		c.sleep(d)
+	}
+}
+
 func TestStoreSessionTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	const ttl = 2 * time.Second
+	const ttl = testTTL
 	eachStore(t, Limits{MaxSessions: 100, SessionTTL: ttl}, func(t *testing.T, st Store) {
-		start := time.Now()
+		clk := clockOf(st)
+		start := clk.now()
 		tok, _ := login(t, st, oid(1), uid(1), k1)
 		other, _ := login(t, st, oid(2), "", k1)
+		loggedIn := clk.now()
 		mustGet(t, st, tok)
 		// a phone bound near the end does not extend the session's life
-		time.Sleep(ttl / 2)
+		clk.sleep(ttl / 2)
 		if err := st.BindPhone(ctx, other, oid(2), "13800138000", "86"); err != nil {
 			t.Fatal(err)
 		}
-		if time.Since(start) < ttl {
+		if clk.since(start) < ttl {
 			if s := mustGet(t, st, other); s.Phone != "13800138000" {
 				t.Errorf("after BindPhone: %+v", s)
 			}
 		}
-		time.Sleep(time.Until(start.Add(ttl + 500*time.Millisecond)))
+		clk.sleepUntil(loggedIn.Add(ttl + expiryMargin))
 		wantGone(t, st, tok, "past its session_ttl")
 		wantGone(t, st, other, "past its session_ttl, phone bound halfway")
 		if err := st.BindPhone(ctx, other, oid(2), "13800138000", "86"); !errors.Is(err, ErrNotFound) {
@@ -218,17 +262,18 @@ func TestStoreSessionTTL(t *testing.T) {
 // unused for 1.5 × idle has ended.
 func TestStoreIdleTimeout(t *testing.T) {
 	t.Parallel()
-	const idle = 2 * time.Second
+	const idle = testIdle
 	eachStore(t, Limits{MaxSessions: 100, IdleTimeout: idle}, func(t *testing.T, st Store) {
+		clk := clockOf(st)
 		busy, _ := login(t, st, oid(1), uid(1), k1)
 		lazy, _ := login(t, st, oid(2), uid(2), k1)
 		unread, _ := login(t, st, oid(3), "", k1)
-		start := time.Now()
+		start := clk.now()
 		mustGet(t, st, lazy) // used once, at the start
-		for time.Since(start) < 2*idle+idle/2 {
-			time.Sleep(idle / 8)
+		for clk.since(start) < 2*idle+idle/2 {
+			clk.sleep(idle / 8)
 			if _, err := st.Get(context.Background(), busy); err != nil {
-				t.Fatalf("a session used every %v ended after %v: %v", idle/8, time.Since(start), err)
+				t.Fatalf("a session used every %v ended after %v: %v", idle/8, clk.since(start), err)
 			}
 		}
 		wantGone(t, st, lazy, "unused for more than 1.5 × idle_timeout")
@@ -243,15 +288,17 @@ func TestStoreIdleTimeout(t *testing.T) {
 // With an idle timeout, session_ttl still caps a busy session's life.
 func TestStoreIdleTimeoutKeepsSessionTTL(t *testing.T) {
 	t.Parallel()
-	const idle, ttl = 2 * time.Second, 4 * time.Second
+	const idle, ttl = testIdle, 2 * testIdle
 	eachStore(t, Limits{MaxSessions: 100, SessionTTL: ttl, IdleTimeout: idle}, func(t *testing.T, st Store) {
-		start := time.Now()
+		clk := clockOf(st)
+		start := clk.now()
 		tok, _ := login(t, st, oid(1), "", k1)
-		for time.Since(start) < ttl+time.Second {
-			time.Sleep(idle / 8)
+		loggedIn := clk.now()
+		for clk.since(loggedIn) < ttl+expiryMargin {
+			clk.sleep(idle / 8)
 			_, err := st.Get(context.Background(), tok)
-			if err != nil && time.Since(start) < ttl-idle/2 {
-				t.Fatalf("ended after %v, before its session_ttl: %v", time.Since(start), err)
+			if err != nil && clk.since(start) < ttl-idle/2 {
+				t.Fatalf("ended after %v, before its session_ttl: %v", clk.since(start), err)
 			}
 		}
 		wantGone(t, st, tok, "busy past its session_ttl")
@@ -259,6 +306,7 @@ func TestStoreIdleTimeoutKeepsSessionTTL(t *testing.T) {
 }
 
 func TestStorePhoneBelongsToTheUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		first, s := login(t, st, oid(1), uid(1), k1)
@@ -306,18 +354,20 @@ func TestStorePhoneBelongsToTheUser(t *testing.T) {
 func TestStorePhoneTTL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	const phoneTTL = 2 * time.Second
+	const phoneTTL = testTTL
 	eachStore(t, Limits{MaxSessions: 100, PhoneTTL: phoneTTL}, func(t *testing.T, st Store) {
+		clk := clockOf(st)
 		tok, _ := login(t, st, oid(1), "", k1)
-		start := time.Now()
+		start := clk.now()
 		if err := st.BindPhone(ctx, tok, oid(1), "13800138000", "86"); err != nil {
 			t.Fatal(err)
 		}
+		bound := clk.now()
 		_, s := login(t, st, oid(1), "", k1)
-		if time.Since(start) < phoneTTL && s.Phone != "13800138000" {
+		if clk.since(start) < phoneTTL && s.Phone != "13800138000" {
 			t.Errorf("Login within phone_ttl = %+v", s)
 		}
-		time.Sleep(time.Until(start.Add(phoneTTL + 500*time.Millisecond)))
+		clk.sleepUntil(bound.Add(phoneTTL + expiryMargin))
 		if _, s := login(t, st, oid(1), "", k1); s.Phone != "" || s.PhoneCountry != "" {
 			t.Errorf("Login past phone_ttl = %+v", s)
 		}
@@ -326,6 +376,7 @@ func TestStorePhoneTTL(t *testing.T) {
 }
 
 func TestStoreBindPhoneNeverRevives(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		tok, _ := login(t, st, oid(1), "", k1)
@@ -359,6 +410,7 @@ func TestStoreBindPhoneNeverRevives(t *testing.T) {
 }
 
 func TestStoreRevokeUser(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		var toks []string
@@ -426,6 +478,7 @@ func TestStoreRevokeUser(t *testing.T) {
 // RevokeUser with forgetUser (an admin's ban) forgets the phone and the
 // keys too.
 func TestStoreRevokeUserForget(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		a, _ := login(t, st, oid(1), uid(1), k1)
@@ -466,6 +519,7 @@ func TestStoreRevokeUserForget(t *testing.T) {
 }
 
 func TestStoreUserKeysRotate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	eachStore(t, Limits{MaxSessions: 100}, func(t *testing.T, st Store) {
 		if _, _, err := st.UserKeys(ctx, oid(1)); !errors.Is(err, ErrNotFound) {
@@ -522,13 +576,15 @@ func TestStoreSetLimitsKeepsSessions(t *testing.T) {
 			}
 			wantLen(t, st, int64(len(toks))+extra)
 		}
-		const ttl = 2 * time.Second
+		const ttl = testTTL
+		clk := clockOf(st)
 		st.SetLimits(Limits{MaxSessions: 50, SessionTTL: ttl, IdleTimeout: time.Hour, PhoneTTL: time.Hour})
 		check("after shrinking", 0)
-		start := time.Now()
+		start := clk.now()
 		short, _ := login(t, st, oid(100), "", k1)
+		loggedIn := clk.now()
 		st.SetLimits(Limits{MaxSessions: 1000, SessionTTL: ttl})
-		if time.Since(start) < ttl {
+		if clk.since(start) < ttl {
 			mustGet(t, st, short)
 			check("after growing", 1)
 		}
@@ -536,7 +592,7 @@ func TestStoreSetLimitsKeepsSessions(t *testing.T) {
 			t.Errorf("the phone after SetLimits: %+v", s)
 		}
 		// the new session_ttl applies to the new session only
-		time.Sleep(time.Until(start.Add(ttl + 500*time.Millisecond)))
+		clk.sleepUntil(loggedIn.Add(ttl + expiryMargin))
 		wantGone(t, st, short, "a session made under the new session_ttl, past it")
 		for i, tok := range toks {
 			if s, err := st.Get(ctx, tok); err != nil {

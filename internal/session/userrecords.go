@@ -93,7 +93,7 @@ func newUserRecords(maxSessions int64, phoneTTL, sweep time.Duration) *userRecor
 		k.shards[i].users = make(map[uint64]userRecord)
 		k.shards[i].phones = make(map[uint64]phoneRecord)
 	}
-	go k.sweeper(sweep)
+	go every(sweep, k.stop, k.done, k.sweepAll)
 	return k
 }
 
@@ -339,22 +339,13 @@ func (k *userRecords) makeRoom(s *userShard, now time.Duration) (ended int) {
 	return ended
 }
 
-func (k *userRecords) sweeper(every time.Duration) {
-	defer close(k.done)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-k.stop:
-			return
-		case <-tick.C:
-			for i := range k.shards {
-				s := &k.shards[i]
-				s.mu.Lock()
-				k.sweep(s, k.now())
-				s.mu.Unlock()
-			}
-		}
+// sweepAll sweeps every shard, one at a time.
+func (k *userRecords) sweepAll() {
+	for i := range k.shards {
+		s := &k.shards[i]
+		s.mu.Lock()
+		k.sweep(s, k.now())
+		s.mu.Unlock()
 	}
 }
 

@@ -1,6 +1,8 @@
 package testredis
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"testing"
@@ -25,18 +27,37 @@ func StartSentinel(tb testing.TB) *Sentinel {
 	tb.Helper()
 	Need(tb, "redis-server")
 	st := &Sentinel{tb: tb}
-	st.Primary = Start(tb)
+	// no diskless-sync delay (Redis 7 waits 5 s for more replicas)
+	st.Primary = StartWith(tb, Options{Args: []string{"--repl-diskless-sync-delay", "0"}})
 	st.Replica = StartWith(tb, Options{Args: []string{"--replicaof", "127.0.0.1", strconv.Itoa(st.Primary.Port)}})
 	if !waitFor(15*time.Second, func() bool { return st.Replica.Info("master_link_status") == "up" }) {
 		tb.Fatal("the replica did not sync with the primary in 15 s")
 	}
-	for i := 0; i < 3; i++ {
-		st.Sentinels = append(st.Sentinels, StartWith(tb, Options{Sentinel: []string{
+	// each Sentinel knows the replica and the others from the start (as
+	// in the config it rewrites), instead of finding them through the
+	// hello messages it sends every 2 s
+	ports := []int{FreePort(tb), FreePort(tb), FreePort(tb)}
+	ids := make([]string, len(ports))
+	for i := range ids {
+		var b [20]byte
+		_, _ = rand.Read(b[:])
+		ids[i] = hex.EncodeToString(b[:]) // a Sentinel's run id
+	}
+	for i, port := range ports {
+		conf := []string{
+			"sentinel myid " + ids[i],
 			fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d 2", MasterSet, st.Primary.Port),
 			fmt.Sprintf("sentinel down-after-milliseconds %s 1000", MasterSet),
 			fmt.Sprintf("sentinel failover-timeout %s 5000", MasterSet),
 			fmt.Sprintf("sentinel parallel-syncs %s 1", MasterSet),
-		}}))
+			fmt.Sprintf("sentinel known-replica %s 127.0.0.1 %d", MasterSet, st.Replica.Port),
+		}
+		for j, other := range ports {
+			if j != i {
+				conf = append(conf, fmt.Sprintf("sentinel known-sentinel %s 127.0.0.1 %d %s", MasterSet, other, ids[j]))
+			}
+		}
+		st.Sentinels = append(st.Sentinels, StartWith(tb, Options{Port: port, Sentinel: conf}))
 	}
 	ok := waitFor(30*time.Second, func() bool {
 		for _, s := range st.Sentinels {

@@ -9,12 +9,15 @@
 package testredis
 
 import (
+	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,10 +37,11 @@ type Server struct {
 	// TLS: the server speaks TLS only.
 	TLS bool
 
-	dir  string
-	args []string
-	cmd  *exec.Cmd
-	tb   testing.TB
+	dir    string
+	args   []string
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once cmd has exited
+	tb     testing.TB
 }
 
 // RequireToolsEnv names the environment variable that turns a missing
@@ -98,18 +102,36 @@ func Start(tb testing.TB) *Server {
 	return StartWith(tb, Options{})
 }
 
-// StartWith runs redis-server with o until the test ends.
+// StartWith runs redis-server with o until the test ends. A free port it
+// picked that another process takes before the server binds it (tests
+// running in parallel) is replaced by another.
 func StartWith(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	Need(tb, "redis-server")
-	port := o.Port
-	switch {
-	case port != 0:
-	case o.Cluster:
-		port = freeClusterPort(tb)
-	default:
-		port = FreePort(tb)
+	for attempt := 1; ; attempt++ {
+		port := o.Port
+		switch {
+		case port != 0:
+		case o.Cluster:
+			port = freeClusterPort(tb)
+		default:
+			port = FreePort(tb)
+		}
+		s := newServer(tb, o, port)
+		err := s.launch()
+		if err == nil {
+			tb.Cleanup(s.Stop)
+			return s
+		}
+		if o.Port != 0 || !errors.Is(err, errPortTaken) || attempt == 5 {
+			tb.Fatal(err)
+		}
 	}
+}
+
+// newServer makes the Server StartWith launches on port.
+func newServer(tb testing.TB, o Options, port int) *Server {
+	tb.Helper()
 	s := &Server{Port: port, Password: o.Password, TLS: o.TLSCertFile != "", dir: tb.TempDir(), tb: tb}
 	if o.Sentinel != nil {
 		conf := filepath.Join(s.dir, "sentinel.conf")
@@ -142,8 +164,6 @@ func StartWith(tb testing.TB, o Options) *Server {
 		}
 	}
 	s.args = append(s.args, o.Args...)
-	s.start()
-	tb.Cleanup(s.Stop)
 	return s
 }
 
@@ -163,28 +183,49 @@ func (s *Server) URL() string {
 // Addr is host:port.
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
-func (s *Server) start() {
-	s.tb.Helper()
+// errPortTaken: the server could not have its port, which another
+// process holds.
+var errPortTaken = errors.New("testredis: port taken")
+
+// launch runs the server and waits until it answers: it, not another
+// process on its port (a server whose bind failed exits).
+func (s *Server) launch() error {
 	logf, err := os.OpenFile(filepath.Join(s.dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		s.tb.Fatal(err)
+		return err
 	}
-	s.cmd = exec.Command("redis-server", s.args...)
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	err = s.cmd.Start()
+	cmd := exec.Command("redis-server", s.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	err = cmd.Start()
 	logf.Close()
 	if err != nil {
-		s.tb.Fatalf("starting redis-server: %v", err)
+		return fmt.Errorf("starting redis-server: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if s.ping() {
-			return
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s.cmd, s.exited = cmd, exited
+	log := func() []byte { b, _ := os.ReadFile(filepath.Join(s.dir, "redis.log")); return b }
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-exited:
+			s.cmd = nil
+			if l := log(); bytes.Contains(l, []byte("already in use")) {
+				return fmt.Errorf("%w: redis-server on port %d: %s", errPortTaken, s.Port, l)
+			}
+			return fmt.Errorf("redis-server on port %d exited; its log:\n%s", s.Port, log())
+		default:
 		}
-		time.Sleep(20 * time.Millisecond)
+		if !s.ping() {
+			continue
+		}
+		if pid := s.Info("process_id"); pid != strconv.Itoa(cmd.Process.Pid) {
+			s.Stop()
+			return fmt.Errorf("%w: another redis-server (pid %s) answers on port %d", errPortTaken, pid, s.Port)
+		}
+		return nil
 	}
-	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	s.tb.Fatalf("redis-server on port %d did not answer PING; its log:\n%s", s.Port, log)
+	s.Stop()
+	return fmt.Errorf("redis-server on port %d did not answer PING; its log:\n%s", s.Port, log())
 }
 
 func (s *Server) ping() bool {
@@ -244,7 +285,7 @@ func (s *Server) Stop() {
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 
@@ -252,7 +293,9 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.tb.Helper()
 	s.Stop()
-	s.start()
+	if err := s.launch(); err != nil {
+		s.tb.Fatal(err)
+	}
 }
 
 // Pause freezes the server (SIGSTOP): connections hang, as with a Redis

@@ -1,0 +1,28 @@
+package session
+
+import (
+	"flag"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// minParallel is how many parallel tests run at once unless -parallel
+// says otherwise. go test's default, GOMAXPROCS, suits tests that compute;
+// the parallel tests here mostly wait, on redis-server processes (a
+// Cluster forming, a failover) and on TTLs running out, so all of them
+// wait at once. (The tests that mostly compute, such as the concurrency
+// and near-cache load tests and the TLS handshakes, are not parallel:
+// they run first, alone.)
+const minParallel = 16
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(minParallel, runtime.GOMAXPROCS(0))))
+	}
+	os.Exit(m.Run())
+}

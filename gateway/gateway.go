@@ -112,14 +112,10 @@ func (Gateway) CaddyModule() caddy.ModuleInfo {
 // Provision resolves placeholders and defaults, checks them, and takes a
 // reference to the app's shared WeChat client and token.
 func (g *Gateway) Provision(ctx caddy.Context) error {
-	g.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
 	var secret string
 	g.appID, secret, g.apiBase = appstate.ResolveApp(repl, g.AppID, g.AppSecret, g.APIBase)
-	g.timeout = time.Duration(g.Timeout)
-	if g.timeout == 0 {
-		g.timeout = DefaultGatewayTimeout
-	}
+	g.timeout = appstate.DurationOr(g.Timeout, DefaultGatewayTimeout)
 	allow, err := parseAllowFrom(g.AllowFrom, repl)
 	if err != nil {
 		return err
@@ -150,7 +146,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	g.clientKey, g.client, g.tokens = key, c.HTTPClient, c.Tokens
+	g.logger, g.clientKey, g.client, g.tokens = ctx.Logger(), key, c.HTTPClient, c.Tokens
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,8 +172,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.Require == "" {
 		h.Require = RequireOpenID
 	}
-	h.sessionTTL = appstate.DurationOr(h.SessionTTL, DefaultSessionTTL)
-	h.timeout = appstate.DurationOr(h.Timeout, DefaultTimeout)
+	h.sessionTTL = cmp.Or(time.Duration(h.SessionTTL), DefaultSessionTTL)
+	h.timeout = cmp.Or(time.Duration(h.Timeout), DefaultTimeout)
 	// Everything is checked before any shared state is taken or Redis
 	// dialed: a refused block leaves nothing behind.
 	apps, err := h.resolveApps(repl)

@@ -117,15 +117,6 @@ func ResolveApp(repl *caddy.Replacer, appID, secret, apiBase string) (id, sec, b
 	return id, sec, base
 }
 
-// DurationOr is a duration setting of a block, def where the block leaves
-// it out (0).
-func DurationOr(d caddy.Duration, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return time.Duration(d)
-}
-
 // ValidAPIBase is the one rule for an app's api_base, whichever module
 // gives it: an http:// or https:// URL with a host and no query (the
 // client appends the API path to it).

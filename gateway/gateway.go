@@ -86,14 +86,16 @@ type Gateway struct {
 	// Default 30s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	logger    *zap.Logger
-	appID     string
-	apiBase   string
-	allow     []netip.Prefix
-	timeout   time.Duration
-	clientKey string
+	logger  *zap.Logger
+	appID   string
+	apiBase string
+	allow   []netip.Prefix
+	timeout time.Duration
+	// the app's shared HTTP client and token, and the pool key that
+	// gives them back (Cleanup)
 	client    *http.Client
 	tokens    *platform.TokenSource
+	clientKey string
 }
 
 // CaddyModule returns the Caddy module information.

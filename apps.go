@@ -6,6 +6,7 @@ package wechatauth
 // login or a token belongs to.
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -50,12 +51,7 @@ type AppConfig struct {
 }
 
 // platformName is the app's platform word, the default if it names none.
-func (c AppConfig) platformName() string {
-	if c.Platform == "" {
-		return defaultPlatform
-	}
-	return c.Platform
-}
+func (c AppConfig) platformName() string { return cmp.Or(c.Platform, defaultPlatform) }
 
 // app is one app of a provisioned block.
 type app struct {

@@ -1,6 +1,7 @@
 package wechatauth
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -172,14 +173,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.Require == "" {
 		h.Require = RequireOpenID
 	}
-	h.sessionTTL = time.Duration(h.SessionTTL)
-	if h.sessionTTL == 0 {
-		h.sessionTTL = DefaultSessionTTL
-	}
-	h.timeout = time.Duration(h.Timeout)
-	if h.timeout == 0 {
-		h.timeout = DefaultTimeout
-	}
+	h.sessionTTL = cmp.Or(time.Duration(h.SessionTTL), DefaultSessionTTL)
+	h.timeout = cmp.Or(time.Duration(h.Timeout), DefaultTimeout)
 	// Everything is checked before any shared state is taken or Redis
 	// dialed: a refused block leaves nothing behind.
 	apps, err := h.resolveApps(repl)
@@ -314,41 +309,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.respond(w, nil, "csrf", reply.CrossSite)
 		return nil
 	}
-	switch ep {
-	case "/wx/web/login":
-		a, e := h.webLogin(w, r)
-		h.respondPage(w, r, a, "web_login", e)
-		return nil
-	case "/wx/web/callback":
-		a, e := h.webCallback(w, r)
-		h.respondPage(w, r, a, "web_callback", e)
-		return nil
-	case "/wx/web/handoff":
-		a, e := h.handoff(w, r)
-		h.respondPage(w, r, a, "handoff", e)
-		return nil
-	case "/wx/ticket":
-		a, e := h.ticket(w, r)
-		h.respond(w, a, "ticket", e)
-		return nil
-	case "/wx/login":
-		a, e := h.login(w, r)
-		h.respond(w, a, "login", e)
-		return nil
-	case "/wx/phone":
-		a, e := h.phone(w, r)
-		h.respond(w, a, "phone", e)
-		return nil
-	case "/wx/logout":
-		a, e := h.logout(w, r)
-		h.respond(w, a, "logout", e)
-		return nil
-	case "/wx/session":
-		a, e := h.whereAmI(w, r)
-		h.respond(w, a, "session", e)
-		return nil
-	case "/wx/jwks.json":
-		h.respond(w, nil, "jwks", h.jwks(w, r))
+	if e, ok := endpoints[ep]; ok {
+		a, failure := e.serve(h, w, r)
+		var page *http.Request
+		if e.page {
+			page = r
+		}
+		h.answer(w, page, a, e.name, failure)
 		return nil
 	}
 
@@ -381,6 +348,28 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		repl.Set("http.auth.user.id", s.OpenID)
 	}
 	return next.ServeHTTP(w, r)
+}
+
+// endpoints are wechat_auth's own endpoints, by path: the name they are
+// counted under, the method that serves one, and whether a browser
+// navigates to it (an error is then an HTML page for a navigation, see
+// answer).
+var endpoints = map[string]struct {
+	name  string
+	serve func(*Handler, http.ResponseWriter, *http.Request) (*app, *reply.Error)
+	page  bool
+}{
+	"/wx/web/login":    {"web_login", (*Handler).webLogin, true},
+	"/wx/web/callback": {"web_callback", (*Handler).webCallback, true},
+	"/wx/web/handoff":  {"handoff", (*Handler).handoff, true},
+	"/wx/ticket":       {"ticket", (*Handler).ticket, false},
+	"/wx/login":        {"login", (*Handler).login, false},
+	"/wx/phone":        {"phone", (*Handler).phone, false},
+	"/wx/logout":       {"logout", (*Handler).logout, false},
+	"/wx/session":      {"session", (*Handler).whereAmI, false},
+	"/wx/jwks.json": {"jwks", func(h *Handler, w http.ResponseWriter, r *http.Request) (*app, *reply.Error) {
+		return nil, h.jwks(w, r)
+	}, false},
 }
 
 // endpoint returns the cleaned request path, for matching the endpoints

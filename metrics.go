@@ -19,28 +19,20 @@ var metrics = struct {
 }{}
 
 func init() {
-	const ns, sub = "caddy", "wechat_auth"
-	metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "requests_total",
-		Help: "Answers of the endpoints (login, phone, logout, session, jwks, ticket, web_login, web_callback, handoff) and requests refused (auth, csrf), by app, endpoint, result (ok or the error code) and platform.",
-	}, []string{"app_id", "endpoint", "result", "platform"})
-	metrics.phones = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "phone_bindings_total",
-		Help: "Phones bound, by app and flow (code: a paid getPhoneNumber call, or decrypt).",
-	}, []string{"app_id", "flow"})
-	metrics.limited = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "attempts_limited_total",
-		Help: "Attempts at login and phone refused with too_many_failures (the client address had failure_limit codes refused), by app and endpoint.",
-	}, []string{"app_id", "endpoint"})
+	metrics.requests = appstate.Counter("wechat_auth", "requests_total",
+		"Answers of the endpoints (login, phone, logout, session, jwks, ticket, web_login, web_callback, handoff) and requests refused (auth, csrf), by app, endpoint, result (ok or the error code) and platform.",
+		"app_id", "endpoint", "result", "platform")
+	metrics.phones = appstate.Counter("wechat_auth", "phone_bindings_total",
+		"Phones bound, by app and flow (code: a paid getPhoneNumber call, or decrypt).", "app_id", "flow")
+	metrics.limited = appstate.Counter("wechat_auth", "attempts_limited_total",
+		"Attempts at login and phone refused with too_many_failures (the client address had failure_limit codes refused), by app and endpoint.",
+		"app_id", "endpoint")
 }
 
 // registerMetrics adds wechat_auth's collectors, and those of the app
 // state it shares, to a config's registry.
 func registerMetrics(reg *prometheus.Registry) error {
-	if err := appstate.RegisterMetrics(reg); err != nil {
-		return err
-	}
-	return appstate.Register(reg, metrics.requests, metrics.phones, metrics.limited)
+	return appstate.RegisterMetrics(reg, metrics.requests, metrics.phones, metrics.limited)
 }
 
 // result is the metrics label of an answer: "ok" or its error code.

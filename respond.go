@@ -20,14 +20,9 @@ func (h *Handler) respond(w http.ResponseWriter, a *app, endpoint string, e *rep
 	h.answer(w, nil, a, endpoint, e)
 }
 
-// respondPage is respond for the endpoints a browser navigates to: an
-// error is an HTML page for a navigation (see weblogin.IsNavigation),
-// JSON otherwise.
-func (h *Handler) respondPage(w http.ResponseWriter, r *http.Request, a *app, endpoint string, e *reply.Error) {
-	h.answer(w, r, a, endpoint, e)
-}
-
-// answer counts and writes: an HTML page when page is a navigation.
+// answer is respond, and for the endpoints a browser navigates to (page
+// is then the request, nil otherwise) an error is an HTML page for a
+// navigation (see weblogin.IsNavigation), JSON otherwise.
 func (h *Handler) answer(w http.ResponseWriter, page *http.Request, a *app, endpoint string, e *reply.Error) {
 	if a == nil && len(h.apps) == 1 {
 		a = h.apps[0]

@@ -87,34 +87,21 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------- tools
-if ! command -v wrk >/dev/null 2>&1; then
-	say "bench: installing wrk (apt-get)"
-	if ((EUID == 0)); then
-		apt-get update -qq && apt-get install -y -qq wrk >/dev/null || die "apt-get install wrk failed"
-	else
-		sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null || die "apt-get install wrk failed"
-	fi
-fi
-if ! command -v curl >/dev/null 2>&1; then
-	say "bench: installing curl (apt-get)"
-	if ((EUID == 0)); then
-		apt-get update -qq && apt-get install -y -qq curl >/dev/null || die "apt-get install curl failed"
-	else
-		sudo apt-get update -qq && sudo apt-get install -y -qq curl >/dev/null || die "apt-get install curl failed"
-	fi
-fi
+# need CMD: install the Debian package CMD (apt-get) unless CMD is there.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	say "bench: installing $1 (apt-get)"
+	local sudo=()
+	((EUID == 0)) || sudo=(sudo)
+	"${sudo[@]}" apt-get update -qq && "${sudo[@]}" apt-get install -y -qq "$1" >/dev/null || die "apt-get install $1 failed"
+}
+need wrk
+need curl
 if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
 	PATH=/usr/local/go/bin:$PATH
 fi
 command -v go >/dev/null 2>&1 || die "go not found (install Go 1.26, see README.md)"
-if ((REDIS == 1)) && ! command -v redis-server >/dev/null 2>&1; then
-	say "bench: installing redis-server (apt-get)"
-	if ((EUID == 0)); then
-		apt-get update -qq && apt-get install -y -qq redis-server >/dev/null || die "apt-get install redis-server failed"
-	else
-		sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null || die "apt-get install redis-server failed"
-	fi
-fi
+if ((REDIS == 1)); then need redis-server; fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/wxauth-bench.XXXXXX")
 BIN=$WORK/bin
@@ -204,160 +191,73 @@ if ((REDIS == 1)); then
 	wait_port redis "$LAST_PID" "$P_REDIS"
 fi
 
+# The Caddyfile: every app asks the fake WeChat with the one secret, every
+# site proxies to the tiny upstream.
+# app_settings INDENT [SETTING...]: app_secret and api_base, then the
+# SETTINGs, a line each at INDENT (tabs).
+app_settings() {
+	local in=$1
+	shift
+	printf "$in%s\n" "app_secret $APP_SECRET" "api_base http://127.0.0.1:$P_WX" "$@"
+}
+# app_block ID [SETTING...]: an app block of a wechat_auth.
+app_block() {
+	local app=$1
+	shift
+	printf '\t\tapp %s {\n' "$app"
+	app_settings '\t\t\t' "$@"
+	printf '\t\t}\n'
+}
+# site COMMENT PORT [DIRECTIVES]: a site block after its comment: the
+# DIRECTIVES (Caddyfile text, indented), then reverse_proxy to the upstream.
+site() {
+	printf '\n%s\nhttp://127.0.0.1:%s {\n' "$1" "$2"
+	if [[ -n ${3:-} ]]; then printf '%s\n' "${3%$'\n'}"; fi
+	printf '\treverse_proxy 127.0.0.1:%s\n}\n' "$P_UP"
+}
+# wechat_site COMMENT PORT APP_ID [SETTING...]: a site of one wechat_auth app.
+wechat_site() {
+	local comment=$1 port=$2 app=$3
+	shift 3
+	site "$comment" "$port" "$(printf '\twechat_auth {\n\t\tapp_id %s\n' "$app"
+		app_settings '\t\t' "$@"
+		printf '\t}')"
+}
+# apps_site COMMENT PORT BLOCKS: a site of a wechat_auth of app blocks.
+apps_site() { site "$1" "$2" "$(printf '\twechat_auth {\n%s\n\t}' "$3")"; }
+
 CADDYFILE=$WORK/Caddyfile
-cat >"$CADDYFILE" <<EOF
 {
-	admin off
-	auto_https off
-	storage file_system $WORK/storage
-	log {
-		level ERROR
-	}
-}
-
-# A: plain reverse_proxy
-http://127.0.0.1:$P_A {
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# B: wechat_auth (require openid) + reverse_proxy
-http://127.0.0.1:$P_B {
-	wechat_auth {
-		app_id $APP_ID
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# B-phone: wechat_auth require phone (same app: same sessions as B)
-http://127.0.0.1:$P_BP {
-	wechat_auth {
-		app_id $APP_ID
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		require phone
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# W: B's app and a website application (WeChat in the browser) in one
+	printf '{\n\tadmin off\n\tauto_https off\n\tstorage file_system %s\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n' "$WORK/storage"
+	site "# A: plain reverse_proxy" "$P_A"
+	wechat_site "# B: wechat_auth (require openid) + reverse_proxy" "$P_B" "$APP_ID"
+	wechat_site "# B-phone: wechat_auth require phone (same app: same sessions as B)" "$P_BP" "$APP_ID" "require phone"
+	apps_site "# W: B's app and a website application (WeChat in the browser) in one
 # block, the request authenticated by the wx_session cookie (a web-view
-# handoff session of B's app) among two other cookies, which go on
-http://127.0.0.1:$P_W {
-	wechat_auth {
-		app $APP_ID {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-		app $APP_ID_WEB {
-			platform wechat_web
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-			open_base http://127.0.0.1:$P_WX
-		}
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# BI: B with idle_timeout on (a session unused for 30 minutes ends; use
-# renews it, at most every 7.5 minutes)
-http://127.0.0.1:$P_BI {
-	wechat_auth {
-		app_id $APP_ID_BI
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		idle_timeout 30m
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# BA: wechat_auth with assertion on (same app: same sessions as B)
-http://127.0.0.1:$P_BA {
-	wechat_auth {
-		app_id $APP_ID
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		assertion on
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# B5: B's app in a block of five apps (app blocks; B's app last, so its
-# token's tag is found after four others): issue 22 wants B5/A as B/A
-http://127.0.0.1:$P_B5 {
-	wechat_auth {
-		app wxbench5app00001 {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-		app wxbench5app00002 {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-		app wxbench5app00003 {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-		app wxbench5app00004 {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-		app $APP_ID {
-			app_secret $APP_SECRET
-			api_base http://127.0.0.1:$P_WX
-		}
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# BF: B with a store of its own, filled with SCALE sessions (max_sessions
-# 1000000: once full, each login ends the session used least recently)
-http://127.0.0.1:$P_BF {
-	wechat_auth {
-		app_id $APP_ID_BF
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		max_sessions 1000000
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# C: forward_auth to a separate session service, then reverse_proxy
-http://127.0.0.1:$P_C {
-	forward_auth 127.0.0.1:$P_SESS {
-		uri /check
-		copy_headers X-WX-OpenID X-WX-UnionID
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-EOF
-if ((REDIS == 1)); then
-	cat >>"$CADDYFILE" <<EOF
-# R: wechat_auth with its sessions in Redis (near cache on) + reverse_proxy
-http://127.0.0.1:$P_R {
-	wechat_auth {
-		app_id $APP_ID_R
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		redis redis://127.0.0.1:$P_REDIS
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-
-# RC: the same with the near cache off: every request asks Redis (what a
-# near cache miss costs)
-http://127.0.0.1:$P_RC {
-	wechat_auth {
-		app_id $APP_ID_RC
-		app_secret $APP_SECRET
-		api_base http://127.0.0.1:$P_WX
-		redis redis://127.0.0.1:$P_REDIS?near_cache=off
-	}
-	reverse_proxy 127.0.0.1:$P_UP
-}
-EOF
-fi
+# handoff session of B's app) among two other cookies, which go on" "$P_W" "$(
+		app_block "$APP_ID"
+		app_block "$APP_ID_WEB" "platform wechat_web" "open_base http://127.0.0.1:$P_WX"
+	)"
+	wechat_site "# BI: B with idle_timeout on (a session unused for 30 minutes ends; use
+# renews it, at most every 7.5 minutes)" "$P_BI" "$APP_ID_BI" "idle_timeout 30m"
+	wechat_site "# BA: wechat_auth with assertion on (same app: same sessions as B)" "$P_BA" "$APP_ID" "assertion on"
+	apps_site "# B5: B's app in a block of five apps (app blocks; B's app last, so its
+# token's tag is found after four others): issue 22 wants B5/A as B/A" "$P_B5" "$(
+		for i in 1 2 3 4; do app_block "wxbench5app0000$i"; done
+		app_block "$APP_ID"
+	)"
+	wechat_site "# BF: B with a store of its own, filled with SCALE sessions (max_sessions
+# 1000000: once full, each login ends the session used least recently)" "$P_BF" "$APP_ID_BF" "max_sessions 1000000"
+	site "# C: forward_auth to a separate session service, then reverse_proxy" "$P_C" "$(
+		printf '\tforward_auth 127.0.0.1:%s {\n\t\turi /check\n\t\tcopy_headers X-WX-OpenID X-WX-UnionID\n\t}' "$P_SESS"
+	)"
+	if ((REDIS == 1)); then
+		wechat_site "# R: wechat_auth with its sessions in Redis (near cache on) + reverse_proxy" \
+			"$P_R" "$APP_ID_R" "redis redis://127.0.0.1:$P_REDIS"
+		wechat_site "# RC: the same with the near cache off: every request asks Redis (what a
+# near cache miss costs)" "$P_RC" "$APP_ID_RC" "redis redis://127.0.0.1:$P_REDIS?near_cache=off"
+	fi
+} >"$CADDYFILE"
 start caddy "$BIN/caddy" run --config "$CADDYFILE" --adapter caddyfile
 CADDY_PID=$LAST_PID
 SITES=("$P_A" "$P_B" "$P_BP" "$P_C" "$P_BI" "$P_BA" "$P_BF" "$P_W" "$P_B5")

@@ -255,25 +255,17 @@ const UNI_PROVIDERS = { wechat: 'weixin', qq: 'qq' }
 // programs forbid Function and eval: each name is spelled out.
 /* eslint-disable no-undef */
 function globalNamed(name) {
-  switch (name) {
-    case 'wx':
-      return typeof wx !== 'undefined' ? wx : undefined
-    case 'qq':
-      return typeof qq !== 'undefined' ? qq : undefined
-    case 'tt':
-      return typeof tt !== 'undefined' ? tt : undefined
-    case 'ks':
-      return typeof ks !== 'undefined' ? ks : undefined
-    case 'swan':
-      return typeof swan !== 'undefined' ? swan : undefined
-    case 'my':
-      return typeof my !== 'undefined' ? my : undefined
-    case 'uni':
-      return typeof uni !== 'undefined' ? uni : undefined
-    case 'Taro':
-      return typeof Taro !== 'undefined' ? Taro : undefined
+  const found = {
+    wx: typeof wx !== 'undefined' ? wx : undefined,
+    qq: typeof qq !== 'undefined' ? qq : undefined,
+    tt: typeof tt !== 'undefined' ? tt : undefined,
+    ks: typeof ks !== 'undefined' ? ks : undefined,
+    swan: typeof swan !== 'undefined' ? swan : undefined,
+    my: typeof my !== 'undefined' ? my : undefined,
+    uni: typeof uni !== 'undefined' ? uni : undefined,
+    Taro: typeof Taro !== 'undefined' ? Taro : undefined,
   }
-  return undefined
+  return found[name]
 }
 /* eslint-enable no-undef */
 

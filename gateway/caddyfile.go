@@ -9,17 +9,15 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
+// init registers the module and its directive, which unmarshals a
+// wechat_api block into a Gateway.
 func init() {
 	caddy.RegisterModule(Gateway{})
-	httpcaddyfile.RegisterHandlerDirective("wechat_api", parseGatewayCaddyfile)
+	httpcaddyfile.RegisterHandlerDirective("wechat_api", func(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+		g := new(Gateway)
+		return g, g.UnmarshalCaddyfile(h.Dispenser)
+	})
 	httpcaddyfile.RegisterDirectiveOrder("wechat_api", httpcaddyfile.Before, "reverse_proxy")
-}
-
-// parseGatewayCaddyfile unmarshals a wechat_api directive into a Gateway.
-func parseGatewayCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
-	var g Gateway
-	err := g.UnmarshalCaddyfile(h.Dispenser)
-	return &g, err
 }
 
 // UnmarshalCaddyfile sets up the gateway from Caddyfile tokens. Syntax:

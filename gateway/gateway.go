@@ -3,18 +3,19 @@
 // without an access_token, and it adds the app's, the one every
 // wechat_auth block of the same app_id uses (internal/appstate holds it).
 // gateway.go holds the module (config, Provision, Validate, ServeHTTP),
-// caddyfile.go its Caddyfile parser and registration, forward.go the call
+// caddyfile.go its Caddyfile parser and registration, allow.go allow_from
+// (its parser, and the check of a caller's address), forward.go the call
 // to WeChat and the answer streamed back, metrics.go its metrics. The
 // root package wechatauth imports it, so that xcaddy --with registers it.
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -36,12 +37,6 @@ const (
 	// the call can be repeated with a fresh token.
 	maxGatewayBody = 10 << 20
 )
-
-// defaultAllowFrom is where calls to the gateway may come from unless
-// allow_from says otherwise: loopback and the private ranges.
-var defaultAllowFrom = []string{
-	"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
-}
 
 // Gateway is the WeChat Open API gateway: it lets a backend call any
 // WeChat server API (/wxa/msg_sec_check, /cgi-bin/message/subscribe/send,
@@ -91,14 +86,16 @@ type Gateway struct {
 	// Default 30s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	logger    *zap.Logger
-	appID     string
-	apiBase   string
-	allow     []netip.Prefix
-	timeout   time.Duration
-	clientKey string
+	logger  *zap.Logger
+	appID   string
+	apiBase string
+	allow   []netip.Prefix
+	timeout time.Duration
+	// the app's shared HTTP client and token, and the pool key that
+	// gives them back (Cleanup)
 	client    *http.Client
 	tokens    *platform.TokenSource
+	clientKey string
 }
 
 // CaddyModule returns the Caddy module information.
@@ -112,14 +109,10 @@ func (Gateway) CaddyModule() caddy.ModuleInfo {
 // Provision resolves placeholders and defaults, checks them, and takes a
 // reference to the app's shared WeChat client and token.
 func (g *Gateway) Provision(ctx caddy.Context) error {
-	g.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
 	var secret string
 	g.appID, secret, g.apiBase = appstate.ResolveApp(repl, g.AppID, g.AppSecret, g.APIBase)
-	g.timeout = time.Duration(g.Timeout)
-	if g.timeout == 0 {
-		g.timeout = DefaultGatewayTimeout
-	}
+	g.timeout = cmp.Or(time.Duration(g.Timeout), DefaultGatewayTimeout)
 	allow, err := parseAllowFrom(g.AllowFrom, repl)
 	if err != nil {
 		return err
@@ -150,7 +143,7 @@ func (g *Gateway) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	g.clientKey, g.client, g.tokens = key, c.HTTPClient, c.Tokens
+	g.logger, g.clientKey, g.client, g.tokens = ctx.Logger(), key, c.HTTPClient, c.Tokens
 	return nil
 }
 
@@ -160,37 +153,6 @@ func checkAPIBase(apiBase string) error {
 		return fmt.Errorf("api_base must be an http(s) URL without a query, such as https://api.weixin.qq.com; got %q", apiBase)
 	}
 	return nil
-}
-
-// parseAllowFrom turns allow_from into prefixes; none given means the
-// default. "private_ranges" stands for the default list.
-func parseAllowFrom(values []string, repl *caddy.Replacer) ([]netip.Prefix, error) {
-	if len(values) == 0 {
-		values = defaultAllowFrom
-	}
-	var out []netip.Prefix
-	for _, v := range values {
-		if repl != nil {
-			v = repl.ReplaceKnown(v, "")
-		}
-		for _, item := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-			if item == "private_ranges" {
-				for _, d := range defaultAllowFrom {
-					out = append(out, netip.MustParsePrefix(d))
-				}
-				continue
-			}
-			p, err := caddyhttp.CIDRExpressionToPrefix(item)
-			if err != nil {
-				return nil, fmt.Errorf("allow_from: %q is not an IP address or CIDR range (such as 127.0.0.1, 10.0.0.0/8, fc00::/7 or private_ranges)", item)
-			}
-			out = append(out, p.Masked())
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("allow_from: %q names no address; give IP addresses or CIDR ranges, or leave allow_from out for loopback and the private ranges", strings.Join(values, " "))
-	}
-	return out, nil
 }
 
 // Validate checks the provisioned configuration.
@@ -213,22 +175,6 @@ func (g *Gateway) Cleanup() error {
 		g.clientKey = ""
 	}
 	return nil
-}
-
-// allowed reports whether the request's client address (Caddy's client
-// IP: the peer, or with trusted_proxies the address the proxy names) is in
-// allow_from. An address that cannot be read is not.
-func (g *Gateway) allowed(r *http.Request) (netip.Addr, bool) {
-	ip := reply.ClientIP(r)
-	if !ip.IsValid() {
-		return ip, false
-	}
-	for _, p := range g.allow {
-		if p.Contains(ip) {
-			return ip, true
-		}
-	}
-	return ip, false
 }
 
 // ServeHTTP passes the request on to WeChat with the app's access_token.

@@ -19,33 +19,22 @@ var gatewayMetrics = struct {
 }{}
 
 func init() {
-	const ns, sub = "caddy", "wechat_api"
-	gatewayMetrics.calls = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "calls_total",
-		Help: "Calls passed through the Open API gateway, by app, API path and errcode " +
+	gatewayMetrics.calls = appstate.Counter("wechat_api", "calls_total",
+		"Calls passed through the Open API gateway, by app, API path and errcode "+
 			`(WeChat's, "none" for an answer that is not a JSON object, or the gateway's error code when WeChat gave no answer).`,
-	}, []string{"app_id", "path", "errcode"})
-	gatewayMetrics.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "retries_total",
-		Help: "Calls repeated because WeChat said the access_token was dead (40001, 42001, 40014), by app.",
-	}, []string{"app_id"})
-	gatewayMetrics.refreshes = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "token_refreshes_total",
-		Help: "Dead access_tokens dropped by the gateway so that another is fetched, by app.",
-	}, []string{"app_id"})
-	gatewayMetrics.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "refused_total",
-		Help: "Requests the gateway refused before any call, by app and reason (address_not_allowed, body_too_large).",
-	}, []string{"app_id", "reason"})
+		"app_id", "path", "errcode")
+	gatewayMetrics.retries = appstate.Counter("wechat_api", "retries_total",
+		"Calls repeated because WeChat said the access_token was dead (40001, 42001, 40014), by app.", "app_id")
+	gatewayMetrics.refreshes = appstate.Counter("wechat_api", "token_refreshes_total",
+		"Dead access_tokens dropped by the gateway so that another is fetched, by app.", "app_id")
+	gatewayMetrics.refused = appstate.Counter("wechat_api", "refused_total",
+		"Requests the gateway refused before any call, by app and reason (address_not_allowed, body_too_large).", "app_id", "reason")
 }
 
 // registerGatewayMetrics adds the gateway's collectors, and those of the
 // app state it shares, to a config's registry.
 func registerGatewayMetrics(reg *prometheus.Registry) error {
-	if err := appstate.RegisterMetrics(reg); err != nil {
-		return err
-	}
-	return appstate.Register(reg, gatewayMetrics.calls, gatewayMetrics.retries,
+	return appstate.RegisterMetrics(reg, gatewayMetrics.calls, gatewayMetrics.retries,
 		gatewayMetrics.refreshes, gatewayMetrics.refused)
 }
 

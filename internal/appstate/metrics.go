@@ -22,39 +22,39 @@ var metrics = struct {
 }{}
 
 func init() {
-	const ns, sub = "caddy", "wechat_auth"
 	metrics.wechatLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: ns, Subsystem: sub, Name: "wechat_request_duration_seconds",
+		Namespace: "caddy", Subsystem: "wechat_auth", Name: "wechat_request_duration_seconds",
 		Help:    "Calls to the WeChat API, by app, endpoint and outcome (ok, api_error, timeout, unreachable, bad_answer, canceled).",
 		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"app_id", "endpoint", "outcome"})
-	metrics.tokenFetches = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "access_token_fetches_total",
-		Help: "access_token fetches from stable_token, by app and outcome.",
-	}, []string{"app_id", "outcome"})
+	metrics.tokenFetches = Counter("wechat_auth", "access_token_fetches_total",
+		"access_token fetches from stable_token, by app and outcome.", "app_id", "outcome")
 	metrics.sessions = &sessionsCollector{sizes: storeSizes, desc: prometheus.NewDesc(
-		prometheus.BuildFQName(ns, sub, "sessions"),
+		prometheus.BuildFQName("caddy", "wechat_auth", "sessions"),
 		"Live sessions in the in-memory store, by app (a Redis store does not count them).",
 		[]string{"app_id"}, nil)}
-	metrics.evicted = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: ns, Subsystem: sub, Name: "sessions_evicted_total",
-		Help: "Live sessions an in-memory store ended to let new logins in (the store held max_sessions), by app.",
-	}, []string{"app_id"})
+	metrics.evicted = Counter("wechat_auth", "sessions_evicted_total",
+		"Live sessions an in-memory store ended to let new logins in (the store held max_sessions), by app.", "app_id")
 }
 
-// RegisterMetrics adds the shared state's collectors to a config's
-// registry: every module that takes shared state calls it.
-func RegisterMetrics(reg *prometheus.Registry) error {
-	return Register(reg, metrics.wechatLatency, metrics.tokenFetches, metrics.sessions, metrics.evicted)
+// Counter is a counter in Caddy's namespace, caddy_<subsystem>_<name>, by
+// the labels: how every module of the project makes its counters.
+func Counter(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "caddy", Subsystem: subsystem, Name: name, Help: help,
+	}, labels)
 }
 
-// Register adds collectors to a config's registry (none when reg is nil);
-// a registry that has them already (several blocks) is fine.
-func Register(reg *prometheus.Registry, collectors ...prometheus.Collector) error {
+// RegisterMetrics adds the shared state's collectors, and a module's own,
+// to a config's registry (none when reg is nil); a registry that has them
+// already (several blocks) is fine. Every module that takes shared state
+// calls it.
+func RegisterMetrics(reg *prometheus.Registry, own ...prometheus.Collector) error {
 	if reg == nil {
 		return nil
 	}
-	for _, c := range collectors {
+	shared := []prometheus.Collector{metrics.wechatLatency, metrics.tokenFetches, metrics.sessions, metrics.evicted}
+	for _, c := range append(shared, own...) {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

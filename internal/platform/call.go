@@ -3,6 +3,7 @@ package platform
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,43 @@ func (c *Caller) Do(endpoint string, req *http.Request) (body []byte, err error)
 	return trimmed, nil
 }
 
+// Request is one call of a platform's API, as Send and Call make it.
+type Request struct {
+	Endpoint    string      // the API's name, in errors and for Observe
+	Method      string      // http.MethodGet, http.MethodPost
+	Base        string      // api_base, or the platform's host
+	Path        string      // the path, and the query if any
+	Body        []byte      // nil for none
+	ContentType string      // of Body; "" for none
+	Header      http.Header // more header fields, or nil
+}
+
+// Send makes r's request (see NewRequest) and sends it (see Do).
+func (c *Caller) Send(ctx context.Context, r Request) ([]byte, error) {
+	req, err := c.NewRequest(ctx, r.Endpoint, r.Method, r.Base, r.Path, r.Body, r.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	return c.Do(r.Endpoint, req)
+}
+
+// Call sends r and decodes the answer into v; a JSON object that does
+// not fit v is KindBadAnswer. The caller checks the platform's own error
+// fields.
+func (c *Caller) Call(ctx context.Context, r Request, v any) error {
+	raw, err := c.Send(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return c.BadAnswer(r.Endpoint, http.StatusOK, errors.New("answer does not fit the documented fields"))
+	}
+	return nil
+}
+
 // NewRequest builds a request to base+pathAndQuery; a base that does not
 // make a URL is KindUnreachable ("bad api_base").
 func (c *Caller) NewRequest(ctx context.Context, endpoint, method, base, pathAndQuery string, body []byte, contentType string) (*http.Request, error) {
@@ -82,6 +120,37 @@ func (c *Caller) NewRequest(ctx context.Context, endpoint, method, base, pathAnd
 // BadAnswer is the *Error of an answer that came but cannot be used.
 func (c *Caller) BadAnswer(endpoint string, status int, cause error) *Error {
 	return &Error{Platform: c.Platform, Endpoint: endpoint, Kind: KindBadAnswer, HTTPStatus: status, Err: cause}
+}
+
+// EmptyCode is the *Error of a login code that is empty: never sent.
+func (c *Caller) EmptyCode(endpoint string) *Error {
+	return &Error{Platform: c.Platform, Endpoint: endpoint, Kind: KindInvalidCode, Err: errors.New("empty code")}
+}
+
+// CheckIdentity checks the ids of a login answer: an OpenID and, if any,
+// a UnionID of p's shape, and where keySize > 0 a SessionKey of keySize
+// bytes in base64. What is wrong is the KindBadAnswer of endpoint.
+func (c *Caller) CheckIdentity(p *Platform, endpoint string, id Identity, keySize int) (Identity, error) {
+	why := ""
+	switch {
+	case !p.ValidUserID(id.OpenID):
+		why = "openid missing or of the wrong shape"
+	case id.UnionID != "" && !p.ValidUserID(id.UnionID):
+		why = "unionid of the wrong shape"
+	case keySize > 0 && !ValidSessionKey(id.SessionKey, keySize):
+		why = fmt.Sprintf("session_key missing or not base64 of %d bytes", keySize)
+	default:
+		return id, nil
+	}
+	return Identity{}, c.BadAnswer(endpoint, http.StatusOK, errors.New(why))
+}
+
+// CloseIdle closes the HTTP client's idle connections (none where it is
+// nil: http.DefaultClient is not the caller's to close).
+func (c *Caller) CloseIdle() {
+	if c.HTTPClient != nil {
+		c.HTTPClient.CloseIdleConnections()
+	}
 }
 
 func trimSlash(s string) string {

@@ -110,6 +110,19 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Caller is the Caller of the app's calls to the platform name.
+func (c Config) Caller(name string) Caller {
+	return Caller{Platform: name, HTTPClient: c.HTTPClient, Observe: c.Observe}
+}
+
+// Clock is Now, or time.Now where Now is nil.
+func (c Config) Clock() func() time.Time {
+	if c.Now == nil {
+		return time.Now
+	}
+	return c.Now
+}
+
 // Platform describes one platform for the handler and the Caddyfile.
 type Platform struct {
 	// Name is the platform word of the Caddyfile and X-WX-Platform.

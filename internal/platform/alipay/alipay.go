@@ -7,6 +7,7 @@
 package alipay
 
 import (
+	"cmp"
 	"crypto/rsa"
 	"encoding/base64"
 	"fmt"
@@ -71,14 +72,7 @@ type Client struct {
 
 // New makes the client of one app from its options.
 func New(cfg platform.Config) (platform.Client, error) {
-	c := &Client{appID: cfg.AppID, base: cfg.APIBase, now: cfg.Now}
-	if c.base == "" {
-		c.base = DefaultAPIBase
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	c.call = platform.Caller{Platform: Name, HTTPClient: cfg.HTTPClient, Observe: cfg.Observe}
+	c := &Client{appID: cfg.AppID, base: cmp.Or(cfg.APIBase, DefaultAPIBase), now: cfg.Clock(), call: cfg.Caller(Name)}
 	if !AppIDPattern.MatchString(cfg.AppID) {
 		return nil, fmt.Errorf("alipay app %q: app id: want 16 digits, such as 2021001168648384", cfg.AppID)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -36,7 +37,7 @@ type tokenAnswer struct {
 func (c *Client) Login(ctx context.Context, code string) (platform.Identity, error) {
 	ep := EndpointOAuthToken
 	if code == "" {
-		return platform.Identity{}, &platform.Error{Platform: Name, Endpoint: ep, Kind: platform.KindInvalidCode, Msg: "empty code"}
+		return platform.Identity{}, c.call.EmptyCode(ep)
 	}
 	params := c.commonParams("alipay.system.oauth.token")
 	params.Set("grant_type", "authorization_code")
@@ -45,11 +46,8 @@ func (c *Client) Login(ctx context.Context, code string) (platform.Identity, err
 	if err != nil {
 		return platform.Identity{}, &platform.Error{Platform: Name, Endpoint: ep, Kind: platform.KindConfig, Action: "check app_private_key", Err: err}
 	}
-	req, err := c.call.NewRequest(ctx, ep, "POST", c.base, gatewayPath, body, "application/x-www-form-urlencoded;charset=utf-8")
-	if err != nil {
-		return platform.Identity{}, err
-	}
-	raw, err := c.call.Do(ep, req)
+	raw, err := c.call.Send(ctx, platform.Request{Endpoint: ep, Method: http.MethodPost, Base: c.base, Path: gatewayPath,
+		Body: body, ContentType: "application/x-www-form-urlencoded;charset=utf-8"})
 	if err != nil {
 		return platform.Identity{}, err
 	}

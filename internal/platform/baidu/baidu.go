@@ -68,7 +68,7 @@ func New(cfg platform.Config) (platform.Client, error) {
 	c := &Client{
 		appKey: cfg.AppID, secret: cfg.Secret,
 		loginBase: DefaultLoginBase, openBase: DefaultOpenBase, unionTimeout: defaultUnionTimeout,
-		call: platform.Caller{Platform: Name, HTTPClient: cfg.HTTPClient, Observe: cfg.Observe},
+		call: cfg.Caller(Name),
 	}
 	if cfg.APIBase != "" {
 		c.loginBase, c.openBase = cfg.APIBase, cfg.APIBase

@@ -2,9 +2,8 @@ package baidu
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 
 	"github.com/wechat-auth/wechat_auth/internal/platform"
@@ -12,12 +11,9 @@ import (
 
 const formType = "application/x-www-form-urlencoded"
 
-// oauthError is the OAuth-style failure of jscode2sessionkey and the
-// token API.
-type oauthError struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
-}
+// sessionKeySize: a Baidu session_key is base64 of 24 bytes (32
+// characters).
+const sessionKeySize = 24
 
 // Login trades a swan.login code for the user's openid and session_key,
 // then asks getunionid for the unionid. A failed getunionid leaves
@@ -26,24 +22,16 @@ type oauthError struct {
 func (c *Client) Login(ctx context.Context, code string) (platform.Identity, error) {
 	ep := EndpointLogin
 	if code == "" {
-		return platform.Identity{}, &platform.Error{Platform: Name, Endpoint: ep, Kind: platform.KindInvalidCode, Msg: "empty code"}
+		return platform.Identity{}, c.call.EmptyCode(ep)
 	}
 	form := url.Values{"code": {code}, "client_id": {c.appKey}, "sk": {c.secret}}
-	req, err := c.call.NewRequest(ctx, ep, "POST", c.loginBase, "/oauth/jscode2sessionkey", []byte(form.Encode()), formType)
-	if err != nil {
-		return platform.Identity{}, err
-	}
-	raw, err := c.call.Do(ep, req)
-	if err != nil {
-		return platform.Identity{}, err
-	}
 	var ans struct {
 		oauthError
 		OpenID     string `json:"openid"`
 		SessionKey string `json:"session_key"`
 	}
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		return platform.Identity{}, c.call.BadAnswer(ep, 200, errors.New("answer is not of the expected form"))
+	if err := c.call.Call(ctx, c.form(ep, c.loginBase, "/oauth/jscode2sessionkey", form), &ans); err != nil {
+		return platform.Identity{}, err
 	}
 	if ans.Error != "" {
 		return platform.Identity{}, oauthFailure(ep, ans.oauthError, "check app_id (the AppKey, not the numeric AppID) and app_secret in the smart program's console")
@@ -53,7 +41,7 @@ func (c *Client) Login(ctx context.Context, code string) (platform.Identity, err
 		return platform.Identity{}, c.call.BadAnswer(ep, 200, errors.New("answer has no openid"))
 	case !plat.ValidUserID(ans.OpenID):
 		return platform.Identity{}, c.call.BadAnswer(ep, 200, errors.New("openid of an unexpected shape"))
-	case !validSessionKey(ans.SessionKey):
+	case !platform.ValidSessionKey(ans.SessionKey, sessionKeySize):
 		return platform.Identity{}, c.call.BadAnswer(ep, 200, errors.New("session_key is not base64 of 24 bytes"))
 	}
 	id := platform.Identity{OpenID: ans.OpenID, SessionKey: ans.SessionKey}
@@ -61,10 +49,17 @@ func (c *Client) Login(ctx context.Context, code string) (platform.Identity, err
 	return id, nil
 }
 
-// validSessionKey: base64 of 24 bytes (32 characters).
-func validSessionKey(k string) bool {
-	b, err := base64.StdEncoding.DecodeString(k)
-	return err == nil && len(b) == 24
+// form is the POST of a form to base+path, as every Baidu API takes it.
+func (c *Client) form(endpoint, base, path string, form url.Values) platform.Request {
+	return platform.Request{Endpoint: endpoint, Method: http.MethodPost, Base: base, Path: path,
+		Body: []byte(form.Encode()), ContentType: formType}
+}
+
+// oauthError is the OAuth-style failure of jscode2sessionkey and the
+// token API.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
 }
 
 // oauthFailure maps an OAuth-style error: invalid_grant is the code,

@@ -51,7 +51,7 @@ func (c *Client) Phone(_ context.Context, req platform.PhoneRequest) (platform.P
 	for _, key := range req.Keys {
 		payload, appKey, oerr := Open(key, req.IV, req.EncryptedData)
 		if oerr != nil {
-			if errors.Is(oerr, platform.ErrMalformed) && !validSessionKey(key) {
+			if errors.Is(oerr, platform.ErrMalformed) && !platform.ValidSessionKey(key, sessionKeySize) {
 				continue // a stored key of another form: try the next
 			}
 			if errors.Is(oerr, platform.ErrMalformed) {

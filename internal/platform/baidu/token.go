@@ -19,21 +19,13 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		"grant_type": {"client_credentials"}, "client_id": {c.appKey},
 		"client_secret": {c.secret}, "scope": {"smartapp_snsapi_base"},
 	}
-	req, err := c.call.NewRequest(ctx, ep, "POST", c.openBase, "/oauth/2.0/token", []byte(form.Encode()), formType)
-	if err != nil {
-		return "", 0, err
-	}
-	raw, err := c.call.Do(ep, req)
-	if err != nil {
-		return "", 0, err
-	}
 	var ans struct {
 		oauthError
 		AccessToken string      `json:"access_token"`
 		ExpiresIn   json.Number `json:"expires_in"`
 	}
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		return "", 0, c.call.BadAnswer(ep, 200, errors.New("answer is not of the expected form"))
+	if err := c.call.Call(ctx, c.form(ep, c.openBase, "/oauth/2.0/token", form), &ans); err != nil {
+		return "", 0, err
 	}
 	if ans.Error != "" {
 		return "", 0, oauthFailure(ep, ans.oauthError, "check app_id (the AppKey) and app_secret, and that the app may use developer service APIs")
@@ -67,15 +59,6 @@ func (c *Client) UnionID(ctx context.Context, openid string) (string, error) {
 
 func (c *Client) getUnionID(ctx context.Context, token, openid string) (string, error) {
 	ep := EndpointUnionID
-	body := []byte(url.Values{"openid": {openid}}.Encode())
-	req, err := c.call.NewRequest(ctx, ep, "POST", c.openBase, "/rest/2.0/smartapp/getunionid?access_token="+url.QueryEscape(token), body, formType)
-	if err != nil {
-		return "", err
-	}
-	raw, err := c.call.Do(ep, req)
-	if err != nil {
-		return "", err
-	}
 	var ans struct {
 		Errno     *int64 `json:"errno"`
 		Errmsg    string `json:"errmsg"`
@@ -85,8 +68,9 @@ func (c *Client) getUnionID(ctx context.Context, token, openid string) (string, 
 			UnionID string `json:"unionid"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		return "", c.call.BadAnswer(ep, 200, errors.New("answer is not of the expected form"))
+	path := "/rest/2.0/smartapp/getunionid?access_token=" + url.QueryEscape(token)
+	if err := c.call.Call(ctx, c.form(ep, c.openBase, path, url.Values{"openid": {openid}}), &ans); err != nil {
+		return "", err
 	}
 	code, msg := ans.ErrorCode, ans.ErrorMsg
 	if ans.Errno != nil && *ans.Errno != 0 {

@@ -9,7 +9,6 @@ package douyin
 
 import (
 	"crypto/rsa"
-	"net/http"
 	"regexp"
 	"time"
 
@@ -66,7 +65,6 @@ type client struct {
 	loginBase, openBase string
 	key                 *rsa.PrivateKey // nil: no phone by code
 	caller              platform.Caller
-	hc                  *http.Client
 	tokens              *platform.TokenSource // nil without key
 	phoneMaxAge         time.Duration
 	now                 func() time.Time
@@ -78,13 +76,9 @@ func New(cfg platform.Config) (platform.Client, error) {
 	c := &client{
 		appID: cfg.AppID, secret: cfg.Secret,
 		loginBase: LoginHost, openBase: OpenHost,
-		caller:      platform.Caller{Platform: Name, HTTPClient: cfg.HTTPClient, Observe: cfg.Observe},
-		hc:          cfg.HTTPClient,
+		caller:      cfg.Caller(Name),
 		phoneMaxAge: cfg.PhoneMaxAge,
-		now:         cfg.Now,
-	}
-	if c.now == nil {
-		c.now = time.Now
+		now:         cfg.Clock(),
 	}
 	if cfg.APIBase != "" {
 		c.loginBase, c.openBase = cfg.APIBase, cfg.APIBase
@@ -118,8 +112,4 @@ func (e *optionError) Error() string {
 
 func (e *optionError) Unwrap() error { return e.err }
 
-func (c *client) Close() {
-	if c.hc != nil {
-		c.hc.CloseIdleConnections()
-	}
-}
+func (c *client) Close() { c.caller.CloseIdle() }

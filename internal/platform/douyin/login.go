@@ -25,8 +25,7 @@ type loginAnswer struct {
 // (JSON body; anonymous_code sent empty: wechat_auth logs in real users).
 func (c *client) Login(ctx context.Context, code string) (platform.Identity, error) {
 	if code == "" {
-		return platform.Identity{}, &platform.Error{Platform: Name, Endpoint: EndpointCode2Session,
-			Kind: platform.KindInvalidCode, Err: errors.New("empty code")}
+		return platform.Identity{}, c.caller.EmptyCode(EndpointCode2Session)
 	}
 	body, _ := json.Marshal(map[string]string{
 		"appid": c.appID, "secret": c.secret, "code": code, "anonymous_code": "",
@@ -46,36 +45,16 @@ func (c *client) Login(ctx context.Context, code string) (platform.Identity, err
 	case ans.Data == nil:
 		return bad("answer without data")
 	}
-	d := ans.Data
 	p, _ := platform.Lookup(Name)
-	switch {
-	case !p.ValidUserID(d.OpenID):
-		return bad("openid missing or of the wrong shape")
-	case d.UnionID != "" && !p.ValidUserID(d.UnionID):
-		return bad("unionid of the wrong shape")
-	case !platform.ValidSessionKey(d.SessionKey, 16):
-		return bad("session_key missing or not base64 of 16 bytes")
-	}
-	return platform.Identity{OpenID: d.OpenID, UnionID: d.UnionID, SessionKey: d.SessionKey}, nil
+	d := ans.Data
+	return c.caller.CheckIdentity(p, EndpointCode2Session,
+		platform.Identity{OpenID: d.OpenID, UnionID: d.UnionID, SessionKey: d.SessionKey}, 16)
 }
 
 // postJSON POSTs a JSON body to base+path (with the extra headers) and
 // decodes the answer into v; a JSON object that does not fit v is
 // KindBadAnswer.
 func (c *client) postJSON(ctx context.Context, endpoint, base, path string, header http.Header, body []byte, v any) error {
-	req, err := c.caller.NewRequest(ctx, endpoint, http.MethodPost, base, path, body, "application/json")
-	if err != nil {
-		return err
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	raw, err := c.caller.Do(endpoint, req)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return c.caller.BadAnswer(endpoint, http.StatusOK, errors.New("answer does not fit the documented fields"))
-	}
-	return nil
+	return c.caller.Call(ctx, platform.Request{Endpoint: endpoint, Method: http.MethodPost, Base: base, Path: path,
+		Body: body, ContentType: "application/json", Header: header}, v)
 }

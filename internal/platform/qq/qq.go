@@ -7,9 +7,9 @@
 package qq
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -56,7 +56,7 @@ func init() {
 
 type client struct {
 	appID, secret, base string
-	call                *platform.Caller
+	call                platform.Caller
 	maxAge              time.Duration
 	now                 func() time.Time
 }
@@ -66,18 +66,9 @@ func New(cfg platform.Config) (platform.Client, error) {
 	if err := desc.CheckConfig(cfg); err != nil {
 		return nil, err
 	}
-	base := cfg.APIBase
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	return &client{
-		appID: cfg.AppID, secret: cfg.Secret, base: base,
-		call:   &platform.Caller{Platform: Name, HTTPClient: cfg.HTTPClient, Observe: cfg.Observe},
-		maxAge: cfg.PhoneMaxAge, now: now,
+		appID: cfg.AppID, secret: cfg.Secret, base: cmp.Or(cfg.APIBase, DefaultBaseURL),
+		call: cfg.Caller(Name), maxAge: cfg.PhoneMaxAge, now: cfg.Clock(),
 	}, nil
 }
 
@@ -85,19 +76,7 @@ func New(cfg platform.Config) (platform.Client, error) {
 // session_key. An answer without errcode, or with errcode 0, is a
 // success (QQ's answers are seen both ways).
 func (c *client) Login(ctx context.Context, code string) (platform.Identity, error) {
-	q := url.Values{}
-	q.Set("appid", c.appID)
-	q.Set("secret", c.secret)
-	q.Set("js_code", code)
-	q.Set("grant_type", "authorization_code")
-	req, err := c.call.NewRequest(ctx, EndpointLogin, http.MethodGet, c.base, "/sns/jscode2session?"+q.Encode(), nil, "")
-	if err != nil {
-		return platform.Identity{}, err
-	}
-	body, err := c.call.Do(EndpointLogin, req)
-	if err != nil {
-		return platform.Identity{}, err
-	}
+	q := url.Values{"appid": {c.appID}, "secret": {c.secret}, "js_code": {code}, "grant_type": {"authorization_code"}}
 	var ans struct {
 		ErrCode    *int64 `json:"errcode"`
 		ErrMsg     string `json:"errmsg"`
@@ -105,8 +84,10 @@ func (c *client) Login(ctx context.Context, code string) (platform.Identity, err
 		SessionKey string `json:"session_key"`
 		UnionID    string `json:"unionid"`
 	}
-	if err := json.Unmarshal(body, &ans); err != nil {
-		return platform.Identity{}, c.call.BadAnswer(EndpointLogin, http.StatusOK, errors.New("answer is not the JSON of jscode2session"))
+	err := c.call.Call(ctx, platform.Request{Endpoint: EndpointLogin, Method: http.MethodGet, Base: c.base,
+		Path: "/sns/jscode2session?" + q.Encode()}, &ans)
+	if err != nil {
+		return platform.Identity{}, err
 	}
 	if ans.ErrCode != nil && *ans.ErrCode != 0 {
 		return platform.Identity{}, refusal(*ans.ErrCode, ans.ErrMsg)

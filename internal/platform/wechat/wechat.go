@@ -55,10 +55,6 @@ func New(cfg platform.Config) (platform.Client, error) {
 	if err := desc.CheckConfig(cfg); err != nil {
 		return nil, err
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	api := &wxapi.Client{
 		BaseURL: cfg.APIBase, // "" is WeChat's
 
@@ -67,7 +63,7 @@ func New(cfg platform.Config) (platform.Client, error) {
 		HTTPClient: cfg.HTTPClient,
 		Observe:    cfg.Observe,
 	}
-	c := &client{appID: cfg.AppID, api: api, maxAge: cfg.PhoneMaxAge, now: now}
+	c := &client{appID: cfg.AppID, api: api, maxAge: cfg.PhoneMaxAge, now: cfg.Clock()}
 	c.tokens = &platform.TokenSource{
 		Platform: Name,
 		AppID:    cfg.AppID,

@@ -18,9 +18,8 @@
 package wechatweb
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -82,7 +81,6 @@ type client struct {
 	apiBase, openBase   string
 	path, scope         string // the authorize page and its scope
 	caller              platform.Caller
-	hc                  *http.Client
 }
 
 func newClient(name string, cfg platform.Config) (*client, error) {
@@ -92,12 +90,8 @@ func newClient(name string, cfg platform.Config) (*client, error) {
 	}
 	c := &client{
 		name: name, appID: cfg.AppID, secret: cfg.Secret,
-		apiBase: cfg.APIBase, openBase: cfg.Options[OptOpenBase],
-		caller: platform.Caller{Platform: name, HTTPClient: cfg.HTTPClient, Observe: cfg.Observe},
-		hc:     cfg.HTTPClient,
-	}
-	if c.apiBase == "" {
-		c.apiBase = DefaultAPIBase
+		apiBase: cmp.Or(cfg.APIBase, DefaultAPIBase), openBase: cfg.Options[OptOpenBase],
+		caller: cfg.Caller(name),
 	}
 	if c.openBase == "" {
 		c.openBase = DefaultOpenBase
@@ -154,40 +148,22 @@ type tokenAnswer struct {
 // platform.ErrSnapshotUser.
 func (c *client) Login(ctx context.Context, code string) (platform.Identity, error) {
 	if code == "" {
-		return platform.Identity{}, &platform.Error{Platform: c.name, Endpoint: EndpointOAuthToken,
-			Kind: platform.KindInvalidCode, Err: errors.New("empty code")}
+		return platform.Identity{}, c.caller.EmptyCode(EndpointOAuthToken)
 	}
 	q := "?appid=" + url.QueryEscape(c.appID) + "&secret=" + url.QueryEscape(c.secret) +
 		"&code=" + url.QueryEscape(code) + "&grant_type=authorization_code"
-	req, err := c.caller.NewRequest(ctx, EndpointOAuthToken, http.MethodGet, c.apiBase, PathOAuthToken+q, nil, "")
-	if err != nil {
-		return platform.Identity{}, err
-	}
-	raw, err := c.caller.Do(EndpointOAuthToken, req)
-	if err != nil {
-		return platform.Identity{}, err
-	}
-	bad := func(why string) (platform.Identity, error) {
-		return platform.Identity{}, c.caller.BadAnswer(EndpointOAuthToken, http.StatusOK, errors.New(why))
-	}
 	var ans tokenAnswer
-	if err := json.Unmarshal(raw, &ans); err != nil {
-		return bad("answer does not fit the documented fields")
-	}
-	if ans.ErrCode != nil && *ans.ErrCode != 0 {
+	err := c.caller.Call(ctx, platform.Request{Endpoint: EndpointOAuthToken, Method: http.MethodGet, Base: c.apiBase, Path: PathOAuthToken + q}, &ans)
+	switch {
+	case err != nil:
+		return platform.Identity{}, err
+	case ans.ErrCode != nil && *ans.ErrCode != 0:
 		return platform.Identity{}, c.apiError(*ans.ErrCode, ans.ErrMsg)
-	}
-	if ans.IsSnapshotUser == 1 {
+	case ans.IsSnapshotUser == 1:
 		return platform.Identity{}, platform.ErrSnapshotUser
 	}
 	p, _ := platform.Lookup(c.name)
-	switch {
-	case !p.ValidUserID(ans.OpenID):
-		return bad("openid missing or of the wrong shape")
-	case ans.UnionID != "" && !p.ValidUserID(ans.UnionID):
-		return bad("unionid of the wrong shape")
-	}
-	return platform.Identity{OpenID: ans.OpenID, UnionID: ans.UnionID}, nil
+	return c.caller.CheckIdentity(p, EndpointOAuthToken, platform.Identity{OpenID: ans.OpenID, UnionID: ans.UnionID}, 0)
 }
 
 // apiError maps WeChat's errcode as the mini program platform does.
@@ -216,10 +192,6 @@ func (c *client) Phone(context.Context, platform.PhoneRequest) (platform.Phone, 
 	return platform.Phone{}, platform.ErrNoPhoneFlow
 }
 
-func (c *client) Close() {
-	if c.hc != nil {
-		c.hc.CloseIdleConnections()
-	}
-}
+func (c *client) Close() { c.caller.CloseIdle() }
 
 var _ platform.Authorizer = (*client)(nil)

@@ -16,8 +16,10 @@ import (
 )
 
 func TestWebSessionsInEveryStore(t *testing.T) {
+	t.Parallel()
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newWebEnvWith(t, store+"\n\t\t\tassertion on\n\t\t\tidle_timeout 1200ms")
+		t.Parallel() // beside the other store kind: each has its own Caddy process
+		e := newEnvOpts(t, webSitesWith(store+"\n\t\t\tassertion on\n\t\t\tidle_timeout 1200ms"), webOptions(t, true))
 		e.secret("13800138000", "a full phone number")
 		e.wx.SetWebUser(appWeb, "alice", true)
 		b := newBrowser(e, "Firefox")

@@ -397,19 +397,20 @@ func (e *env) settle() {
 // servers have closed their listener on the env's port. Caddy on Unix
 // binds each config's listener anew (SO_REUSEPORT), so until then the
 // kernel can hand a new connection to an old server, which closes it.
-// In this process the listener pool tells (its count falls back to the
-// new config's one); a child process gets a fixed moment.
+// In this process the listener pool tells for the env's port (its count
+// falls back to the new config's one); then every listener (a gateway's
+// port too, or a child process's) gets the fixed moment it had before.
 func (e *env) waitOldServersClosed() {
-	if e.proc != nil {
-		time.Sleep(50 * time.Millisecond)
-		return
-	}
-	addr := fmt.Sprintf(":%d", e.port)
-	for deadline := time.Now().Add(5 * time.Second); caddy.ListenerUsage("tcp", addr) > 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("the old config still listens on %s 5 s after a reload", addr)
+	if e.proc == nil {
+		addr := fmt.Sprintf(":%d", e.port)
+		for deadline := time.Now().Add(5 * time.Second); caddy.ListenerUsage("tcp", addr) > 1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				e.t.Fatalf("the old config still listens on %s 5 s after a reload", addr)
+			}
 		}
 	}
+	// other listeners of the config (a gateway's port) get a moment too
+	time.Sleep(50 * time.Millisecond)
 }
 
 // reloadViaAdmin posts a new config to the admin API, as `caddy reload` does.

@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -118,11 +117,7 @@ type storageVars struct {
 // renderWithStorage renders sites under assertionGlobal.
 func renderWithStorage(t *testing.T, v siteVars, storage, sites string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := template.Must(template.New("").Parse(assertionGlobal+sites)).Execute(&buf, storageVars{v, storage}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
+	return renderCaddyfile(t, assertionGlobal+sites, storageVars{v, storage})
 }
 
 // loadWithStorage runs sites with Caddy's storage in dir.
@@ -543,8 +538,7 @@ func startAssertionProcess(t *testing.T, e *env, storage, sites string) *caddyPr
 	dir := t.TempDir()
 	v := e.vars()
 	v.Port, v.Admin, v.Log = freePort(t), "off", filepath.Join(dir, "caddy.log")
-	return runCaddyProcess(t, e, dir, v, renderWithStorage(t, v, storage, sites),
-		"HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	return runCaddyProcess(t, e, dir, v, renderWithStorage(t, v, storage, sites))
 }
 
 func (p *caddyProcess) listen(t *testing.T) {
@@ -556,7 +550,8 @@ func (p *caddyProcess) listen(t *testing.T) {
 // between them (the storage lock), publish the same set and verify each
 // other's assertions; a Caddy started after both stopped keeps the key.
 func TestAssertionTwoCaddyProcessesShareKeys(t *testing.T) {
-	e := newEnv(t, "") // the fake WeChat, the upstream, the secrets grep
+	t.Parallel()
+	e := newWorld(t, envOptions{}) // the fake WeChat, the upstream, the secrets grep
 	storage := t.TempDir()
 	sites := assertionSites
 	one := startAssertionProcess(t, e, storage, sites)
@@ -568,14 +563,7 @@ func TestAssertionTwoCaddyProcessesShareKeys(t *testing.T) {
 	if !bytes.Equal(jwks1, jwks2) || len(parseJWKS(t, jwks1)) != 1 {
 		t.Fatalf("two Caddys on one storage publish\n%s\n%s", jwks1, jwks2)
 	}
-	at := func(p *caddyProcess, method, path, body string, hdr ...string) answer {
-		t.Helper()
-		req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		return e.send(req)
-	}
+	at := e.at
 	login := func(p *caddyProcess, code string) string {
 		t.Helper()
 		a := at(p, "POST", "/wx/login", fmt.Sprintf(`{"code":%q}`, code))

@@ -235,51 +235,61 @@ func TestSlowBodyIs408(t *testing.T) {
 	}
 
 	t.Run("HTTP/1.1", func(t *testing.T) {
+		// A body that arrives in time still logs in.
+		e.login("", "ok-alice.1")
+		// The slow bodies side by side (each waits out the body timeout).
 		for _, c := range []struct{ addr, path string }{
 			{fmt.Sprintf("127.0.0.1:%d", e.port), "/wx/login"},
 			{fmt.Sprintf("127.0.0.1:%d", g.port), "/wxa/msg_sec_check"},
 		} {
-			a, took, closed := slowBodyHTTP1(t, c.addr, c.path)
-			check(t, c.path, a, took)
-			if !closed {
-				t.Errorf("%s: the connection stayed open after 408", c.path)
-			}
-			if a.header.Get("Connection") != "close" {
-				t.Errorf("%s: 408 without Connection: close", c.path)
-			}
+			t.Run(c.path, func(t *testing.T) {
+				t.Parallel()
+				a, took, closed := slowBodyHTTP1(t, c.addr, c.path)
+				check(t, c.path, a, took)
+				if !closed {
+					t.Errorf("%s: the connection stayed open after 408", c.path)
+				}
+				if a.header.Get("Connection") != "close" {
+					t.Errorf("%s: 408 without Connection: close", c.path)
+				}
+			})
 		}
 		// An answer written without reading the body (no token) is not
 		// held by Go's server draining that body first.
 		for _, path := range []string{"/wx/logout", "/wx/phone", "/api/upload"} {
-			a, took, closed := slowBodyHTTP1(t, fmt.Sprintf("127.0.0.1:%d", e.port), path)
-			if a.status != http.StatusUnauthorized || took > d+3*time.Second || !closed {
-				t.Errorf("%s without a token: %d after %v (closed %v), want 401 within about %v and closed", path, a.status, took, closed, d)
-			}
+			t.Run(path+" without a token", func(t *testing.T) {
+				t.Parallel()
+				a, took, closed := slowBodyHTTP1(t, fmt.Sprintf("127.0.0.1:%d", e.port), path)
+				if a.status != http.StatusUnauthorized || took > d+3*time.Second || !closed {
+					t.Errorf("%s without a token: %d after %v (closed %v), want 401 within about %v and closed", path, a.status, took, closed, d)
+				}
+			})
 		}
-		// A body that arrives in time still logs in.
-		e.login("", "ok-alice.1")
 	})
 
 	t.Run("h2c", func(t *testing.T) {
 		g.loadWith(h2cGlobal, appSite+gatewaySite)
 		client := h2cClient(t)
 		for _, target := range []string{e.base + "/wx/login", g.url + "/wxa/msg_sec_check"} {
-			pr, pw := io.Pipe()
-			t.Cleanup(func() { pw.Close() })
-			req, _ := http.NewRequest("POST", target, pr)
-			req.ContentLength = 100
-			go io.WriteString(pw, `{"co`)
-			start := time.Now()
-			resp, err := client.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.ProtoMajor != 2 {
-				t.Fatalf("spoke %s, want HTTP/2", resp.Proto)
-			}
-			check(t, target, answer{resp.StatusCode, resp.Header, body}, time.Since(start))
+			t.Run(strings.TrimPrefix(target, "http://"), func(t *testing.T) {
+				t.Parallel() // side by side, as over HTTP/1.1
+				pr, pw := io.Pipe()
+				t.Cleanup(func() { pw.Close() })
+				req, _ := http.NewRequest("POST", target, pr)
+				req.ContentLength = 100
+				go io.WriteString(pw, `{"co`)
+				start := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.ProtoMajor != 2 {
+					t.Fatalf("spoke %s, want HTTP/2", resp.Proto)
+				}
+				check(t, target, answer{resp.StatusCode, resp.Header, body}, time.Since(start))
+			})
 		}
 	})
 }

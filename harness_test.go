@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -59,6 +60,7 @@ type env struct {
 	upHits   *atomic.Int64     // requests the upstream got
 	extra    map[string]string // envOptions.Vars
 	loaded   bool              // a config was loaded on port before: the next load is a reload
+	proc     *caddyProcess     // Caddy as a child process (envOptions.Process); nil: in this process
 
 	mu      sync.Mutex
 	secrets map[string]string // value -> what it is; none may appear in the log
@@ -192,15 +194,40 @@ type envOptions struct {
 	// Secrets are values that must never appear in Caddy's log (secrets,
 	// keys), with what each is.
 	Secrets map[string]string
+	// Process runs Caddy as a child process (cmd/caddy) instead of in
+	// this process, so that the test can call t.Parallel (before
+	// newEnvOpts: it must not use t.Setenv or the export_test.go hooks).
+	Process bool
 }
 
 // newEnvOpts is newEnv with options: other platforms' fakes beside the
 // fake WeChat, template values for their app blocks, and their secrets
-// for the log check.
+// for the log check; with Process, Caddy runs as a child process.
 func newEnvOpts(t *testing.T, sites string, opts envOptions) *env {
 	t.Helper()
 	skipInShort(t)
+	e := newWorld(t, opts)
+	if opts.Process {
+		e.startProcess(sites)
+		return e
+	}
 	t.Setenv(secretEnv, secretA)
+	e.load(sites)
+	t.Cleanup(func() {
+		if err := caddy.Stop(); err != nil {
+			t.Errorf("stopping caddy: %v", err)
+		}
+		e.checkLogs(t, e.logPath)
+	})
+	return e
+}
+
+// newWorld is a test's world without a Caddy: the fakes, the upstream, the
+// client, the secrets, free ports for a Caddy; for the tests that start
+// their own Caddy processes (startCaddyProcess), which can run in parallel.
+func newWorld(t *testing.T, opts envOptions) *env {
+	t.Helper()
+	skipInShort(t)
 	wxCfg := opts.WeChat
 	wxCfg.Apps = map[string]string{appA: secretA, appB: secretB, appVector: secretVector}
 	wx := fakewx.New(wxCfg)
@@ -232,14 +259,21 @@ func newEnvOpts(t *testing.T, sites string, opts envOptions) *env {
 	e.base = fmt.Sprintf("http://127.0.0.1:%d", e.port)
 	admin := freePort(t)
 	e.adminURL = fmt.Sprintf("http://127.0.0.1:%d", admin)
-	e.load(sites)
-	t.Cleanup(func() {
-		if err := caddy.Stop(); err != nil {
-			t.Errorf("stopping caddy: %v", err)
-		}
-		e.checkLogHasNoSecrets()
-	})
 	return e
+}
+
+// startProcess runs sites in a Caddy child process on the env's ports and
+// log, so that e.do, e.login, e.adminURL, e.logText and the log check are
+// that process's.
+func (e *env) startProcess(sites string) {
+	e.t.Helper()
+	if sites == "" {
+		sites = defaultSites
+	}
+	v := e.vars()
+	e.proc = runCaddyProcess(e.t, e, filepath.Dir(e.logPath), v, e.render(sites))
+	waitListening(e.t, fmt.Sprintf("127.0.0.1:%d", e.port))
+	e.settle()
 }
 
 // smokeTest is the one test through Caddy that `go test -short` runs.
@@ -266,14 +300,10 @@ func (e *env) vars() siteVars {
 // to JSON, as `caddy adapt` would.
 func (e *env) adapt(sites string) []byte {
 	e.t.Helper()
-	var buf bytes.Buffer
-	tpl := template.Must(template.New("caddyfile").Parse(globalOptions + sites))
-	if err := tpl.Execute(&buf, e.vars()); err != nil {
-		e.t.Fatal(err)
-	}
-	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt(buf.Bytes(), map[string]any{"filename": "Caddyfile"})
+	caddyfile := e.render(sites)
+	cfg, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(caddyfile), map[string]any{"filename": "Caddyfile"})
 	if err != nil {
-		e.t.Fatalf("adapting Caddyfile: %v\n%s", err, buf.String())
+		e.t.Fatalf("adapting Caddyfile: %v\n%s", err, caddyfile)
 	}
 	for _, w := range warnings {
 		if strings.Contains(w.Message, "not formatted") {
@@ -284,11 +314,38 @@ func (e *env) adapt(sites string) []byte {
 	return cfg
 }
 
-// load runs the config in this process (replacing any running one).
+// render renders sites under the global options with the env's values.
+func (e *env) render(sites string) string {
+	e.t.Helper()
+	return renderSites(e.t, e.vars(), sites)
+}
+
+// renderSites renders sites under the global options with v.
+func renderSites(t *testing.T, v siteVars, sites string) string {
+	t.Helper()
+	return renderCaddyfile(t, globalOptions+sites, v)
+}
+
+// renderCaddyfile executes the template text with data.
+func renderCaddyfile(t *testing.T, text string, data any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := template.Must(template.New("caddyfile").Parse(text)).Execute(&buf, data); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// load runs the config (replacing any running one): in this process, or
+// through the admin API of the env's Caddy process.
 func (e *env) load(sites string) {
 	e.t.Helper()
 	if sites == "" {
 		sites = defaultSites
+	}
+	if e.proc != nil {
+		e.reloadViaAdmin(sites)
+		return
 	}
 	e.run(e.adapt(sites))
 }
@@ -313,8 +370,8 @@ func (e *env) run(cfg []byte) {
 }
 
 // settle waits, after a config load, until the new config answers (a GET,
-// which Go retries on a connection the old server closed), gives the old
-// servers a moment to finish stopping (a reload lets them shut down in the
+// which Go retries on a connection the old server closed), waits for the
+// old servers to stop listening (a reload lets them shut down in the
 // background; the first load on the env's port has none), then forgets the
 // kept-alive connections: a POST sent on one the old server closes would
 // fail (Go retries only idempotent requests).
@@ -331,9 +388,29 @@ func (e *env) settle() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if reload {
-		time.Sleep(50 * time.Millisecond)
+		e.waitOldServersClosed()
 	}
 	e.client.CloseIdleConnections()
+}
+
+// waitOldServersClosed waits, after a reload, until the old config's
+// servers have closed their listener on the env's port. Caddy on Unix
+// binds each config's listener anew (SO_REUSEPORT), so until then the
+// kernel can hand a new connection to an old server, which closes it.
+// In this process the listener pool tells for the env's port (its count
+// falls back to the new config's one); then every listener (a gateway's
+// port too, or a child process's) gets the fixed moment it had before.
+func (e *env) waitOldServersClosed() {
+	if e.proc == nil {
+		addr := fmt.Sprintf(":%d", e.port)
+		for deadline := time.Now().Add(5 * time.Second); caddy.ListenerUsage("tcp", addr) > 1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				e.t.Fatalf("the old config still listens on %s 5 s after a reload", addr)
+			}
+		}
+	}
+	// other listeners of the config (a gateway's port) get a moment too
+	time.Sleep(50 * time.Millisecond)
 }
 
 // reloadViaAdmin posts a new config to the admin API, as `caddy reload` does.
@@ -354,6 +431,68 @@ func (e *env) reloadViaAdmin(sites string) {
 	e.settle()
 }
 
+// caddyProcess is Caddy running as a child process.
+type caddyProcess struct {
+	base     string
+	adminURL string
+	logPath  string
+	proc     *testharness.Process
+}
+
+// startCaddyProcess runs the built Caddy with caddyfile (a template over
+// siteVars, under globalOptions) on a free port, its admin API on another,
+// and waits until it listens.
+func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
+	t.Helper()
+	dir := t.TempDir()
+	v := e.vars()
+	v.Port, v.Admin, v.Log = freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t)), filepath.Join(dir, "caddy.log")
+	p := runCaddyProcess(t, e, dir, v, renderSites(t, v, caddyfile))
+	waitListening(t, fmt.Sprintf("127.0.0.1:%d", v.Port))
+	return p
+}
+
+// runCaddyProcess starts Caddy as a child process (this test binary as
+// Caddy's command: see TestMain) with the rendered Caddyfile in dir,
+// listening as v says, with the app secret in its environment, HOME and
+// XDG in dir (Caddy's storage its own unless the Caddyfile names one),
+// and more (name=value) after it. When the test ends it stops the process
+// and greps its logs for every secret seen.
+func runCaddyProcess(t *testing.T, e *env, dir string, v siteVars, caddyfile string, moreEnv ...string) *caddyProcess {
+	t.Helper()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfPath := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfPath, []byte(caddyfile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", v.Port), adminURL: "http://" + v.Admin, logPath: v.Log}
+	cmd := exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
+	cmd.Env = append(append(os.Environ(), runAsCaddy+"=1", secretEnv+"="+secretA,
+		"HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir), moreEnv...)
+	out := filepath.Join(dir, "stdout.log")
+	p.proc = testharness.Start(t, cmd, out, 10*time.Second, func(bool) {
+
+		e.checkLogs(t, p.logPath, out)
+	})
+	return p
+}
+
+// stop stops the process now (SIGTERM; killed after 10 s).
+func (p *caddyProcess) stop() { p.proc.Stop() }
+
+// at sends a request to a Caddy child process; hdr is name, value, ...
+func (e *env) at(p *caddyProcess, method, path, body string, hdr ...string) answer {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return e.send(req)
+}
+
 func freePort(t *testing.T) int { t.Helper(); return testharness.FreePort(t) }
 
 func waitListening(t *testing.T, addr string) { t.Helper(); testharness.WaitListening(t, addr) }
@@ -371,40 +510,32 @@ func (e *env) secret(value, what string) {
 // checkLogHasNoSecrets greps the whole DEBUG log for every secret seen.
 func (e *env) checkLogHasNoSecrets() {
 	e.t.Helper()
+	e.checkLogs(e.t, e.logPath)
+}
+
+// checkLogs greps the log files of a Caddy (its log, then any other
+// output) for every secret seen; the log must have DEBUG lines.
+func (e *env) checkLogs(t *testing.T, log string, more ...string) {
+	t.Helper()
 	e.recordSessionKeys()
-	raw, err := os.ReadFile(e.logPath)
+	raw, err := os.ReadFile(log)
 	if err != nil {
-		e.t.Errorf("reading caddy log: %v", err)
+		t.Errorf("reading caddy log: %v", err)
 		return
 	}
 	if !bytes.Contains(raw, []byte(`"level":"debug"`)) {
-		e.t.Errorf("the caddy log has no DEBUG lines: the grep would prove nothing")
+		t.Errorf("the caddy log %s has no DEBUG lines: the grep would prove nothing", filepath.Base(log))
+	}
+	logs := map[string][]byte{log: raw}
+	for _, p := range more {
+		logs[p], _ = os.ReadFile(p)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for value, what := range e.secrets {
-		if bytes.Contains(raw, []byte(value)) {
-			e.t.Errorf("the caddy log contains %s (%q)", what, value)
-		}
-	}
-}
-
-// checkProcessLogs greps the log files of a Caddy child process for every
-// secret seen, as checkLogHasNoSecrets does for the in-process Caddy.
-func (e *env) checkProcessLogs(t *testing.T, paths ...string) {
-	t.Helper()
-	e.recordSessionKeys()
-	var logs [][]byte
-	for _, p := range paths {
-		raw, _ := os.ReadFile(p)
-		logs = append(logs, raw)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for value, what := range e.secrets {
-		for _, raw := range logs {
+		for p, raw := range logs {
 			if bytes.Contains(raw, []byte(value)) {
-				t.Errorf("the log of the Caddy process contains %s", what)
+				t.Errorf("%s contains %s (%q)", filepath.Base(p), what, value)
 			}
 		}
 	}

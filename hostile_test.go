@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"text/template"
 	"time"
@@ -290,8 +291,12 @@ func TestFailureLimitAtPhone(t *testing.T) {
 
 // A short window: limited, then free again once the failures are older
 // than the window. (Sent until the first 429 rather than exactly three, so
-// that a slow machine cannot make it flaky.)
+// that a slow machine cannot make it flaky.) The handlers' clock is the
+// test's: it moves the window instead of sleeping through it.
 func TestFailureLimitWindowExpires(t *testing.T) {
+	var now atomic.Int64 // the handlers' clock, in Unix nanoseconds
+	now.Store(time.Now().UnixNano())
+	defer wechatauth.SetClock(func() time.Time { return time.Unix(0, now.Load()) })()
 	e := newEnv(t, "")
 	e.loadBehindProxy(limitSites("3/2s"))
 	w := from("192.0.2.44")
@@ -309,18 +314,22 @@ func TestFailureLimitWindowExpires(t *testing.T) {
 	}
 	tooManyFailures(t, limited, 3) // 2s and a fifteenth of it, rounded up
 
-	deadline := time.Now().Add(15 * time.Second)
-	for i := 0; ; i++ {
-		a := e.loginFrom(fmt.Sprintf("ok-erin.w%d", i), w...)
+	// limited while the failures are younger than the window; free by the
+	// window and a slice of it (a fifteenth) after them
+	for moved := time.Duration(0); ; moved += 100 * time.Millisecond {
+		now.Add(int64(100 * time.Millisecond))
+		a := e.loginFrom(fmt.Sprintf("ok-erin.w%d", moved/time.Millisecond), w...)
 		if a.status == http.StatusOK {
+			if moved < time.Second {
+				t.Fatalf("free again %v after the failures, in a 2s window", moved)
+			}
 			e.tokenOf(a)
 			break
 		}
 		tooManyFailures(t, a, 3)
-		if time.Now().After(deadline) {
-			t.Fatal("still limited 15s after a 2s window")
+		if moved > 2*time.Second+2*time.Second/15+100*time.Millisecond {
+			t.Fatalf("still limited %v after the failures, in a 2s window", moved)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 

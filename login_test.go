@@ -67,7 +67,8 @@ func TestLoginThenUpstreamGetsIdentity(t *testing.T) {
 }
 
 func TestLoginErrorsMapToContract(t *testing.T) {
-	e := newEnv(t, "")
+	t.Parallel()
+	e := newEnvOpts(t, "", envOptions{Process: true})
 	e.login("", "ok-carol.used") // burn the code
 	cases := []struct {
 		code   string
@@ -106,7 +107,8 @@ func TestLoginErrorsMapToContract(t *testing.T) {
 }
 
 func TestHungWeChatIsBounded(t *testing.T) {
-	e := newEnv(t, "")
+	t.Parallel()
+	e := newEnvOpts(t, "", envOptions{Process: true})
 	start := time.Now()
 	a := e.do("POST", "/wx/login", `{"code":"hang-1"}`)
 	if got := a.errorCode(t, http.StatusGatewayTimeout); got != "wechat_timeout" {

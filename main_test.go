@@ -6,22 +6,33 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	_ "time/tzdata" // as cmd/caddy
 
 	"github.com/caddyserver/caddy/v2"
-
-	"github.com/wechat-auth/wechat_auth/internal/testharness"
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 )
 
 // TestMain runs the tests with HOME and the XDG directories in a temporary
 // directory, so that Caddy's autosave.json, its storage and anything else
-// written "at home" stays out of the user's home; it removes that directory
-// and the Caddy binary a test built. Only `go build` (testharness.Binary)
-// runs in the environment the test binary started with; everything else
-// (Caddy in this process, the Caddy, redis-server and node processes the
-// tests start) sees the temporary home.
+// written "at home" stays out of the user's home; it removes that directory.
+// Everything (Caddy in this process, the Caddy, redis-server and node
+// processes the tests start) sees the temporary home.
+//
+// With runAsCaddy=1 in its environment the test binary is Caddy's own
+// command instead (caddycmd.Main, what cmd/caddy's main runs, with the
+// same modules: the standard ones and this one): the Caddy processes the
+// tests start (runCaddyProcess) are this binary, so no test waits for a
+// build of cmd/caddy (a link of Caddy, with -race under -race).
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsCaddy) == "1" {
+		caddycmd.Main()
+		return
+	}
 	os.Exit(runTests(m))
 }
+
+// runAsCaddy is the environment variable that makes the test binary Caddy.
+const runAsCaddy = "WXAUTH_TEST_RUN_AS_CADDY"
 
 func runTests(m *testing.M) int {
 	home, err := os.MkdirTemp("", "wechat_auth_home")
@@ -45,10 +56,20 @@ func runTests(m *testing.M) int {
 	caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
 	caddy.DefaultStorage.Path = caddy.AppDataDir()
 
-	defer testharness.RemoveBinaries()
-	// The Caddy-process tests need ./cmd/caddy: built beside the tests
-	// that run first.
 	flag.Parse()
-	testharness.Prebuild("./cmd/caddy")
+	// The parallel tests (each with its own Caddy process, Chromium or
+	// node) mostly wait on timers and child processes: run 4 at once,
+	// not GOMAXPROCS at a time, unless -parallel says otherwise (16 at
+	// once starved their Caddy processes' start on a loaded 2-core machine).
+	if !flagGiven("test.parallel") {
+		_ = flag.Set("test.parallel", "4")
+	}
 	return m.Run()
+}
+
+// flagGiven says whether the flag was set on the command line.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -27,6 +27,7 @@ import (
 // come from the platform's fake. The JS logs in as knownUsers, so the harness's log grep
 // also covers the session_keys of those logins.
 func TestMiniProgramHelper(t *testing.T) {
+	t.Parallel()
 	node := testredis.RequireTool(t, "node", "Node 20 or later, e.g. apt-get install -y nodejs")
 	root, err := filepath.Abs(".")
 	if err != nil {
@@ -61,7 +62,7 @@ func TestMiniProgramHelper(t *testing.T) {
 	if sites == defaultSites {
 		t.Fatal("defaultSites has no catch-all handle block to put the limited block before")
 	}
-	e, _ := newPlatformEnv(t, platformApps+sites)
+	e, _ := newPlatformEnvOpts(t, platformApps+sites, envOptions{Process: true})
 	everyApps, err := json.Marshal(map[string]string{
 		"wechat": appA, "qq": fakeworld.DemoQQID, "douyin": fakeworld.DemoDouyinID,
 		"kuaishou": fakeworld.DemoKuaishouID, "baidu": fakeworld.DemoBaiduKey, "alipay": fakeworld.DemoAlipayID,

@@ -67,7 +67,8 @@ func TestPhoneByCodeBindsThePhone(t *testing.T) {
 }
 
 func TestPhoneErrors(t *testing.T) {
-	e := newEnv(t, "")
+	t.Parallel()
+	e := newEnvOpts(t, "", envOptions{Process: true})
 	tok := e.login("", "ok-alice")
 	auth := bearer(tok)
 	phoneAnswer(t, e.do("POST", "/wx/phone", `{"code":"phone-13900139000.used"}`, auth...), "13900139000", "13900139000", "86")

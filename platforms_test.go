@@ -101,6 +101,13 @@ func newPlatformEnv(t *testing.T, sites string) (*env, platformWorld) {
 // wxCfg (its Apps are the test apps).
 func newPlatformEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) (*env, platformWorld) {
 	t.Helper()
+	return newPlatformEnvOpts(t, sites, envOptions{WeChat: wxCfg})
+}
+
+// newPlatformEnvOpts is newPlatformEnv with opts (its Fakes, Vars and
+// Secrets are the platforms').
+func newPlatformEnvOpts(t *testing.T, sites string, opts envOptions) (*env, platformWorld) {
+	t.Helper()
 	cfg := fakeworld.DemoConfig()
 	cfg.WeChat = fakewx.Config{}
 	w := fakeworld.New(cfg)
@@ -114,29 +121,26 @@ func newPlatformEnvWith(t *testing.T, sites string, wxCfg fakewx.Config) (*env, 
 		}
 		return p
 	}
-	e := newEnvOpts(t, sites, envOptions{
-		WeChat: wxCfg,
-		Fakes:  []func(http.Handler) http.Handler{w.Mount},
-		Vars: map[string]string{
-			"QQ": fakeworld.DemoQQID, "QQSecret": fakeworld.DemoQQSecret,
-			"Douyin": fakeworld.DemoDouyinID, "DouyinSecret": fakeworld.DemoDouyinSecret,
-			"Keys":      dir, // as cmd/demo's WX_DEMO_KEYS
-			"DouyinKey": file("douyin_app_private_key.pem", keys.DouyinAppPrivateKey),
-			"Kuaishou":  fakeworld.DemoKuaishouID, "KuaishouSecret": fakeworld.DemoKuaishouSecret,
-			"Baidu": fakeworld.DemoBaiduKey, "BaiduSecret": fakeworld.DemoBaiduSecret,
-			"Alipay":    fakeworld.DemoAlipayID,
-			"AlipayKey": file("alipay_app_private_key.pem", keys.AlipayAppPrivateKey),
-			"AlipayPub": file("alipay_public_key.pem", keys.AlipayPublicKey),
-			"AlipayAES": w.Alipay.AESKey(fakeworld.DemoAlipayID),
-		},
-		Secrets: map[string]string{
-			fakeworld.DemoQQSecret: "the QQ secret", fakeworld.DemoDouyinSecret: "the Douyin secret",
-			fakeworld.DemoKuaishouSecret: "the Kuaishou secret", fakeworld.DemoBaiduSecret: "the Baidu secret",
-			keyLine(keys.DouyinAppPrivateKey): "the Douyin app private key",
-			keyLine(keys.AlipayAppPrivateKey): "the Alipay app private key",
-		},
-	})
-	return e, platformWorld{w}
+	opts.Fakes = []func(http.Handler) http.Handler{w.Mount}
+	opts.Vars = map[string]string{
+		"QQ": fakeworld.DemoQQID, "QQSecret": fakeworld.DemoQQSecret,
+		"Douyin": fakeworld.DemoDouyinID, "DouyinSecret": fakeworld.DemoDouyinSecret,
+		"Keys":      dir, // as cmd/demo's WX_DEMO_KEYS
+		"DouyinKey": file("douyin_app_private_key.pem", keys.DouyinAppPrivateKey),
+		"Kuaishou":  fakeworld.DemoKuaishouID, "KuaishouSecret": fakeworld.DemoKuaishouSecret,
+		"Baidu": fakeworld.DemoBaiduKey, "BaiduSecret": fakeworld.DemoBaiduSecret,
+		"Alipay":    fakeworld.DemoAlipayID,
+		"AlipayKey": file("alipay_app_private_key.pem", keys.AlipayAppPrivateKey),
+		"AlipayPub": file("alipay_public_key.pem", keys.AlipayPublicKey),
+		"AlipayAES": w.Alipay.AESKey(fakeworld.DemoAlipayID),
+	}
+	opts.Secrets = map[string]string{
+		fakeworld.DemoQQSecret: "the QQ secret", fakeworld.DemoDouyinSecret: "the Douyin secret",
+		fakeworld.DemoKuaishouSecret: "the Kuaishou secret", fakeworld.DemoBaiduSecret: "the Baidu secret",
+		keyLine(keys.DouyinAppPrivateKey): "the Douyin app private key",
+		keyLine(keys.AlipayAppPrivateKey): "the Alipay app private key",
+	}
+	return newEnvOpts(t, sites, opts), platformWorld{w}
 }
 
 // keyLine is a line from the middle of a PEM key: what a leak would show.
@@ -228,7 +232,8 @@ func (w platformWorld) cases() []platformCase {
 }
 
 func TestEveryPlatformLogsIn(t *testing.T) {
-	e, w := newPlatformEnv(t, platformSites)
+	t.Parallel() // its Caddy is a child process
+	e, w := newPlatformEnvOpts(t, platformSites, envOptions{Process: true})
 	tokens := map[string]string{}
 	for _, c := range w.cases() {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,19 +1,13 @@
 package wechatauth_test
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/wechat-auth/wechat_auth/internal/fakewx"
-	"github.com/wechat-auth/wechat_auth/internal/testharness"
 	"github.com/wechat-auth/wechat_auth/internal/testredis"
 )
 
@@ -82,8 +76,9 @@ func TestRedisStoreThroughCaddy(t *testing.T) {
 // Redis paused (hung) or stopped: bounded 503s, never a request let
 // through unchecked, and back to normal by itself when Redis returns.
 func TestRedisDownAnswers503AndRecovers(t *testing.T) {
+	t.Parallel()
 	rd := testredis.Start(t)
-	e := newEnv(t, strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL()))
+	e := newEnvOpts(t, strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL()), envOptions{Process: true})
 	tok := e.login("", "ok-alice")
 
 	expect503 := func(when string) {
@@ -145,71 +140,13 @@ func TestRedisDownAnswers503AndRecovers(t *testing.T) {
 	}
 }
 
-// caddyProcess is the built ./cmd/caddy running as a child process.
-type caddyProcess struct {
-	base     string
-	adminURL string
-	logPath  string
-	proc     *testharness.Process
-}
-
-// startCaddyProcess runs the built Caddy with caddyfile (a template over
-// siteVars, under globalOptions) on a free port, its admin API on another,
-// and waits until it listens.
-func startCaddyProcess(t *testing.T, e *env, caddyfile string) *caddyProcess {
-	t.Helper()
-	dir := t.TempDir()
-	v := e.vars()
-	v.Port, v.Admin, v.Log = freePort(t), fmt.Sprintf("127.0.0.1:%d", freePort(t)), filepath.Join(dir, "caddy.log")
-	var buf bytes.Buffer
-	if err := template.Must(template.New("").Parse(globalOptions+caddyfile)).Execute(&buf, v); err != nil {
-		t.Fatal(err)
-	}
-	p := runCaddyProcess(t, e, dir, v, buf.String())
-	waitListening(t, fmt.Sprintf("127.0.0.1:%d", v.Port))
-	return p
-}
-
-// runCaddyProcess starts the built Caddy (cmd/caddy, built once per test
-// run) with the rendered Caddyfile in dir, listening as v says, with the
-// app secret in its environment and more (name=value) after it. When the
-// test ends it stops the process and greps its logs for every secret seen.
-func runCaddyProcess(t *testing.T, e *env, dir string, v siteVars, caddyfile string, moreEnv ...string) *caddyProcess {
-	t.Helper()
-	bin := testharness.Binary(t, "./cmd/caddy")
-	cfPath := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(cfPath, []byte(caddyfile), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	p := &caddyProcess{base: fmt.Sprintf("http://127.0.0.1:%d", v.Port), adminURL: "http://" + v.Admin, logPath: v.Log}
-	cmd := exec.Command(bin, "run", "--config", cfPath, "--adapter", "caddyfile")
-	cmd.Env = append(append(os.Environ(), secretEnv+"="+secretA), moreEnv...)
-	out := filepath.Join(dir, "stdout.log")
-	p.proc = testharness.Start(t, cmd, out, 10*time.Second, func(bool) {
-		e.checkProcessLogs(t, p.logPath, out)
-	})
-	return p
-}
-
-// stop stops the process now (SIGTERM; killed after 10 s).
-func (p *caddyProcess) stop() { p.proc.Stop() }
-
-// at sends a request to a Caddy child process; hdr is name, value, ...
-func (e *env) at(p *caddyProcess, method, path, body string, hdr ...string) answer {
-	e.t.Helper()
-	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	return e.send(req)
-}
-
 // Two Caddy processes with their own config files on one Redis: a session
 // made on one works on the other, a phone bound on one shows on the
 // other, a logout on either is immediate on both.
 func TestTwoCaddyProcessesShareSessionsThroughRedis(t *testing.T) {
+	t.Parallel()
+	e := newWorld(t, envOptions{}) // the fake WeChat, the upstream, and the secrets grep
 	rd := testredis.Start(t)
-	e := newEnv(t, "") // the fake WeChat, the upstream, and the secrets grep
 	e.secret("13800138000", "a full phone number")
 	sites := strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL())
 	one := startCaddyProcess(t, e, sites)

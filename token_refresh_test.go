@@ -54,7 +54,8 @@ func (e *env) waitLogEntries(level, msg string, match func(map[string]any) bool)
 // The fake's tokens live 6 s here, so the refresh point (half the life
 // when it is short) comes 3 s after the fetch.
 func TestPhoneByCodeSurvivesAFailingTokenRefresh(t *testing.T) {
-	e := newEnvWith(t, "", fakewx.Config{TokenTTL: 6 * time.Second, TokenOverlap: 2 * time.Second})
+	t.Parallel()
+	e := newEnvOpts(t, "", envOptions{WeChat: fakewx.Config{TokenTTL: 6 * time.Second, TokenOverlap: 2 * time.Second}, Process: true})
 	for i := 1; i <= 3; i++ {
 		e.secret(fmt.Sprintf("1380013800%d", i), "a full phone number")
 	}

@@ -33,8 +33,10 @@ func usersSites(store string) string {
 // so require phone passes without another (billed) getPhoneNumber, for
 // phone_ttl after the bind; binding a new one replaces it.
 func TestPhoneBelongsToTheUser(t *testing.T) {
+	t.Parallel()
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newEnv(t, usersSites(store+"\n\t\t\tphone_ttl 1s"))
+		t.Parallel() // beside the other store kind: each has its own Caddy process
+		e := newEnvOpts(t, usersSites(store+"\n\t\t\tphone_ttl 1s"), envOptions{Process: true})
 		e.secret("13800138000", "a full phone number")
 		e.secret("13800138009", "a full phone number")
 		tok := e.login("", "ok-alice.1")
@@ -177,8 +179,10 @@ func TestAdminRevokesAUser(t *testing.T) {
 // idle_timeout: a session used at least every idle_timeout/2 lives on; one
 // left unused for 1.5 × idle_timeout has ended; session_ttl still caps it.
 func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newEnv(t, usersSites(store+"\n\t\t\tidle_timeout 1200ms"))
+		t.Parallel() // beside the other store kind: each has its own Caddy process
+		e := newEnvOpts(t, usersSites(store+"\n\t\t\tidle_timeout 1200ms"), envOptions{Process: true})
 		busy := e.login("", "ok-alice.1")
 		idle := e.login("", "ok-bob.1")
 		start := time.Now()
@@ -197,8 +201,9 @@ func TestIdleTimeout(t *testing.T) {
 // Two Caddy processes on one Redis: logout everywhere on one, and an
 // admin revocation on the other, end the user's sessions on both.
 func TestUsersAcrossTwoCaddyProcesses(t *testing.T) {
+	t.Parallel()
+	e := newWorld(t, envOptions{})
 	rd := testredis.Start(t)
-	e := newEnv(t, "")
 	sites := strings.ReplaceAll(redisSites, "REDIS_URL", rd.URL())
 	one := startCaddyProcess(t, e, sites)
 	two := startCaddyProcess(t, e, sites)

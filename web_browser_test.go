@@ -19,7 +19,8 @@ import (
 )
 
 func TestWebLoginInChromium(t *testing.T) {
-	e := newWebEnv(t)
+	t.Parallel()
+	e := newEnvOpts(t, webSites, webOptions(t, true))
 	b := testbrowser.Start(t)
 
 	// the website application's QR page, where the user confirms
@@ -76,7 +77,8 @@ func TestWebLoginInChromium(t *testing.T) {
 // authorizes at once (snsapi_base); and the mini program's web-view
 // handoff turns a ticket into the same user's cookie session.
 func TestOfficialAccountAndHandoffInChromium(t *testing.T) {
-	e := newWebEnv(t)
+	t.Parallel()
+	e := newEnvOpts(t, webSites, webOptions(t, true))
 	e.wx.SetWebUser(appOA, "erin", false) // snsapi_base: silent, as WeChat
 	b := testbrowser.StartWith(t, testbrowser.Options{UserAgent: "Mozilla/5.0 (Linux; Android 14) MicroMessenger/8.0.47.2560 NetType/WIFI"})
 	b.Navigate(e.base + "/web/")

@@ -14,9 +14,10 @@ import (
 )
 
 func TestWebStatesAndTicketsAcrossTwoCaddyProcesses(t *testing.T) {
+	t.Parallel()
+	e := newWorld(t, webOptions(t, false))
 	rd := testredis.Start(t)
-	e := newWebEnv(t)
-	sites := strings.Replace(webSites, "failure_limit 3/1m", "failure_limit 3/1m\n\t\t\tredis "+rd.URL(), 1)
+	sites := webSitesWith("redis " + rd.URL())
 	one := startCaddyProcess(t, e, sites)
 	two := startCaddyProcess(t, e, sites)
 	e.wx.SetWebUser(appWeb, "alice", true)

@@ -16,8 +16,10 @@ import (
 )
 
 func TestWebSessionsInEveryStore(t *testing.T) {
+	t.Parallel()
 	storeKinds(t, func(t *testing.T, store string) {
-		e := newWebEnvWith(t, store+"\n\t\t\tassertion on\n\t\t\tidle_timeout 1200ms")
+		t.Parallel() // beside the other store kind: each has its own Caddy process
+		e := newEnvOpts(t, webSitesWith(store+"\n\t\t\tassertion on\n\t\t\tidle_timeout 1200ms"), webOptions(t, true))
 		e.secret("13800138000", "a full phone number")
 		e.wx.SetWebUser(appWeb, "alice", true)
 		b := newBrowser(e, "Firefox")
@@ -72,9 +74,9 @@ func TestWebSessionsInEveryStore(t *testing.T) {
 
 // An expired state is refused before any call to WeChat, and an expired
 // ticket is invalid_ticket, in every store (the lifetimes shortened to
-// 300 ms; the records expire in the store itself).
+// 150 ms; the records expire in the store itself).
 func TestWebStateAndTicketExpire(t *testing.T) {
-	defer wechatauth.SetWebTTLs(300*time.Millisecond, 300*time.Millisecond)()
+	defer wechatauth.SetWebTTLs(150*time.Millisecond, 150*time.Millisecond)()
 	storeKinds(t, func(t *testing.T, store string) {
 		e := newWebEnvWith(t, store)
 		e.wx.SetWebUser(appWeb, "alice", true)
@@ -84,7 +86,7 @@ func TestWebStateAndTicketExpire(t *testing.T) {
 		ticket, _ := e.do("POST", "/wx/ticket", "", bearer(tok)...).json(t)["ticket"].(string)
 		e.secret(ticket, "a handoff ticket")
 		before := e.wx.Count(fakewx.EndpointOAuthToken)
-		time.Sleep(600 * time.Millisecond) // twice their lifetime
+		time.Sleep(300 * time.Millisecond) // twice their lifetime
 		if c := b.do("GET", cb, "Accept", "application/json").errorCode(t, http.StatusForbidden); c != "invalid_state" {
 			t.Fatalf("an expired state: %s", c)
 		}

@@ -61,16 +61,30 @@ func newWebEnv(t *testing.T) *env {
 // settings, assertion).
 func newWebEnvWith(t *testing.T, extra string) *env {
 	t.Helper()
+	return newEnvOpts(t, webSitesWith(extra), webOptions(t, false))
+}
+
+// webSitesWith is webSites with more lines in the block.
+func webSitesWith(extra string) string {
+	return strings.Replace(webSites, "failure_limit 3/1m", "failure_limit 3/1m\n\t\t\t"+extra, 1)
+}
+
+// webOptions are the browser apps' world: the fake WeChat's Official
+// Account and website app, the upstream's /web/ page, their secrets;
+// process: Caddy as a child process (envOptions.Process).
+func webOptions(t *testing.T, process bool) envOptions {
+	t.Helper()
 	page := httptest.NewServer(echoserver.WithWebPage(echoserver.Handler(nil)))
 	t.Cleanup(page.Close)
-	return newEnvOpts(t, strings.Replace(webSites, "failure_limit 3/1m", "failure_limit 3/1m\n\t\t\t"+extra, 1), envOptions{
+	return envOptions{
 		Vars: map[string]string{"Page": strings.TrimPrefix(page.URL, "http://")},
 		WeChat: fakewx.Config{WebApps: map[string]fakewx.WebApp{
 			appOA:  {Kind: fakewx.OfficialAccount, Secret: secretOA},
 			appWeb: {Kind: fakewx.WebsiteApp, Secret: secretWeb, UnionID: true},
 		}},
 		Secrets: map[string]string{secretOA: "the OA's secret", secretWeb: "the website app's secret"},
-	})
+		Process: process,
+	}
 }
 
 // browser is a browser: its own cookies, redirects followed by hand.

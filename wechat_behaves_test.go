@@ -108,7 +108,8 @@ func TestPhoneDataOfAReplacedSessionKey(t *testing.T) {
 // met -1 or timed out is retried once, and the code still binds; a WeChat
 // that stays busy answers 503 wechat_busy after the one retry.
 func TestPhoneCodeRetriedOnceAfterAHiccup(t *testing.T) {
-	e := newEnv(t, strings.ReplaceAll(behaviourSites, "STORE", ""))
+	t.Parallel()
+	e := newEnvOpts(t, strings.ReplaceAll(behaviourSites, "STORE", ""), envOptions{Process: true})
 	e.secret("13800138000", "a full phone number")
 	e.secret("13900139000", "a full phone number")
 	tok := e.login("", "ok-alice.1")

@@ -3,6 +3,7 @@ package testharness
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,9 +24,11 @@ type Process struct {
 // Start starts cmd with its stdout and stderr in the file logPath. When
 // the test ends it sends SIGTERM, waits up to grace for the process to
 // exit (then kills it), and calls after (when not nil) with whether it
-// exited by itself, once the log file is closed.
+// exited by itself, once the log file is closed. A child built with
+// -race does not sleep its second at exit (GORACE atexit_sleep_ms=0).
 func Start(tb testing.TB, cmd *exec.Cmd, logPath string, grace time.Duration, after func(exitedOnSIGTERM bool)) *Process {
 	tb.Helper()
+	cmd.Env = noRaceExitSleep(cmd.Env)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		tb.Fatal(err)
@@ -76,3 +79,20 @@ func (p *Process) Log() string {
 
 // LogPath is the file that holds the process's output.
 func (p *Process) LogPath() string { return p.logPath }
+
+// noRaceExitSleep returns env (the process's own when nil) with
+// atexit_sleep_ms=0 added to GORACE: a program built with -race sleeps a
+// second before it exits, by default, which every stop of a child would
+// wait for.
+func noRaceExitSleep(env []string) []string {
+	if env == nil {
+		env = os.Environ()
+	}
+	gorace := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			gorace = v + " "
+		}
+	}
+	return append(env, "GORACE="+gorace+"atexit_sleep_ms=0")
+}

@@ -6,7 +6,6 @@
 package testharness
 
 import (
-	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -98,24 +97,6 @@ func Binary(tb testing.TB, pkg string) string {
 		tb.Fatal(err)
 	}
 	return bin
-}
-
-// Prebuild starts building pkg (as Binary does) in the background, so that
-// the build overlaps the tests that run before the first one needing it.
-// It does nothing under -short or with -run (where no test may need it).
-// Flags must be parsed (call flag.Parse in TestMain first).
-func Prebuild(pkg string) {
-	if testing.Short() {
-		return
-	}
-	if f := flag.Lookup("test.run"); f == nil || f.Value.String() != "" {
-		return
-	}
-	dir, err := repoRoot()
-	if err != nil {
-		return
-	}
-	go func() { _, _ = builder(dir, pkg)() }() // Binary reports an error
 }
 
 // builder returns the one build of pkg of this process.

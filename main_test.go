@@ -1,7 +1,6 @@
 package wechatauth_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
 )
 
 // TestMain runs the tests with HOME and the XDG directories in a temporary
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		caddycmd.Main()
 		return
 	}
+	testharness.QuickExit()
 	os.Exit(runTests(m))
 }
 
@@ -56,20 +58,10 @@ func runTests(m *testing.M) int {
 	caddy.ConfigAutosavePath = filepath.Join(caddy.AppConfigDir(), "autosave.json")
 	caddy.DefaultStorage.Path = caddy.AppDataDir()
 
-	flag.Parse()
 	// The parallel tests (each with its own Caddy process, Chromium or
 	// node) mostly wait on timers and child processes: run 4 at once,
 	// not GOMAXPROCS at a time, unless -parallel says otherwise (16 at
 	// once starved their Caddy processes' start on a loaded 2-core machine).
-	if !flagGiven("test.parallel") {
-		_ = flag.Set("test.parallel", "4")
-	}
+	testharness.Parallel(4)
 	return m.Run()
-}
-
-// flagGiven says whether the flag was set on the command line.
-func flagGiven(name string) bool {
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
 }

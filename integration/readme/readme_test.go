@@ -35,6 +35,7 @@ import (
 
 // TestMain removes the demo binary the tests built.
 func TestMain(m *testing.M) {
+	testharness.QuickExit()
 	code := m.Run()
 	testharness.RemoveBinaries()
 	os.Exit(code)

@@ -1,11 +1,11 @@
 package session
 
 import (
-	"flag"
 	"os"
 	"runtime"
-	"strconv"
 	"testing"
+
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
 )
 
 // minParallel is how many parallel tests run at once unless -parallel
@@ -18,11 +18,7 @@ import (
 const minParallel = 16
 
 func TestMain(m *testing.M) {
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if !explicit {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(minParallel, runtime.GOMAXPROCS(0))))
-	}
+	testharness.QuickExit()
+	testharness.Parallel(max(minParallel, runtime.GOMAXPROCS(0)))
 	os.Exit(m.Run())
 }

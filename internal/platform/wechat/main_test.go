@@ -1,0 +1,9 @@
+package wechat_test
+
+import (
+	"testing"
+
+	"github.com/wechat-auth/wechat_auth/internal/testharness"
+)
+
+func TestMain(m *testing.M) { testharness.Main(m) }

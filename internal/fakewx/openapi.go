@@ -67,15 +67,18 @@ func (s *Server) see(endpoint string, r *http.Request) []byte {
 
 // apiCall begins a call of a token-protected Open API (a POST, JSON
 // errors): it notes the request (see), counts it (call), checks the
-// method and the access_token (apiToken). It returns the error writer,
-// the token's app, and the body it read; ok is false once it answered.
-func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, endpoint string) (fail func(int, string), appid string, body []byte, ok bool) {
-	body = s.see(endpoint, r)
+// method and the access_token (apiToken), and decodes the JSON body into
+// req (47001 when it is not JSON). It returns the error writer and the
+// token's app; ok is false once it answered.
+func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, endpoint string, req any) (fail func(int, string), appid string, ok bool) {
+	body := s.see(endpoint, r)
 	if fail, ok = s.call(w, r, endpoint, http.MethodPost, always(typeJSON)); !ok {
-		return fail, "", body, false
+		return fail, "", false
 	}
-	appid, ok = s.apiToken(w, r)
-	return fail, appid, body, ok
+	if appid, ok = s.apiToken(w, r); !ok {
+		return fail, "", false
+	}
+	return fail, appid, decodeBody(body, req, fail)
 }
 
 // apiToken checks the access_token of a call to a token-protected API:
@@ -118,17 +121,12 @@ func risky(content string) bool {
 //
 // A body that is not JSON or has no content answers 47001.
 func (s *Server) msgSecCheck(w http.ResponseWriter, r *http.Request) {
-	fail, _, body, ok := s.apiCall(w, r, EndpointMsgSecCheck)
+	var req msgSecCheckRequest
+	fail, _, ok := s.apiCall(w, r, EndpointMsgSecCheck, &req)
 	if !ok {
 		return
 	}
-	var req struct {
-		Content string `json:"content"`
-		Version int    `json:"version"`
-		Scene   int    `json:"scene"`
-		OpenID  string `json:"openid"`
-	}
-	if !decodeJSON(body, &req) || req.Content == "" {
+	if req.Content == "" {
 		fail(47001, "data format error")
 		return
 	}
@@ -180,22 +178,30 @@ const (
 	defaultCodeWidth = 430
 )
 
+// The request bodies of msg_sec_check and getwxacodeunlimit.
+type (
+	msgSecCheckRequest struct {
+		Content string `json:"content"`
+		Version int    `json:"version"`
+		Scene   int    `json:"scene"`
+		OpenID  string `json:"openid"`
+	}
+	wxaCodeRequest struct {
+		Scene string `json:"scene"`
+		Page  string `json:"page"`
+		Width int    `json:"width"`
+	}
+)
+
 // wxaCodeUnlimited serves POST /wxa/getwxacodeunlimit?access_token=T with
 // {"scene", "page", "width"}: the mini program code as image/jpeg bytes
 // (WxaCode), or a JSON error: 40169 for a scene that is empty or longer
 // than 32 characters, 41030 for a page starting with "/", 47001 for a body
 // that is not JSON.
 func (s *Server) wxaCodeUnlimited(w http.ResponseWriter, r *http.Request) {
-	fail, appid, body, ok := s.apiCall(w, r, EndpointWxaCodeUnlimited)
+	var req wxaCodeRequest
+	fail, appid, ok := s.apiCall(w, r, EndpointWxaCodeUnlimited, &req)
 	if !ok {
-		return
-	}
-	var req struct {
-		Scene string `json:"scene"`
-		Page  string `json:"page"`
-		Width int    `json:"width"`
-	}
-	if !decodeBody(body, &req, fail) {
 		return
 	}
 	switch {

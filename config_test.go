@@ -20,6 +20,9 @@ func (e *env) loadFails(sites string) string {
 func (e *env) postLoadFails(cfg []byte) string {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.adminURL+"/load", bytes.NewReader(cfg))
+	// A connection of its own: Caddy replaces its admin server at every
+	// load, closing kept-alive connections, and a POST is not retried.
+	req.Close = true
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := e.client.Do(req)
 	if err != nil {

@@ -417,6 +417,9 @@ func (e *env) waitOldServersClosed() {
 func (e *env) reloadViaAdmin(sites string) {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.adminURL+"/load", bytes.NewReader(e.adapt(sites)))
+	// A connection of its own: Caddy replaces its admin server at every
+	// load, closing kept-alive connections, and a POST is not retried.
+	req.Close = true
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Cache-Control", "must-revalidate") // force a reload even if unchanged
 	resp, err := e.client.Do(req)

@@ -53,15 +53,33 @@ func repoRoot() (string, error) {
 	}
 }
 
-// FreePort returns a TCP port free on 127.0.0.1 just now.
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{} // handed out by FreePort
+)
+
+// FreePort returns a TCP port free on 127.0.0.1 just now, and not handed
+// out by FreePort before in this process: the kernel may offer a port
+// again once its listener is closed, so two ports picked for one config
+// (a site and its admin, say) could be the same.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	tb.Fatal("no free port that was not handed out before")
+	return 0
 }
 
 // WaitListening polls addr until it accepts a connection (10 s at most).

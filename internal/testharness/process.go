@@ -80,19 +80,23 @@ func (p *Process) Log() string {
 // LogPath is the file that holds the process's output.
 func (p *Process) LogPath() string { return p.logPath }
 
-// noRaceExitSleep returns env (the process's own when nil) with
-// atexit_sleep_ms=0 added to GORACE: a program built with -race sleeps a
-// second before it exits, by default, which every stop of a child would
-// wait for.
+// noRaceExitSleep returns a copy of env (the process's own when nil)
+// with atexit_sleep_ms=0 added to GORACE: a program built with -race
+// sleeps a second before it exits, by default, which every stop of a
+// child would wait for. GORACE stands in it once, in place of any it had
+// (syscall.Exec passes duplicates on, and a program reads the first).
 func noRaceExitSleep(env []string) []string {
 	if env == nil {
 		env = os.Environ()
 	}
+	out := make([]string, 0, len(env)+1)
 	gorace := ""
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
 			gorace = v + " "
+			continue
 		}
+		out = append(out, kv)
 	}
-	return append(env, "GORACE="+gorace+"atexit_sleep_ms=0")
+	return append(out, "GORACE="+gorace+"atexit_sleep_ms=0")
 }
